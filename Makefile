@@ -1,0 +1,62 @@
+# The two commands a newcomer needs:  make course   and   make test
+# (both run `make setup` first when the virtual environment is missing or stale).
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+STAMP   := $(VENV)/.installed
+
+# Real data for tests and fast-mode runs: ../shared/data beside the checkout, if present.
+SHARED_DATA := $(wildcard ../shared/data)
+ifneq ($(SHARED_DATA),)
+export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
+endif
+
+.PHONY: setup course test lint lab notebooks check-notebooks execute bench clean help
+
+help:
+	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
+	@echo "make test     run the test suite (pytest)"
+	@echo "make lab      start JupyterLab"
+	@echo "make lint     ruff"
+	@echo "make bench    run the benchmarks in benchmarks/"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -e .
+	# triton (pulled in by torch) crashes the process when TensorFlow was imported first;
+	# CPU training does not need it. See README, "Both frameworks in one kernel".
+	$(PIP) uninstall --quiet -y triton || true
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	touch $@
+
+course: setup check-notebooks execute lint
+	$(PY) -c "import course_utils, sys; assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; print('course_utils', course_utils.__version__, 'OK')"
+
+notebooks: setup
+	$(PY) tools/build_notebooks.py
+
+check-notebooks: setup
+	$(PY) tools/build_notebooks.py --check
+
+execute: setup
+	COURSE_FAST=1 $(PY) tools/execute_notebooks.py
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check course_utils tests tools benchmarks
+
+lab: setup
+	$(VENV)/bin/jupyter lab
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,372 @@
+"""MNIST and CIFAR-10 as numpy arrays, with thin adapters for PyTorch and Keras.
+
+Both frameworks get identical pixels and identical normalisation: the arrays are
+loaded once as ``uint8`` and converted by :meth:`ImageData.arrays` (Keras, NHWC) or
+:meth:`ImageData.torch_loaders` (PyTorch, NCHW).
+
+Where data is looked for, in order:
+
+1. ``$COURSE_DATA_DIR`` (torchvision layout ``MNIST/raw/*-ubyte``, Keras ``mnist.npz``,
+   ``cifar-10-batches-py/``, or the course's CIFAR-10 ``.npz`` subsets);
+2. the usual caches: ``~/.keras/datasets``, ``./data`` and ``~/.cache/course_utils``;
+3. a download through torchvision or Keras (needs internet).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.env import fast_mode
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+FAST_SIZES = (2000, 500)  # train, test images in fast mode
+_NORMALIZATIONS = ("unit", "symmetric", "none")
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data set is nowhere on disk and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Images (``uint8``, NHWC) and integer labels of one data set.
+
+    >>> ds = load_mnist(n_train=100, n_test=10)
+    >>> ds.x_train.shape, ds.classes[:3]
+    ((100, 28, 28, 1), ('0', '1', '2'))
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...]
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (
+            f"ImageData({self.name}: train {self.x_train.shape}, test {self.x_test.shape}, "
+            f"{len(self.classes)} classes, from {self.source})"
+        )
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> ImageData:
+        """The first ``n_train`` / ``n_test`` images (``None`` keeps all).
+
+        >>> load_mnist().subset(1000, 200).x_train.shape[0]
+        1000
+        """
+        for label, n in (("n_train", n_train), ("n_test", n_test)):
+            if n is not None and (not isinstance(n, int) or n <= 0):
+                raise ValueError(f"{label} must be a positive int or None, got {n!r}.")
+        return replace(
+            self,
+            x_train=self.x_train[:n_train],
+            y_train=self.y_train[:n_train],
+            x_test=self.x_test[:n_test],
+            y_test=self.y_test[:n_test],
+        )
+
+    def arrays(self, normalize: str = "unit", layout: str = "NHWC"):
+        """``(x_train, y_train, x_test, y_test)`` as float32 images and int64 labels.
+
+        ``normalize``: ``"unit"`` maps pixels to [0, 1], ``"symmetric"`` to [-1, 1]
+        (the PyTorch tutorial's ``Normalize((0.5,)*3, (0.5,)*3)``), ``"none"`` keeps 0–255.
+
+        >>> x_train, y_train, x_test, y_test = load_mnist(n_train=10, n_test=10).arrays()
+        >>> x_train.dtype, float(x_train.max()) <= 1.0
+        (dtype('float32'), True)
+        """
+        return (
+            to_float(self.x_train, normalize, layout),
+            self.y_train.astype(np.int64),
+            to_float(self.x_test, normalize, layout),
+            self.y_test.astype(np.int64),
+        )
+
+    def torch_loaders(
+        self,
+        batch_size: int = 64,
+        normalize: str = "unit",
+        shuffle: bool = True,
+        seed: int = 0,
+        test_batch_size: int = 1000,
+    ):
+        """``(train_loader, test_loader)``: PyTorch DataLoaders of NCHW float tensors.
+
+        >>> train_loader, test_loader = load_mnist(n_train=256).torch_loaders(batch_size=32)
+        >>> next(iter(train_loader))[0].shape
+        torch.Size([32, 1, 28, 28])
+        """
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+
+        x_train, y_train, x_test, y_test = self.arrays(normalize, layout="NCHW")
+        generator = torch.Generator().manual_seed(seed)
+        train = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
+        test = TensorDataset(torch.from_numpy(x_test), torch.from_numpy(y_test))
+        return (
+            DataLoader(train, batch_size=batch_size, shuffle=shuffle, generator=generator),
+            DataLoader(test, batch_size=test_batch_size, shuffle=False),
+        )
+
+
+def to_float(images: np.ndarray, normalize: str = "unit", layout: str = "NHWC") -> np.ndarray:
+    """Convert ``uint8`` NHWC images to float32 in the given layout and scale.
+
+    >>> to_float(np.full((1, 2, 2, 1), 255, np.uint8), layout="NCHW").shape
+    (1, 1, 2, 2)
+    """
+    if normalize not in _NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {_NORMALIZATIONS}, got {normalize!r}.")
+    if layout not in ("NHWC", "NCHW"):
+        raise ValueError(f"layout must be 'NHWC' (Keras) or 'NCHW' (PyTorch), got {layout!r}.")
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"Expected a batch of images with shape (N, H, W, C), got shape {images.shape}. "
+            "Add a channel axis with images[..., None] for greyscale images."
+        )
+    x = images.astype(np.float32)
+    if normalize == "unit":
+        x /= 255.0
+    elif normalize == "symmetric":
+        x = x / 127.5 - 1.0
+    if layout == "NCHW":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    return x
+
+
+# ----------------------------------------------------------------------------- MNIST
+
+
+def load_mnist(
+    n_train: int | None = None,
+    n_test: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> ImageData:
+    """The MNIST digits: 60,000 training and 10,000 test images, 28×28×1 ``uint8``.
+
+    In fast mode (see :func:`course_utils.fast_mode`) the default is a small
+    subset; pass ``n_train``/``n_test`` to choose yourself.
+
+    >>> ds = load_mnist()
+    >>> ds.x_train.shape, ds.y_test[:5].tolist()
+    ((60000, 28, 28, 1), [7, 2, 1, 0, 4])
+    """
+    searched: list[str] = []
+    for root in _search_roots(data_dir):
+        for folder in (root / "MNIST" / "raw", root / "mnist" / "raw", root / "MNIST", root):
+            found = _read_mnist_idx(folder)
+            searched.append(str(folder))
+            if found is not None:
+                return _finish("MNIST", found, MNIST_CLASSES, str(folder), n_train, n_test)
+        for path in (root / "mnist.npz", root / "datasets" / "mnist.npz"):
+            searched.append(str(path))
+            if path.is_file():
+                with np.load(path) as f:
+                    arrays = (f["x_train"], f["y_train"], f["x_test"], f["y_test"])
+                return _finish("MNIST", arrays, MNIST_CLASSES, str(path), n_train, n_test)
+    if not download:
+        raise _not_found("MNIST", searched, None)
+    arrays, where = _download("mnist", searched)
+    return _finish("MNIST", arrays, MNIST_CLASSES, where, n_train, n_test)
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _read_mnist_idx(folder: Path):
+    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # fmt: skip
+    paths = []
+    for name in names:
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                paths.append(candidate)
+                break
+        else:
+            return None
+    return tuple(_read_idx(p) for p in paths)
+
+
+# -------------------------------------------------------------------------- CIFAR-10
+
+# The course's offline subsets (see shared/data/README.md), best first.
+_CIFAR_NPZ_TRAIN = (
+    ("cifar10_train10000_jpeg.npz", "x_train", "y_train",
+     "10,000 of the 50,000 training images (JPEG-decoded, lossy)"),
+    ("cifar10_lossless_train4000_test1000.npz", "x_train", "y_train",
+     "4,000 of the 50,000 training images (lossless)"),
+)  # fmt: skip
+_CIFAR_NPZ_TEST = (
+    ("cifar10_test2000_jpeg.npz", "x_test", "y_test",
+     "2,000 of the 10,000 test images (JPEG-decoded, lossy)"),
+    ("cifar10_lossless_train4000_test1000.npz", "x_test", "y_test",
+     "1,000 of the 10,000 test images (lossless)"),
+)  # fmt: skip
+
+
+def load_cifar10(
+    n_train: int | None = None,
+    n_test: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> ImageData:
+    """CIFAR-10: 32×32×3 ``uint8`` colour images of 10 classes.
+
+    Reads torchvision's ``cifar-10-batches-py`` (the full 50,000 + 10,000 images) or,
+    offline, the course's real subsets in ``$COURSE_DATA_DIR/cifar10``; ``ds.notes``
+    says when only a subset was found.
+
+    >>> ds = load_cifar10(n_train=100, n_test=20)
+    >>> ds.x_train.shape, ds.classes[0]
+    ((100, 32, 32, 3), 'airplane')
+    """
+    searched: list[str] = []
+    for root in _search_roots(data_dir):
+        for folder in (root / "cifar-10-batches-py", root / "cifar10" / "cifar-10-batches-py"):
+            searched.append(str(folder))
+            if (folder / "data_batch_1").is_file() and (folder / "test_batch").is_file():
+                arrays = _read_cifar_batches(folder)
+                return _finish("CIFAR-10", arrays, CIFAR10_CLASSES, str(folder), n_train, n_test)
+        folder = root / "cifar10"
+        searched.append(str(folder / "*.npz"))
+        train = _first_npz(folder, _CIFAR_NPZ_TRAIN)
+        test = _first_npz(folder, _CIFAR_NPZ_TEST)
+        if train and test:
+            arrays = (train[0], train[1], test[0], test[1])
+            ds = _finish("CIFAR-10", arrays, CIFAR10_CLASSES, str(folder), n_train, n_test)
+            ds.notes.extend([f"train: {train[2]}", f"test: {test[2]}"])
+            return ds
+    if not download:
+        raise _not_found("CIFAR-10", searched, None)
+    arrays, where = _download("cifar10", searched)
+    return _finish("CIFAR-10", arrays, CIFAR10_CLASSES, where, n_train, n_test)
+
+
+def _first_npz(folder: Path, candidates):
+    for name, x_key, y_key, note in candidates:
+        path = folder / name
+        if path.is_file():
+            with np.load(path) as f:
+                return f[x_key], f[y_key], note
+    return None
+
+
+def _read_cifar_batches(folder: Path):
+    def read(name):
+        with open(folder / name, "rb") as f:
+            batch = pickle.load(f, encoding="latin1")
+        x = np.asarray(batch["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return x, np.asarray(batch["labels"], np.uint8)
+
+    parts = [read(f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = read("test_batch")
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        x_test,
+        y_test,
+    )
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _search_roots(data_dir) -> list[Path]:
+    roots = []
+    if data_dir is not None:
+        roots.append(Path(data_dir).expanduser())
+    elif os.environ.get("COURSE_DATA_DIR"):
+        roots.append(Path(os.environ["COURSE_DATA_DIR"]).expanduser())
+    roots += [
+        Path.home() / ".keras" / "datasets",
+        Path("data"),
+        _cache_dir(),
+    ]
+    return roots
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "course_utils"
+
+
+def _finish(name, arrays, classes, source, n_train, n_test) -> ImageData:
+    x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
+    if x_train.ndim == 3:  # greyscale: add the channel axis (NHWC)
+        x_train, x_test = x_train[..., None], x_test[..., None]
+    if fast_mode():
+        n_train = n_train or FAST_SIZES[0]
+        n_test = n_test or FAST_SIZES[1]
+    ds = ImageData(
+        name=name,
+        x_train=x_train,
+        y_train=y_train.astype(np.int64),
+        x_test=x_test,
+        y_test=y_test.astype(np.int64),
+        classes=classes,
+        source=source,
+    )
+    return ds.subset(n_train, n_test)
+
+
+def _download(which: str, searched: list[str]):
+    """Download with the framework the student already uses (torchvision, else Keras)."""
+    use_keras = ("keras" in sys.modules or "tensorflow" in sys.modules) and "torch" not in sys.modules
+    try:
+        if not use_keras:
+            try:
+                import torchvision  # noqa: F401
+            except ImportError:
+                use_keras = True
+        if use_keras:
+            import keras
+
+            loader = keras.datasets.mnist if which == "mnist" else keras.datasets.cifar10
+            (x_train, y_train), (x_test, y_test) = loader.load_data()
+            return (x_train, y_train.ravel(), x_test, y_test.ravel()), "keras.datasets download"
+        import torchvision
+
+        root = _cache_dir()
+        cls = torchvision.datasets.MNIST if which == "mnist" else torchvision.datasets.CIFAR10
+        train = cls(root=str(root), train=True, download=True)
+        test = cls(root=str(root), train=False, download=True)
+        arrays = (np.asarray(train.data), np.asarray(train.targets),
+                  np.asarray(test.data), np.asarray(test.targets))  # fmt: skip
+        return arrays, f"torchvision download into {root}"
+    except ImportError as err:
+        raise _not_found(which.upper(), searched, err) from None
+    except Exception as err:  # network errors differ between the two libraries
+        raise _not_found(which.upper(), searched, err) from err
+
+
+def _not_found(name: str, searched: list[str], err) -> DataNotFoundError:
+    places = "\n".join(f"  - {p}" for p in searched)
+    reason = f"\nThe download failed: {type(err).__name__}: {err}" if err is not None else ""
+    return DataNotFoundError(
+        f"{name} was not found on this machine. Looked in:\n{places}{reason}\n"
+        "To fix this, either connect to the internet and run again (the data is downloaded "
+        "once), or set COURSE_DATA_DIR to a folder that holds the data, for example\n"
+        "  export COURSE_DATA_DIR=/path/to/shared/data   (shell)\n"
+        "  %env COURSE_DATA_DIR=/path/to/shared/data     (notebook)"
+    )

@@ -1,0 +1,48 @@
+"""Feature maps: what a layer outputs for a few images."""
+
+from __future__ import annotations
+
+from course_utils.models import activations
+from course_utils.viz._arrays import to_hwc
+
+
+def plot_feature_maps(model, layer, images, max_images: int = 9, max_maps: int = 16,
+                      size: float = 0.8, show_input: bool = True):  # fmt: skip
+    """Grid of feature maps: one row per image, one column per channel of ``layer``.
+
+    ``images`` are in the model's layout (NCHW for PyTorch, NHWC for Keras).
+    PyTorch layers are found by module name (forward hook), Keras layers by layer name.
+
+    >>> fig = plot_feature_maps(model, "conv1", x_test[:9])   # 9 digits × 16 filters
+    """
+    import matplotlib.pyplot as plt
+
+    images = images[:max_images]
+    maps = activations(model, layer, images)
+    if maps.ndim != 4:
+        raise ValueError(
+            f"Layer {layer!r} outputs shape {maps.shape}, not (N, C, H, W) feature maps; "
+            "choose a convolution or pooling layer."
+        )
+    n, c = maps.shape[0], min(maps.shape[1], max_maps)
+    extra = 1 if show_input else 0
+    fig, axes = plt.subplots(n, c + extra, figsize=(size * (c + extra), size * n), squeeze=False)
+    shown = to_hwc(images) if show_input else None
+    for i in range(n):
+        if show_input:
+            img = shown[i]
+            axes[i, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img,
+                              cmap="gray" if img.shape[-1] == 1 else None)  # fmt: skip
+            if i == 0:
+                axes[i, 0].set_title("input", fontsize=7)
+        for j in range(c):
+            axes[i, j + extra].imshow(maps[i, j], cmap="viridis")
+            if i == 0:
+                axes[i, j + extra].set_title(str(j), fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    h, w = maps.shape[2:]
+    fig.suptitle(f"{layer}: {maps.shape[1]} maps of {h}×{w}", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,56 @@
+"""Pictures of convolution filters: per input channel in grey, or as RGB for a colour input."""
+
+from __future__ import annotations
+
+from course_utils.models import conv_weights
+from course_utils.viz._arrays import grid_shape
+
+
+def plot_filters(model, layer=None, rgb: bool | None = None, max_filters: int = 32,
+                 max_channels: int = 8, size: float = 0.9):  # fmt: skip
+    """Show the kernels of a conv layer (PyTorch or Keras).
+
+    ``rgb=True`` draws each filter of a layer with 3 input channels as one colour picture
+    (the first layer of a CIFAR-10 model); otherwise one grey picture per input channel,
+    a row per filter. ``rgb=None`` picks RGB when the layer has 3 input channels.
+
+    >>> fig = plot_filters(model, "conv1")            # torch: a module name
+    >>> fig = plot_filters(keras_model, "conv2d")     # keras: a layer name
+    """
+    import matplotlib.pyplot as plt
+
+    w = conv_weights(model, layer)  # (out, in, kh, kw)
+    n_out, n_in = w.shape[:2]
+    if rgb is None:
+        rgb = n_in == 3
+    if rgb and n_in != 3:
+        raise ValueError(f"rgb=True needs a layer with 3 input channels; this one has {n_in}.")
+    n_out = min(n_out, max_filters)
+    if rgb:
+        rows, cols = grid_shape(n_out, 8)
+        fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.3), squeeze=False)
+        for i, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if i < n_out:
+                f = w[i].transpose(1, 2, 0)
+                f = (f - f.min()) / (f.max() - f.min() + 1e-12)
+                ax.imshow(f, interpolation="nearest")
+                ax.set_title(str(i), fontsize=7)
+        fig.suptitle("filters as RGB pictures", fontsize=9)
+    else:
+        n_in = min(n_in, max_channels)
+        fig, axes = plt.subplots(n_out, n_in, figsize=(size * n_in + 0.5, size * n_out), squeeze=False)
+        vmax = abs(w[:n_out, :n_in]).max() + 1e-12
+        for o in range(n_out):
+            for c in range(n_in):
+                ax = axes[o, c]
+                ax.imshow(w[o, c], cmap="gray", vmin=-vmax, vmax=vmax, interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if o == 0:
+                    ax.set_title(f"in {c}", fontsize=7)
+                if c == 0:
+                    ax.set_ylabel(f"out {o}", fontsize=7)
+        fig.suptitle("filters per input channel (grey: −max … +max)", fontsize=9)
+    fig.tight_layout()
+    return fig

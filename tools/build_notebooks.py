@@ -1,0 +1,138 @@
+"""Write the Keras and PyTorch notebooks of every lesson from its one source file.
+
+A lesson is written once, in ``lessons/NN_name.py`` (jupytext-style "percent" format):
+
+    # %% [markdown]
+    # # Perceptron
+    # %%
+    import numpy as np                 # shared: in both notebooks
+    # %% tags=["pytorch"]
+    import torch                       # only in notebooks/pytorch/NN_name.ipynb
+    # %% tags=["keras"]
+    import keras                       # only in notebooks/keras/NN_name.ipynb
+
+Markdown and code may use ``{{track}}`` (``keras``/``pytorch``), ``{{Track}}``
+(``Keras``/``PyTorch``) and ``{{path}}`` (the notebook's path in the repository).
+
+    python tools/build_notebooks.py            # (re)write notebooks/
+    python tools/build_notebooks.py --check    # fail if a committed notebook differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ROOT / "lessons"
+OUT = ROOT / "notebooks"
+TRACKS = {"keras": "Keras", "pytorch": "PyTorch"}
+HEADER = re.compile(r"^# %%(?P<rest>.*)$")
+TAGS = re.compile(r"tags\s*=\s*(\[[^\]]*\])")
+
+
+def parse(text: str) -> list[dict]:
+    """Split a percent-format source into cells: ``{"type", "tags", "source"}``."""
+    cells: list[dict] = []
+    current: dict | None = None
+    for line in text.splitlines():
+        match = HEADER.match(line)
+        if match:
+            rest = match.group("rest")
+            tags_match = TAGS.search(rest)
+            tags = json.loads(tags_match.group(1)) if tags_match else []
+            unknown = set(tags) - set(TRACKS) - {"remove-input", "parameters", "skip-ci"}
+            if unknown:
+                raise ValueError(f"Unknown cell tag(s) {sorted(unknown)} in header {line!r}.")
+            current = {"type": "markdown" if "[markdown]" in rest else "code",
+                       "tags": tags, "lines": []}  # fmt: skip
+            cells.append(current)
+        elif current is not None:
+            current["lines"].append(line)
+        elif line.strip():
+            raise ValueError(f"Text before the first '# %%' cell header: {line!r}")
+    for cell in cells:
+        lines = cell.pop("lines")
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if cell["type"] == "markdown":
+            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
+        cell["source"] = "\n".join(lines)
+    return cells
+
+
+def build(source: Path, track: str):
+    """The notebook of one lesson for one track."""
+    name = source.stem
+    path = f"notebooks/{track}/{name}.ipynb"
+    cells = []
+    for i, cell in enumerate(parse(source.read_text(encoding="utf-8"))):
+        wanted = [t for t in cell["tags"] if t in TRACKS]
+        if wanted and track not in wanted:
+            continue
+        text = (cell["source"].replace("{{track}}", track).replace("{{Track}}", TRACKS[track])
+                .replace("{{path}}", path))  # fmt: skip
+        cell_id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:12]
+        tags = [t for t in cell["tags"] if t not in TRACKS]
+        metadata = {"tags": tags} if tags else {}
+        if cell["type"] == "markdown":
+            nb_cell = nbformat.v4.new_markdown_cell(text, metadata=metadata, id=cell_id)
+        else:
+            nb_cell = nbformat.v4.new_code_cell(text, metadata=metadata, id=cell_id)
+        cells.append(nb_cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "colab": {"provenance": [], "toc_visible": True},
+        "accelerator": "GPU" if "cifar" in name else "None",
+    }
+    return nb
+
+
+def render(nb) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    sources = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+    expected: dict[Path, str] = {}
+    for source in sources:
+        for track in TRACKS:
+            expected[OUT / track / f"{source.stem}.ipynb"] = render(build(source, track))
+    stale = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    orphans = [p for p in OUT.glob("*/*.ipynb") if p not in expected]
+    if args.check:
+        for p in stale:
+            print(f"out of date: {p.relative_to(ROOT)}")
+        for p in orphans:
+            print(f"no lesson source for: {p.relative_to(ROOT)}")
+        if stale or orphans:
+            print("Run `make notebooks` (python tools/build_notebooks.py) and commit the result.")
+            return 1
+        print(f"{len(expected)} notebooks from {len(sources)} lessons are up to date.")
+        return 0
+    for p in stale:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(expected[p], encoding="utf-8")
+        print(f"wrote {p.relative_to(ROOT)}")
+    for p in orphans:
+        p.unlink()
+        print(f"removed {p.relative_to(ROOT)}")
+    print(f"{len(expected)} notebooks from {len(sources)} lessons.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
