@@ -60,3 +60,6 @@ bench: setup
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Targets added by later parts of the course (assignments, grading, browser tests).
+-include mk/*.mk

@@ -46,7 +46,8 @@ class LivePlot:
     >>> live = LivePlot(xlabel="epoch")
     >>> for epoch in range(3):
     ...     live.update(loss=1 / (epoch + 1), accuracy=epoch / 3)
-    >>> live.finish().history.shape
+    >>> live.finish()
+    >>> live.history.shape
     (3, 2)
     """
 
@@ -97,11 +98,10 @@ class LivePlot:
 
     # ------------------------------------------------------------------ data
     def update(self, metrics: Mapping[str, float] | None = None, step: float | None = None,
-               **kwargs: float) -> LivePlot:
+               **kwargs: float) -> None:
         """Add one value per metric at ``step`` (default: the next integer) and redraw if due.
 
         >>> live = LivePlot(); live.update({"loss": 0.5}); live.update(loss=0.4, step=2)
-        LivePlot(...)
         """
         values = dict(metrics or {}, **kwargs)
         if step is None:
@@ -129,7 +129,6 @@ class LivePlot:
         self._stale = True
         if self._due():
             self.render()
-        return self
 
     def __repr__(self) -> str:
         return f"LivePlot(metrics={list(self._y)}, renders={self.renders})"
@@ -147,7 +146,7 @@ class LivePlot:
     def history(self):
         """All values as a pandas DataFrame, one row per step, one column per metric.
 
-        >>> LivePlot().update(loss=1.0).history.columns.tolist()
+        >>> live = LivePlot(); live.update(loss=1.0); live.history.columns.tolist()
         ['loss']
         """
         import pandas as pd
@@ -166,7 +165,7 @@ class LivePlot:
         interval = max(self.min_interval, self._render_cost / self.budget)
         return now - self._last_render >= interval
 
-    def render(self) -> LivePlot:
+    def render(self) -> None:
         """Draw the current state now (normally called for you)."""
         t0 = time.perf_counter()
         if self._mode is None:
@@ -188,17 +187,14 @@ class LivePlot:
         self.render_seconds += cost
         self._last_render = time.perf_counter()
         self._stale = False
-        return self
 
-    def finish(self) -> LivePlot:
-        """Render the final state (always) and return ``self``.
+    def finish(self) -> None:
+        """Render the final state (always; a no-op when nothing changed since).
 
         >>> live = LivePlot(); live.update(loss=1.0); live.finish()
-        LivePlot(...)
         """
         if self._y and (self._stale or self._fig is None):
             self.render()
-        return self
 
     close = finish
 
@@ -288,7 +284,8 @@ class LivePlot:
         from IPython.display import Image
 
         buffer = io.BytesIO()
-        self._fig.savefig(buffer, format="png", dpi=self.dpi)
+        # fast zlib level: the PNG is a little larger, the encode several times cheaper
+        self._fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
         image = Image(data=buffer.getvalue(), format="png")
         if self._handle is None:
             self._handle = _display(image, display_id=True)
@@ -299,7 +296,7 @@ class LivePlot:
     def save(self, path: str, dpi: int = 100) -> str:
         """Save the final figure (PNG, SVG or PDF, by extension) and return the path.
 
-        >>> LivePlot().update(loss=1.0).save("loss.png")
+        >>> live = LivePlot(); live.update(loss=1.0); live.save("loss.png")
         'loss.png'
         """
         self.finish()

@@ -51,7 +51,8 @@ def main(argv=None) -> int:
             print(f"{seconds:7.1f} s  {path.relative_to(ROOT)}", flush=True)
         except Exception as err:  # report every failing notebook, not just the first
             failures.append(path)
-            print(f"FAILED     {path.relative_to(ROOT)}: {type(err).__name__}: {str(err)[-2000:]}", flush=True)
+            reason = f"{type(err).__name__}: {str(err)[-2000:]}"
+            print(f"FAILED     {path.relative_to(ROOT)}: {reason}", flush=True)
     print(f"{len(paths) - len(failures)}/{len(paths)} notebooks ran top to bottom.")
     return 1 if failures else 0
 

@@ -1,0 +1,86 @@
+"""Live-plot overhead: train the same small MNIST CNN with and without LivePlot.
+
+Runs inside a real Jupyter kernel (nbclient, inline backend), so every render is a
+PNG sent over a display handle, as for a student. Runs are interleaved
+(off, on, off, on, ...) to cancel drift, and the ratio of median times is printed.
+
+    COURSE_DATA_DIR=../shared/data python benchmarks/bench_live_overhead.py [--pairs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+KERNEL_CODE = r"""
+import json, time, statistics
+import torch
+from torch import nn
+from course_utils import load_mnist, seed_everything, LivePlot
+from course_utils.torch_training import fit
+
+torch.set_num_threads(2)
+data = load_mnist(n_train={n_train}, n_test=1000)
+train_loader, test_loader = data.torch_loaders(batch_size=64)
+
+def make_model():
+    seed_everything(0)
+    # the lecture's MNIST CNN (seed 004): Conv 16@5x5 same -> MaxPool -> Dense 1024 -> Dense 10
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 14 * 14, 1024), nn.ReLU(), nn.Linear(1024, 10))
+
+def run(live):
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    plot = LivePlot(xlabel="epoch") if live else False
+    t0 = time.perf_counter()
+    fit(model, train_loader, test_loader, optimizer=opt, epochs={epochs}, live=plot, verbose=False)
+    seconds = time.perf_counter() - t0
+    return seconds, (plot.renders if live else 0), (plot.render_seconds if live else 0.0)
+
+run(False); run(True)  # warm-up, both ways: thread pools, matplotlib's fonts (once per process)
+off, on, renders, render_s = [], [], [], []
+for _ in range({pairs}):
+    off.append(run(False)[0])
+    s, r, rs = run(True)
+    on.append(s); renders.append(r); render_s.append(rs)
+print("RESULT" + json.dumps(dict(off=off, on=on, renders=renders, render_s=render_s,
+      steps=len(train_loader) * {epochs})))
+"""
+
+
+def measure(n_train: int, epochs: int, pairs: int) -> dict:
+    code = KERNEL_CODE.format(n_train=n_train, epochs=epochs, pairs=pairs)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=3600, kernel_name="python3").execute()
+    for out in nb.cells[0].outputs:
+        if out.output_type == "stream" and "RESULT" in out.text:
+            return json.loads(out.text.split("RESULT", 1)[1].splitlines()[0])
+    raise RuntimeError("The benchmark notebook printed no RESULT line.")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    args = parser.parse_args(argv)
+    import statistics
+
+    workloads = [("short: 125 steps (8,000 images, 1 epoch)", 8000, 1),
+                 ("long: 938 steps (60,000 images, 1 epoch)", 60000, 1)]  # fmt: skip
+    print(f"{'workload':46s} {'off [s]':>8s} {'on [s]':>8s} {'ratio':>6s} {'renders':>7s} {'ms/render':>9s}")
+    for label, n_train, epochs in workloads:
+        r = measure(n_train, epochs, args.pairs)
+        off, on = statistics.median(r["off"]), statistics.median(r["on"])
+        per_render = 1000 * sum(r["render_s"]) / max(1, sum(r["renders"]))
+        print(f"{label:46s} {off:8.2f} {on:8.2f} {on / off:6.3f} {statistics.median(r['renders']):7.0f} "
+              f"{per_render:9.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

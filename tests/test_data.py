@@ -1,0 +1,68 @@
+"""Data loading from the real files in COURSE_DATA_DIR, adapters, and the offline error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import load_cifar10, load_mnist
+from course_utils.data import DataNotFoundError, to_float
+
+
+def test_full_mnist_from_course_data_dir(data_dir, monkeypatch):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    ds = load_mnist()
+    assert ds.x_train.shape == (60000, 28, 28, 1) and ds.x_test.shape == (10000, 28, 28, 1)
+    assert ds.x_train.dtype == np.uint8
+    assert ds.y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_fast_mode_shrinks_by_default(data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert load_mnist().x_train.shape[0] == 2000
+    assert load_mnist(n_train=300).x_train.shape[0] == 300
+    monkeypatch.delenv("COURSE_FAST")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert load_mnist().x_test.shape[0] == 500
+
+
+def test_cifar10_subset_with_notes(data_dir, monkeypatch):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    ds = load_cifar10()
+    assert ds.x_train.shape[1:] == (32, 32, 3) and len(ds.x_train) >= 4000
+    assert ds.classes[3] == "cat" and set(np.unique(ds.y_train)) == set(range(10))
+    assert any("of the 50,000" in note for note in ds.notes), "a subset must say so"
+
+
+def test_both_frameworks_see_identical_pixels(data_dir):
+    ds = load_mnist(n_train=64, n_test=64)
+    x_keras = ds.arrays()[0]
+    train_loader, _ = ds.torch_loaders(batch_size=64, shuffle=False)
+    x_torch = next(iter(train_loader))[0].numpy()
+    assert x_keras.shape == (64, 28, 28, 1) and x_torch.shape == (64, 1, 28, 28)
+    np.testing.assert_array_equal(x_keras.transpose(0, 3, 1, 2), x_torch)
+    assert 0.0 <= x_keras.min() and x_keras.max() <= 1.0
+    sym = ds.arrays(normalize="symmetric")[0]
+    assert sym.min() >= -1.0 and sym.max() <= 1.0
+
+
+def test_offline_without_data_names_the_places_and_the_fix(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataNotFoundError) as info:
+        load_mnist(data_dir=empty, download=False)
+    message = str(info.value)
+    assert str(empty) in message and "COURSE_DATA_DIR" in message and "internet" in message
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="layout"):
+        to_float(np.zeros((1, 2, 2, 1), np.uint8), layout="CHW")
+    with pytest.raises(ValueError, match=r"images\[..., None\]"):
+        to_float(np.zeros((2, 2, 2), np.uint8))
+    with pytest.raises(ValueError, match="normalize"):
+        to_float(np.zeros((1, 2, 2, 1), np.uint8), normalize="zscore")

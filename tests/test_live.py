@@ -1,0 +1,116 @@
+"""LivePlot: in place in a real kernel, cheap, final state kept, history and files."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import run_notebook
+
+from course_utils import LivePlot
+
+
+def _images(outputs):
+    kinds = ("display_data", "execute_result")
+    return [o for o in outputs if o.output_type in kinds and "image/png" in o.get("data", {})]
+
+
+def test_updates_in_place_in_a_real_kernel_and_keeps_printed_text():
+    code = """
+import time
+from course_utils import LivePlot
+print("start of training")
+live = LivePlot(min_interval=0.0, budget=1.0, xlabel="epoch")
+for i in range(40):
+    live.update(loss=1 / (i + 1), accuracy=i / 40)
+    if i % 10 == 0:
+        print(f"step {i}")
+    time.sleep(0.01)
+live.finish()
+print("renders", live.renders)
+"""
+    nb = run_notebook([code])
+    outputs = nb.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for line in ("start of training", "step 0", "step 30"):
+        assert line in text, f"printed line {line!r} was wiped from the output"
+    renders = int(text.split("renders")[1].split()[0])
+    assert renders >= 3, "the plot should have been redrawn several times"
+    images = _images(outputs)
+    assert len(images) == 1, f"expected ONE image output updated in place, got {len(images)}"
+
+
+def test_headless_run_keeps_final_figure_in_saved_notebook():
+    # default throttle: with a short run only the final render happens, and it must be saved
+    nb = run_notebook(["from course_utils import LivePlot\nlive = LivePlot()\n"
+                       "for i in range(5): live.update(loss=1 / (i + 1))\nlive.finish()"])
+    assert len(_images(nb.cells[0].outputs)) == 1
+
+
+def test_throttle_spaces_renders_by_measured_cost(monkeypatch):
+    """With a fake clock: renders come no closer than cost / budget seconds apart."""
+    import course_utils.live as live_module
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(live_module.time, "perf_counter", lambda: clock["now"])
+    live = LivePlot(budget=0.02, min_interval=0.5)
+    calls = []
+
+    def fake_render():
+        calls.append(clock["now"])
+        clock["now"] += 0.04  # every render "costs" 40 ms
+        live._render_cost, live._last_render = 0.04, clock["now"]
+        live.renders += 1
+
+    monkeypatch.setattr(live, "render", fake_render)
+    for _ in range(1000):  # 10 s of training, 10 ms per step
+        clock["now"] += 0.01
+        live.update(loss=1.0)
+    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    assert calls and min(gaps) >= 0.04 / 0.02  # 2 s apart: 2 % of wall time
+    assert 3 <= len(calls) <= 6
+
+
+def test_history_panels_twin_and_files(tmp_path):
+    live = LivePlot(panels={"scores": [f"s{i}" for i in range(10)]}, twin={"scores": ["accuracy"]})
+    for step in range(20):
+        live.update({f"s{i}": math.sin(step + i) for i in range(10)}, step=step, accuracy=step / 20)
+        live.update(step=step, loss=1 / (step + 1))
+    live.finish()
+    frame = live.history
+    assert frame.shape == (20, 12)
+    assert frame.index.name == "step"
+    fig = live.figure
+    assert len(fig.axes) == 3  # scores + its right axis, loss
+    assert fig.axes[1].get_ylabel() == "accuracy"
+    png = live.save(str(tmp_path / "run.png"))
+    gif = live.save_gif(str(tmp_path / "run.gif"), frames=4, fps=4)
+    assert (tmp_path / "run.png").stat().st_size > 1000 and png.endswith("run.png")
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.n_frames == 4
+
+
+def test_validation_metrics_share_a_panel():
+    live = LivePlot()
+    live.update(loss=1.0, accuracy=0.5, val_loss=1.1, val_accuracy=0.4)
+    titles = [ax.get_title() for ax in live.figure.axes]
+    assert titles == ["loss", "accuracy"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"budget": 0}, "budget"),
+    ({"min_interval": -1}, "min_interval"),
+])  # fmt: skip
+def test_bad_arguments_say_what_is_wrong(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LivePlot(**kwargs)
+
+
+def test_non_numeric_metric_explains_item():
+    live = LivePlot()
+    with pytest.raises(TypeError, match=r"loss.item\(\)"):
+        live.update(loss=[1, 2])
+    with pytest.raises(ValueError, match="Nothing to animate"):
+        LivePlot().save_gif("x.gif")
