@@ -14,7 +14,7 @@ from __future__ import annotations
 from course_utils.data import ImageData, load_cifar10, load_mnist
 from course_utils.env import fast_mode, fast_or, in_notebook, is_colab
 from course_utils.live import LivePlot
-from course_utils.repro import pick_device, seed_everything
+from course_utils.repro import pick_device, seed_everything, set_cpu_threads
 from course_utils.timing import PowerLaw, fit_power_law, plot_timing, time_function
 
 __version__ = "0.1.0"
@@ -33,5 +33,6 @@ __all__ = [
     "pick_device",
     "plot_timing",
     "seed_everything",
+    "set_cpu_threads",
     "time_function",
 ]

@@ -130,6 +130,27 @@ class LivePlot:
         if self._due():
             self.render()
 
+    def set_series(self, x, **series) -> None:
+        """Replace whole lines at once (every frame redraws all points), then redraw if due.
+
+        For pictures whose x-axis is not time, e.g. the class scores of 200 test digits
+        after each training step: ``x`` is shared by all named series.
+
+        >>> live = LivePlot(panels={"scores": ["s0", "s1"]}, xlabel="test digit")
+        >>> live.set_series(range(200), s0=np.zeros(200), s1=np.ones(200))
+        """
+        xs = [float(v) for v in np.asarray(x, dtype=float).ravel()]
+        for name, values in series.items():
+            ys = np.asarray(values, dtype=float).ravel()
+            if len(ys) != len(xs):
+                raise ValueError(f"Series {name!r} has {len(ys)} values but x has {len(xs)}.")
+            if name not in self._y:
+                self._place(name)
+            self._x[name], self._y[name] = list(xs), ys.tolist()
+        self._stale = True
+        if self._due():
+            self.render()
+
     def __repr__(self) -> str:
         return f"LivePlot(metrics={list(self._y)}, renders={self.renders})"
 

@@ -152,3 +152,17 @@ def test_seed_everything_repeats_torch_draws():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(-1)
+
+
+def test_set_cpu_threads():
+    import torch
+
+    from course_utils import set_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert set_cpu_threads(1) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="positive int"):
+        set_cpu_threads(0)
