@@ -30,7 +30,7 @@ CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )  # fmt: skip
-FAST_SIZES = (2000, 500)  # train, test images in fast mode
+FAST_SIZES = (2000, 500)  # train, test images in fast mode; override: COURSE_FAST_SIZES=4000,1000
 _NORMALIZATIONS = ("unit", "symmetric", "none")
 
 
@@ -316,8 +316,9 @@ def _finish(name, arrays, classes, source, n_train, n_test) -> ImageData:
     if x_train.ndim == 3:  # greyscale: add the channel axis (NHWC)
         x_train, x_test = x_train[..., None], x_test[..., None]
     if fast_mode():
-        n_train = n_train or FAST_SIZES[0]
-        n_test = n_test or FAST_SIZES[1]
+        fast_train, fast_test = _fast_sizes()
+        n_train = n_train or fast_train
+        n_test = n_test or fast_test
     ds = ImageData(
         name=name,
         x_train=x_train,
@@ -328,6 +329,21 @@ def _finish(name, arrays, classes, source, n_train, n_test) -> ImageData:
         source=source,
     )
     return ds.subset(n_train, n_test)
+
+
+def _fast_sizes() -> tuple[int, int]:
+    value = os.environ.get("COURSE_FAST_SIZES", "").strip()
+    if not value:
+        return FAST_SIZES
+    try:
+        n_train, n_test = (int(v) for v in value.split(","))
+        if n_train < 1 or n_test < 1:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"COURSE_FAST_SIZES must be two positive ints 'train,test' such as '4000,1000', got {value!r}."
+        ) from None
+    return n_train, n_test
 
 
 def _download(which: str, searched: list[str]):

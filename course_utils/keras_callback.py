@@ -6,9 +6,8 @@ import time
 
 import keras
 
+from course_utils.history import HISTORY_COLUMNS, epoch_line
 from course_utils.live import LivePlot
-
-HISTORY_COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "time_s"]
 
 
 class LivePlotCallback(keras.callbacks.Callback):
@@ -19,10 +18,11 @@ class LivePlotCallback(keras.callbacks.Callback):
     >>> callback.history          # DataFrame: loss, accuracy, val_loss, val_accuracy, time_s
     """
 
-    def __init__(self, live: LivePlot | None = None, per_batch: bool = True) -> None:
+    def __init__(self, live: LivePlot | None = None, per_batch: bool = True, verbose: bool = True) -> None:
         super().__init__()
         self.live = live if live is not None else LivePlot(xlabel="epoch")
         self.per_batch = per_batch
+        self.verbose = verbose
         self._rows: list[dict] = []
         self._epoch = 0
         self._t0 = 0.0
@@ -43,6 +43,9 @@ class LivePlotCallback(keras.callbacks.Callback):
         row = {k: float(v) for k, v in logs.items() if _is_number(v)}
         row["time_s"] = time.perf_counter() - self._t0
         self._rows.append(row)
+        if self.verbose:  # one line per epoch, as course_utils.torch_training.fit prints
+            epochs = (self.params or {}).get("epochs") or epoch + 1
+            print(epoch_line(epoch + 1, epochs, row))
         shown = row if not self.per_batch else {k: v for k, v in row.items() if k.startswith("val_")}
         shown.pop("time_s", None)
         if shown:

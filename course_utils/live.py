@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import time
 from collections.abc import Iterable, Mapping
 
@@ -37,7 +38,8 @@ class LivePlot:
     xlabel:
         Label of the x-axis (``"epoch"``, ``"step"``, ...).
     budget:
-        Largest fraction of wall time spent rendering (0.02 = 2 %).
+        Largest fraction of wall time spent rendering; default 0.02 (2 %), or the
+        environment variable ``COURSE_LIVE_BUDGET`` (raise it to redraw more often).
     min_interval:
         Never render more often than this many seconds.
     dpi, figsize:
@@ -58,12 +60,14 @@ class LivePlot:
         *,
         xlabel: str = "step",
         title: str | None = None,
-        budget: float = 0.02,
+        budget: float | None = None,
         min_interval: float = 1.0,
         dpi: int = 72,
         figsize: tuple[float, float] | None = None,
         ylim: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
+        if budget is None:
+            budget = float(os.environ.get("COURSE_LIVE_BUDGET", "0.02"))
         if not 0 < budget <= 1:
             raise ValueError(f"budget is a fraction of wall time in (0, 1], got {budget!r}.")
         if min_interval < 0:

@@ -6,9 +6,8 @@ import time
 
 import torch
 
+from course_utils.history import HISTORY_COLUMNS, epoch_line
 from course_utils.live import LivePlot
-
-HISTORY_COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "time_s"]
 
 
 def evaluate(model: torch.nn.Module, loader, loss_fn=None, device: str | None = None):
@@ -98,16 +97,8 @@ def fit(
                             val_accuracy=row["val_accuracy"])  # fmt: skip
         rows.append(row)
         if verbose:
-            print(_epoch_line(epoch, epochs, row))
+            print(epoch_line(epoch, epochs, row))
     if plot is not None:
         plot.finish()
     frame = pd.DataFrame(rows, index=pd.RangeIndex(1, epochs + 1, name="epoch"))
     return frame.reindex(columns=HISTORY_COLUMNS)
-
-
-def _epoch_line(epoch: int, epochs: int, row: dict) -> str:
-    parts = [f"epoch {epoch}/{epochs}", f"loss {row['loss']:.4f}", f"accuracy {row['accuracy']:.4f}"]
-    if "val_loss" in row:
-        parts += [f"val_loss {row['val_loss']:.4f}", f"val_accuracy {row['val_accuracy']:.4f}"]
-    parts.append(f"{row['time_s']:.1f} s")
-    return " - ".join(parts)

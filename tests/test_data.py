@@ -66,3 +66,13 @@ def test_bad_arguments():
         to_float(np.zeros((2, 2, 2), np.uint8))
     with pytest.raises(ValueError, match="normalize"):
         to_float(np.zeros((1, 2, 2, 1), np.uint8), normalize="zscore")
+
+
+def test_fast_sizes_can_be_overridden(data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    monkeypatch.setenv("COURSE_FAST_SIZES", "300,100")
+    ds = load_mnist()
+    assert (len(ds.x_train), len(ds.x_test)) == (300, 100)
+    monkeypatch.setenv("COURSE_FAST_SIZES", "lots")
+    with pytest.raises(ValueError, match="COURSE_FAST_SIZES must be two positive ints"):
+        load_mnist()

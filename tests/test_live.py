@@ -126,3 +126,12 @@ def test_set_series_replaces_whole_lines():
     assert live.history["s0"].dropna().tolist() == [2.0] * 200
     with pytest.raises(ValueError, match="has 3 values but x has 200"):
         live.set_series(np.arange(200), s0=[1, 2, 3])
+
+
+def test_budget_from_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "0.5")
+    assert LivePlot().budget == 0.5
+    assert LivePlot(budget=0.1).budget == 0.1
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "2")
+    with pytest.raises(ValueError, match="budget"):
+        LivePlot()
