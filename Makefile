@@ -13,7 +13,7 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup course test lint lab notebooks check-notebooks execute bench clean help
+.PHONY: setup browser-deps course test lint lab notebooks check-notebooks execute bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
@@ -22,7 +22,14 @@ help:
 	@echo "make lint     ruff"
 	@echo "make bench    run the benchmarks in benchmarks/"
 
-setup: $(STAMP)
+setup: $(STAMP) browser-deps
+
+# Debian's Chromium for the browser tests (Playwright's own browser download needs internet).
+# Best effort: without root or apt the browser tests are skipped, everything else works.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium not installed: browser tests will be skipped (apt-get install chromium)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
