@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import nbformat
 from nbclient import NotebookClient
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _report import save  # noqa: E402
 
 KERNEL_CODE = r"""
 import json, time, statistics
@@ -70,6 +74,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import statistics
 
+    rows = []
     workloads = [("short: 125 steps (8,000 images, 1 epoch)", 8000, 1),
                  ("long: 938 steps (60,000 images, 1 epoch)", 60000, 1)]  # fmt: skip
     print(f"{'workload':46s} {'off [s]':>8s} {'on [s]':>8s} {'ratio':>6s} {'renders':>7s} {'ms/render':>9s}")
@@ -79,6 +84,10 @@ def main(argv=None) -> int:
         per_render = 1000 * sum(r["render_s"]) / max(1, sum(r["renders"]))
         print(f"{label:46s} {off:8.2f} {on:8.2f} {on / off:6.3f} {statistics.median(r['renders']):7.0f} "
               f"{per_render:9.1f}", flush=True)
+        rows.append({"workload": label, "off_s": round(off, 2), "on_s": round(on, 2), "ratio": round(on / off, 3),
+                     "renders": statistics.median(r["renders"]), "ms_per_render": round(per_render, 1)})
+    save("live_overhead", rows, pairs=args.pairs,
+         note="median of interleaved runs in one Jupyter kernel (nbclient, inline backend)")
     return 0
 
 

@@ -1,19 +1,122 @@
-"""Run every ``benchmarks/bench_*.py`` in turn and print what each prints."""
+"""Run every benchmark and write ``benchmarks/RESULTS.md`` with the machine and versions.
+
+    COURSE_DATA_DIR=../shared/data python benchmarks/run_all.py [--only NAME ...] [--quick]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import subprocess
 import sys
+import time
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _report import OUT, ROOT  # noqa: E402
+
+# name, script, arguments, arguments with --quick
+BENCHMARKS = [
+    ("live_overhead", "bench_live_overhead.py", ["--pairs", "3"], ["--pairs", "1"]),
+    ("mnist_cnn", "bench_mnist_cnn.py", ["--epochs", "1"], ["--epochs", "1"]),
+    ("cifar10", "bench_cifar10.py", ["--improved-epochs", "10"], ["--improved-epochs", "1"]),
+    ("matmul", "bench_matmul.py", [], []),
+    ("autograde", "bench_autograde.py", ["--students", "3"], ["--students", "1"]),
+    ("notebooks", "bench_notebooks.py", [], []),
+]
+TITLES = {
+    "live_overhead": "Live-plot overhead (with / without, same run, interleaved)",
+    "mnist_cnn": "MNIST CNN of the lecture (3,222,954 parameters): Keras vs PyTorch",
+    "cifar10": "CIFAR-10: tutorial LeNet and an improved CNN (PyTorch)",
+    "matmul": "matmul_timing assignment: times and fitted exponents",
+    "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
+    "notebooks": "Fast-mode execution of every lecture notebook (COURSE_FAST=1)",
+}
+PACKAGES = ["torch", "torchvision", "tensorflow-cpu", "keras", "numpy", "pandas", "matplotlib", "jupyterlab",
+            "notebook", "nbgrader", "ipywidgets", "playwright"]
 
 
-def main() -> int:
-    failed = 0
-    for script in sorted(HERE.glob("bench_*.py")):
-        print(f"\n=== {script.name}", flush=True)
-        failed += subprocess.run([sys.executable, str(script)], check=False).returncode != 0
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = "none"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            gpu = out.stdout.strip().replace("\n", ", ")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores visible", f"- GPU: {gpu}",
+            f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
+            f"- Packages: {', '.join(versions)}",
+            f"- Data: `COURSE_DATA_DIR` = {'set' if os.environ.get('COURSE_DATA_DIR') else 'not set'} "
+            "(full MNIST; CIFAR-10 is a 10,000-train / 2,000-test real subset of the 50,000 / 10,000)"]
+
+
+def table(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["(no rows)"]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for r in rows:
+        lines.append("| " + " | ".join("" if r.get(k) is None else str(r.get(k)) for k in keys) + " |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs (a smoke run)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from saved figures")
+    args = parser.parse_args(argv)
+    durations = {}
+    if not args.report_only:
+        for name, script, full, quick in BENCHMARKS:
+            if args.only and name not in args.only:
+                continue
+            print(f"\n=== {script}", flush=True)
+            t0 = time.perf_counter()
+            rc = subprocess.run([sys.executable, str(HERE / script), *(quick if args.quick else full)]).returncode
+            durations[name] = (round(time.perf_counter() - t0), rc)
+    lines = ["# Benchmark results", "", f"Written by `make bench` (`benchmarks/run_all.py`) on "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "", "## Machine", "", *machine(), ""]
+    for name, script, _, _ in BENCHMARKS:
+        path = OUT / f"{name}.json"
+        lines += [f"## {TITLES[name]}", "", f"`python benchmarks/{script}`", ""]
+        if not path.exists():
+            lines += ["Not measured in this run.", ""]
+            continue
+        result = json.loads(path.read_text())
+        lines += table(result["rows"]) + [""]
+        for key, value in result.items():
+            if key != "rows":
+                lines.append(f"- {key.replace('_', ' ')}: {value}")
+        lines.append("")
+    ci = ROOT / "_build" / "ci_seconds.txt"
+    lines += ["## CI", "", f"Last `.ci/run` on this checkout: {ci.read_text().strip()} s (install + tests)."
+              if ci.exists() else "No `.ci/run` duration recorded in this checkout (`_build/ci_seconds.txt`).", ""]
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    print(f"\nwrote {HERE / 'RESULTS.md'}")
+    failed = [n for n, (_, rc) in durations.items() if rc]
+    if failed:
+        print("failed:", ", ".join(failed))
     return 1 if failed else 0
 
 
