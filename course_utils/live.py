@@ -250,7 +250,9 @@ class LivePlot:
 
             if self._fig is None:
                 self._fig = plt.figure(figsize=figsize, dpi=self.dpi)
-                _display(self._fig.canvas)
+                # the backend's own show(): it displays the canvas now, and only once
+                # (a display() of ours would be repeated by ipympl at the end of the cell)
+                plt.show(block=False)
             fig = self._fig
             fig.clear()
         else:

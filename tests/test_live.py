@@ -135,3 +135,25 @@ def test_budget_from_environment(monkeypatch):
     monkeypatch.setenv("COURSE_LIVE_BUDGET", "2")
     with pytest.raises(ValueError, match="budget"):
         LivePlot()
+
+
+def test_interactive_backend_draws_on_its_canvas():
+    """With %matplotlib widget (ipympl) the plot is one live canvas redrawn with draw_idle."""
+    code = """
+%matplotlib widget
+from course_utils import LivePlot
+live = LivePlot(min_interval=0.0)
+for i in range(5):
+    live.update(loss=1 / (i + 1))
+    live.render()
+live.finish()
+print(live._mode, live.renders)
+"""
+    nb = run_notebook([code])
+    outputs = nb.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert text.split()[0] == "interactive" and int(text.split()[1]) >= 5
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, "one canvas widget, updated in place"
+    # ipympl adds a static PNG of the canvas to the same output (for viewers without widgets)
+    assert len(_images(outputs)) <= 1 and all(o in views for o in _images(outputs))
