@@ -20,7 +20,8 @@ help:
 	@echo "make test     run the test suite (pytest)"
 	@echo "make lab      start JupyterLab"
 	@echo "make lint     ruff"
-	@echo "make bench    run the benchmarks in benchmarks/"
+	@echo "make bench    run the benchmarks in benchmarks/ and write benchmarks/RESULTS.md"
+	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
 
 setup: $(STAMP) browser-deps
 
@@ -41,7 +42,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 
-course: setup check-notebooks execute lint
+course: setup check-notebooks check-assignments execute assignments lint
 	$(PY) -c "import course_utils, sys; assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; print('course_utils', course_utils.__version__, 'OK')"
 
 notebooks: setup

@@ -1,11 +1,43 @@
-"""nbgrader configuration: the repository root is the course directory."""
+"""nbgrader configuration: the repository root is the course directory.
+
+    assignments/<name>/<name>.ipynb   sources (instructor master copies, in git)
+    solutions/<name>.ipynb            worked solutions, generated from the sources (in git)
+    release/ submitted/ autograded/ feedback/ gradebook.db   generated, git-ignored
+
+See the README, "Instructors" for the workflow (make assignments / make collect / make grade).
+"""
+
+import os
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
-c.CourseDirectory.root = "."
+# The folder of this file, as an absolute path (nbgrader warns about a relative root).
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "deep-learning-lab"
 c.CourseDirectory.source_directory = "assignments"
 c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# Only the notebooks of an assignment folder are graded; data files students bring along
+# (the bonus of param_study) are copied next to them.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+
+# Student versions: solution regions become a stub that fails loudly, written answers a prompt.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.enforce_metadata = True
+
+# Autograding executes every submission in a fresh kernel with NBGRADER_EXECUTION=autograde,
+# which switches course_utils to fast mode: small data subsets, one short epoch, tiny sizes.
+# nbgrader's default per-cell timeout (30 s) would kill a training cell on a slow or busy
+# machine; 300 s per cell still stops an endless loop. Note: ExecutePreprocessor.timeout is
+# ignored by nbgrader, it must be Execute.timeout (nbgrader issues #1004, #1463).
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "python3"
+
+# Student versions are released without outputs.
+c.ClearOutput.enabled = True

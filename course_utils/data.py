@@ -101,7 +101,7 @@ class ImageData:
         batch_size: int = 64,
         normalize: str = "unit",
         shuffle: bool = True,
-        seed: int = 0,
+        seed: int | None = None,
         test_batch_size: int = 1000,
     ):
         """``(train_loader, test_loader)``: PyTorch DataLoaders of NCHW float tensors.
@@ -114,7 +114,7 @@ class ImageData:
         from torch.utils.data import DataLoader, TensorDataset
 
         x_train, y_train, x_test, y_test = self.arrays(normalize, layout="NCHW")
-        generator = torch.Generator().manual_seed(seed)
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
         train = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
         test = TensorDataset(torch.from_numpy(x_test), torch.from_numpy(y_test))
         return (

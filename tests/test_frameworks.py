@@ -166,3 +166,12 @@ def test_set_cpu_threads():
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="positive int"):
         set_cpu_threads(0)
+
+
+def test_seed_everything_repeats_the_batch_order(mnist_small):
+    train_loader, _ = mnist_small.torch_loaders(batch_size=8)
+    seed_everything(5)
+    first = next(iter(train_loader))[1].tolist()
+    next(iter(train_loader))
+    seed_everything(5)
+    assert next(iter(train_loader))[1].tolist() == first

@@ -12,7 +12,9 @@ A lesson is written once, in ``lessons/NN_name.py`` (jupytext-style "percent" fo
     import keras                       # only in notebooks/keras/NN_name.ipynb
 
 Markdown and code may use ``{{track}}`` (``keras``/``pytorch``), ``{{Track}}``
-(``Keras``/``PyTorch``) and ``{{path}}`` (the notebook's path in the repository).
+(``Keras``/``PyTorch``), ``{{path}}`` (the notebook's path in the repository),
+``{{repo}}`` (the GitHub ``owner/name`` in :data:`COLAB_REPO`) and ``{{colab}}`` (the
+notebook's "Open in Colab" address).
 
     python tools/build_notebooks.py            # (re)write notebooks/
     python tools/build_notebooks.py --check    # fail if a committed notebook differs
@@ -33,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 OUT = ROOT / "notebooks"
 TRACKS = {"keras": "Keras", "pytorch": "PyTorch"}
+# The one place that names the public repository (Colab badges and the Colab pip install).
+COLAB_REPO = "course-kit/dl-course"
+COLAB_URL = "https://colab.research.google.com/github/{repo}/blob/main/{path}"
 HEADER = re.compile(r"^# %%(?P<rest>.*)$")
 TAGS = re.compile(r"tags\s*=\s*(\[[^\]]*\])")
 
@@ -69,18 +74,29 @@ def parse(text: str) -> list[dict]:
     return cells
 
 
+def substitute(text: str, track: str, name: str) -> str:
+    """Fill in the placeholders of one cell for one track's notebook of lesson ``name``."""
+    path = f"notebooks/{track}/{name}.ipynb"
+    return (text.replace("{{track}}", track).replace("{{Track}}", TRACKS[track])
+            .replace("{{colab}}", COLAB_URL.format(repo=COLAB_REPO, path=path))
+            .replace("{{repo}}", COLAB_REPO).replace("{{path}}", path))  # fmt: skip
+
+
+def cell_id_of(name: str, index: int) -> str:
+    """Stable id of the ``index``-th source cell of lesson ``name`` (the same in both tracks)."""
+    return hashlib.sha1(f"{name}:{index}".encode()).hexdigest()[:12]
+
+
 def build(source: Path, track: str):
     """The notebook of one lesson for one track."""
     name = source.stem
-    path = f"notebooks/{track}/{name}.ipynb"
     cells = []
     for i, cell in enumerate(parse(source.read_text(encoding="utf-8"))):
         wanted = [t for t in cell["tags"] if t in TRACKS]
         if wanted and track not in wanted:
             continue
-        text = (cell["source"].replace("{{track}}", track).replace("{{Track}}", TRACKS[track])
-                .replace("{{path}}", path))  # fmt: skip
-        cell_id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:12]
+        text = substitute(cell["source"], track, name)
+        cell_id = cell_id_of(name, i)
         tags = [t for t in cell["tags"] if t not in TRACKS]
         metadata = {"tags": tags} if tags else {}
         if cell["type"] == "markdown":

@@ -1,0 +1,26 @@
+# nbgrader workflow for instructors (the README, "Instructors"). Included by the Makefile
+# (`include mk/*.mk`), which defines PY and the `setup` target.
+#
+#   make assignments                           sources + solutions from tools/assignment_specs, release/
+#   make collect HANDINS=dir [ASSIGNMENT=name]  downloaded notebooks -> submitted/<student>/<assignment>/
+#   make grade [ASSIGNMENT=name]                autograde submitted/, feedback/, grades.csv
+#   make feedback [ASSIGNMENT=name]             after manual grading: feedback/ and grades.csv again
+#   make check-assignments                      fail if assignments/ or solutions/ differ from the specs
+
+.PHONY: assignments collect grade feedback check-assignments
+
+assignments: setup
+	$(PY) tools/grading.py assignments $(ASSIGNMENT)
+
+collect: setup
+	@test -n "$(HANDINS)" || { echo "usage: make collect HANDINS=folder [ASSIGNMENT=name]" >&2; exit 2; }
+	$(PY) tools/grading.py collect "$(HANDINS)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+grade: setup
+	$(PY) tools/grading.py grade $(ASSIGNMENT)
+
+feedback: setup
+	$(PY) tools/grading.py grade --feedback-only $(ASSIGNMENT)
+
+check-assignments: setup
+	$(PY) tools/make_assignments.py --check
