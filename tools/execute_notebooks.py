@@ -18,16 +18,33 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GLOBS = ("notebooks/*/*.ipynb",)
 
 
+def run_notebook(nb, cwd: Path, timeout: int = 900):
+    """Execute ``nb`` in place in a fresh kernel whose working directory is ``cwd``.
+
+    The kernel talks over Unix sockets in a private temporary folder (IPC transport), not over
+    TCP ports: on a machine where several jobs start kernels at once, TCP port picking can race
+    and leave a client waiting forever for a kernel that never answers.
+    """
+    import tempfile
+
+    from jupyter_client import KernelManager
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory(prefix="course-kernel-") as sockets:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd)}})  # fmt: skip
+        client.execute()
+    return nb
+
+
 def execute(path: Path, out_dir: Path, timeout: int = 900) -> float:
     """Run one notebook in a fresh kernel, save the executed copy, return seconds."""
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
     t0 = time.perf_counter()
-    client.execute()
+    run_notebook(nb, path.parent, timeout)
     seconds = time.perf_counter() - t0
     target = out_dir / path.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -45,15 +62,17 @@ def main(argv=None) -> int:
         p for pattern in DEFAULT_GLOBS for p in ROOT.glob(pattern)
     )
     failures = []
+    total = 0.0
     for path in paths:
         try:
             seconds = execute(path, args.out)
+            total += seconds
             print(f"{seconds:7.1f} s  {path.relative_to(ROOT)}", flush=True)
         except Exception as err:  # report every failing notebook, not just the first
             failures.append(path)
             reason = f"{type(err).__name__}: {str(err)[-2000:]}"
             print(f"FAILED     {path.relative_to(ROOT)}: {reason}", flush=True)
-    print(f"{len(paths) - len(failures)}/{len(paths)} notebooks ran top to bottom.")
+    print(f"{len(paths) - len(failures)}/{len(paths)} notebooks ran top to bottom ({total:.0f} s in all).")
     return 1 if failures else 0
 
 
