@@ -30,16 +30,19 @@ def mnist_small(data_dir):
 
 
 def run_notebook(cells: list[str], timeout: int = 300, cwd: Path | None = None, env: dict | None = None):
-    """Execute code cells in a fresh Jupyter kernel (nbclient) and return the notebook."""
+    """Execute code cells in a fresh Jupyter kernel (IPC transport) and return the notebook."""
+    import sys
+
     import nbformat
-    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from execute_notebooks import run_notebook as run
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     old = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(cwd or ROOT)}}).execute()  # fmt: skip
+        run(nb, cwd or ROOT, timeout)
     finally:
         for k, v in old.items():
             if v is None:
