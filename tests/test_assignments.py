@@ -170,10 +170,29 @@ def course(tmp_path_factory):
         nbformat.write(_perfect_submission(release, root / "solutions" / f"{name}.ipynb"),
                        handins / f"perfect__{name}.ipynb")  # fmt: skip
         shutil.copy2(release, handins / f"blank__{name}.ipynb")
+        if name in WRONG:  # a deliberately wrong answer: the partial score designed for it
+            old, new = WRONG[name]
+            nb = _perfect_submission(release, root / "solutions" / f"{name}.ipynb")
+            edited = [c for c in nb.cells if old in c.source]
+            assert len(edited) == 1, f"{name}: the wrong-answer edit no longer applies"
+            edited[0].source = edited[0].source.replace(old, new)
+            nbformat.write(nb, handins / f"wrong__{name}.ipynb")
     collected = subprocess.run([*tool, "collect", str(handins)], **run)
     assert collected.returncode == 0, collected.stdout + collected.stderr
     graded = subprocess.run([*tool, "grade"], **run)
     return {"root": root, "names": names, "grade": graded, "collect": collected}
+
+
+# Deliberately wrong answers and the test cells that must (and alone may) lose their points.
+WRONG = {
+    # the product A·Bᵀ instead of A·B
+    "matmul_timing": ("Bt = [[B[k][j] for k in range(n)] for j in range(n)]", "Bt = B"),
+    # the parameter formula of a convolution without its biases
+    "fc_vs_conv_pytorch": ("return in_channels * kernel_size * kernel_size * out_channels + "
+                           "(out_channels if bias else 0)",
+                           "return in_channels * kernel_size * kernel_size * out_channels"),
+}
+WRONG_LOSES = {"matmul_timing": {"test_matmul"}, "fc_vs_conv_pytorch": {"test_count_params"}}
 
 
 def _scores(root: Path, name: str, student: str):
@@ -238,3 +257,33 @@ def test_grades_exported_and_feedback_written(course):
             assert (root / "feedback" / student / name / f"{name}.html").is_file()
         assert float(got["blank", name]["score"]) == 0
         assert float(got["perfect", name]["score"]) > 0
+
+
+@pytest.mark.slow
+def test_wrong_submissions_get_the_designed_partial_score(course):
+    for name in WRONG:
+        if name not in course["names"]:
+            continue
+        perfect, wrong = _scores(course["root"], name, "perfect"), _scores(course["root"], name, "wrong")
+        lost = {cell for cell, (score, _) in wrong.items() if score < perfect[cell][0]}
+        assert lost == WRONG_LOSES[name], \
+            f"{name}: lost points in {sorted(lost)}, expected only {sorted(WRONG_LOSES[name])}"
+        total_wrong = sum(s for s, _ in wrong.values())
+        total_perfect = sum(s for s, _ in perfect.values())
+        assert 0 < total_wrong < total_perfect, f"{name}: {total_wrong} of {total_perfect}"
+
+
+def _validate(root: Path, path: Path, *flags: str) -> str:
+    result = subprocess.run([grading.NBGRADER, "validate", *flags, str(path)], cwd=root, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    return result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_source_passes_and_blank_release_fails(course):
+    # nbgrader validate exits 0 whatever happens: read what it says
+    for name in course["names"]:
+        source = _validate(course["root"], course["root"] / "assignments" / name / f"{name}.ipynb")
+        assert "Success! Your notebook passes all the tests." in source, f"{name}: {source[-2000:]}"
+        blank = _validate(course["root"], course["root"] / "release" / name / f"{name}.ipynb", "--invert")
+        assert "Success! The notebook does not pass any test" in blank, f"{name}: {blank[-2000:]}"
