@@ -8,6 +8,7 @@ See the README, "Instructors" for the workflow (make assignments / make collect 
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -21,9 +22,13 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# A course-local exchange (git-ignored), so the formgrader and the students' "Assignments"
+# panel work on one machine without JupyterHub; Colab/LMS hand-ins use `make collect` instead.
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
 # Only the notebooks of an assignment folder are graded; data files students bring along
 # (the bonus of param_study) are copied next to them.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+# `*.orig`: the hand-in as it was, kept by tools/repair.py when it repaired the notebook.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store", "*.orig"]
 
 # Student versions: solution regions become a stub that fails loudly, written answers a prompt.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -35,9 +40,33 @@ c.ClearSolutions.enforce_metadata = True
 # nbgrader's default per-cell timeout (30 s) would kill a training cell on a slow or busy
 # machine; 300 s per cell still stops an endless loop. Note: ExecutePreprocessor.timeout is
 # ignored by nbgrader, it must be Execute.timeout (nbgrader issues #1004, #1463).
-c.Execute.timeout = 300
+c.Execute.timeout = int(os.environ.get("COURSE_GRADING_TIMEOUT", "300"))  # the tests use a short one
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
 
 # Student versions are released without outputs.
 c.ClearOutput.enabled = True
+
+# Execute with a tamper guard before every test cell and a report of the cell in which the
+# kernel died (tools/grading_execute.py); the other steps are nbgrader's defaults.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+from grading_execute import GuardedExecute  # noqa: E402
+from grading_feedback import HideHiddenTests  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
+
+# Feedback for students shows whether hidden tests passed and their message, not their code
+# (tools/grading_feedback.py).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

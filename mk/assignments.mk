@@ -3,7 +3,8 @@
 #
 #   make assignments                           sources + solutions from tools/assignment_specs, release/
 #   make collect HANDINS=dir [ASSIGNMENT=name]  downloaded notebooks -> submitted/<student>/<assignment>/
-#   make grade [ASSIGNMENT=name]                autograde submitted/, feedback/, grades.csv
+#   make grade [ASSIGNMENT=name]                repair + autograde each submission on its own, feedback/,
+#                                               grades.csv and grading_report.csv (graded / not graded: reason)
 #   make feedback [ASSIGNMENT=name]             after manual grading: feedback/ and grades.csv again
 #   make check-assignments                      fail if assignments/ or solutions/ differ from the specs
 
