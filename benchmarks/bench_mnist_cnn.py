@@ -59,9 +59,11 @@ def run(code: str, epochs: int) -> dict:
 
     env = dict(os.environ, MPLBACKEND="Agg")
     env.pop("COURSE_FAST", None)
-    out = subprocess.run([sys.executable, "-c", code.replace("EPOCHS", str(epochs))], capture_output=True,
-                         text=True, env=env, check=True).stdout  # fmt: skip
-    return json.loads(out.split("RESULT", 1)[1])
+    proc = subprocess.run([sys.executable, "-c", code.replace("EPOCHS", str(epochs))], capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    if proc.returncode != 0 or "RESULT" not in proc.stdout:
+        raise RuntimeError(f"benchmark run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.split("RESULT", 1)[1])
 
 
 def main(argv=None) -> int:

@@ -46,8 +46,9 @@ class LivePlotCallback(keras.callbacks.Callback):
         if self.verbose:  # one line per epoch, as course_utils.torch_training.fit prints
             epochs = (self.params or {}).get("epochs") or epoch + 1
             print(epoch_line(epoch + 1, epochs, row))
-        shown = row if not self.per_batch else {k: v for k, v in row.items() if k.startswith("val_")}
-        shown.pop("time_s", None)
+        # per batch, the training metrics are plotted already: add the validation ones
+        wanted = (lambda k: k.startswith("val_")) if self.per_batch else (lambda k: k != "time_s")
+        shown = {k: v for k, v in row.items() if wanted(k)}
         if shown:
             self.live.update(shown, step=epoch + 1)
 

@@ -77,6 +77,20 @@ def test_torch_fit_history_and_accuracy(torch_model):
     assert live.renders >= 1 and {"loss", "val_accuracy"} <= set(live.history.columns)
 
 
+def test_keras_callback_per_epoch_keeps_time(mnist_small):
+    import keras
+
+    from course_utils.keras_callback import LivePlotCallback
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    x_train, y_train, _, _ = mnist_small.arrays()
+    callback = LivePlotCallback(per_batch=False, verbose=False)
+    model.fit(x_train, y_train, epochs=1, verbose=0, callbacks=[callback])
+    assert callback.history.columns.tolist() == ["loss", "accuracy", "time_s"]
+    assert set(callback.live.history.columns) == {"loss", "accuracy"}
+
+
 def test_keras_callback_history_matches_torch_columns(keras_model):
     from course_utils.keras_callback import history_frame
 
