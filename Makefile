@@ -47,9 +47,12 @@ course: setup check-notebooks check-assignments execute assignments lint
 
 notebooks: setup
 	$(PY) tools/build_notebooks.py
+	$(PY) solutions/lectures/build.py
 
 check-notebooks: setup
-	$(PY) tools/build_notebooks.py --check
+	$(PY) tools/build_notebooks.py
+	$(PY) solutions/lectures/build.py --check
+	$(PY) solutions/lectures/build.py --check
 
 execute: setup
 	COURSE_FAST=1 $(PY) tools/execute_notebooks.py
@@ -58,7 +61,7 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check course_utils tests tools benchmarks
+	$(VENV)/bin/ruff check course_utils tests tools benchmarks solutions/lectures
 
 lab: setup
 	$(VENV)/bin/jupyter lab
