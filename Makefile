@@ -50,8 +50,7 @@ notebooks: setup
 	$(PY) solutions/lectures/build.py
 
 check-notebooks: setup
-	$(PY) tools/build_notebooks.py
-	$(PY) solutions/lectures/build.py --check
+	$(PY) tools/build_notebooks.py --check
 	$(PY) solutions/lectures/build.py --check
 
 execute: setup
