@@ -85,6 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs (a smoke run)")
     parser.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from saved figures")
+    parser.add_argument("--note", default="", help="a line about this run (settings, machine load)")
     args = parser.parse_args(argv)
     durations = {}
     if not args.report_only:
@@ -96,7 +97,8 @@ def main(argv=None) -> int:
             rc = subprocess.run([sys.executable, str(HERE / script), *(quick if args.quick else full)]).returncode
             durations[name] = (round(time.perf_counter() - t0), rc)
     lines = ["# Benchmark results", "", f"Written by `make bench` (`benchmarks/run_all.py`) on "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "", "## Machine", "", *machine(), ""]
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "", *([args.note, ""] if args.note else []),
+             "## Machine", "", *machine(), ""]
     for name, script, _, _ in BENCHMARKS:
         path = OUT / f"{name}.json"
         lines += [f"## {TITLES[name]}", "", f"`python benchmarks/{script}`", ""]
