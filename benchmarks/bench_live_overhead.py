@@ -15,10 +15,12 @@ import os
 import sys
 
 import nbformat
-from nbclient import NotebookClient
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _report import save  # noqa: E402
+from _report import ROOT, save  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+from execute_notebooks import run_notebook  # noqa: E402  (one way to start kernels: IPC transport)
 
 KERNEL_CODE = r"""
 import json, time, statistics
@@ -61,7 +63,7 @@ print("RESULT" + json.dumps(dict(off=off, on=on, renders=renders, render_s=rende
 def measure(n_train: int, epochs: int, pairs: int) -> dict:
     code = KERNEL_CODE.format(n_train=n_train, epochs=epochs, pairs=pairs)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    NotebookClient(nb, timeout=3600, kernel_name="python3").execute()
+    run_notebook(nb, ROOT, timeout=3600)
     for out in nb.cells[0].outputs:
         if out.output_type == "stream" and "RESULT" in out.text:
             return json.loads(out.text.split("RESULT", 1)[1].splitlines()[0])
