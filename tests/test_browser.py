@@ -131,13 +131,13 @@ _SCROLL_TO_PLOT = """(i) => {
 }"""
 
 
-def _wait(predicate, timeout, what):
+def _wait(predicate, timeout, what, interval=0.5):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.5)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
@@ -224,8 +224,11 @@ def test_nbgrader_formgrader_and_assignment_list(server, browser):
     for name in names:
         page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
     page.screenshot(path=str(ARTEFACTS / "formgrader.png"), full_page=True)
-    page.goto(f"{server.url}/lab?token={server.token}")
+    # a fresh workspace (no notebooks reopened from the earlier tests), fully restored
+    # before the command runs: restoring a layout afterwards would close the new panel
+    page.goto(f"{server.url}/lab?reset&token={server.token}")
     _wait(lambda: page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"), 120, "JupyterLab")
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
     def nbgrader_commands():
         commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
         return [c for c in commands if "nbgrader" in c.lower()]
@@ -233,7 +236,16 @@ def test_nbgrader_formgrader_and_assignment_list(server, browser):
     commands = _wait(nbgrader_commands, 120, "nbgrader's JupyterLab extension")
     student = [c for c in commands if "assignment" in c and "list" in c]
     assert student, f"no nbgrader assignment-list command among {commands}"
-    page.evaluate(f"() => {{ window.jupyterapp.commands.execute('{student[0]}'); }}")
-    page.get_by_text("Released assignments").first.wait_for(timeout=60_000)
+    heading = page.get_by_text("Released assignments").first
+
+    def panel_open():
+        if not heading.is_visible():  # (re)open: idempotent when the panel is already there
+            page.evaluate(f"() => window.jupyterapp.commands.execute('{student[0]}').then(() => true)")
+        return heading.is_visible()
+
+    try:
+        _wait(panel_open, 90, "the nbgrader Assignments panel", interval=5)
+    finally:
+        page.screenshot(path=str(ARTEFACTS / "lab-assignments-panel.png"))
     page.screenshot(path=str(ARTEFACTS / "lab-assignments-panel.png"))
     page.close()
