@@ -13,7 +13,7 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup browser-deps course test lint lab notebooks check-notebooks execute bench clean help
+.PHONY: setup browser-deps postgres-deps course test lint lab notebooks check-notebooks execute bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
@@ -23,7 +23,7 @@ help:
 	@echo "make bench    run the benchmarks in benchmarks/ and write benchmarks/RESULTS.md"
 	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
 
-setup: $(STAMP) browser-deps
+setup: $(STAMP) browser-deps postgres-deps
 
 # Debian's Chromium for the browser tests (Playwright's own browser download needs internet).
 # Best effort: without root or apt the browser tests are skipped, everything else works.
@@ -31,6 +31,13 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will be skipped (apt-get install chromium)"
+
+# Debian's PostgreSQL server binaries (initdb, pg_ctl) for tests/test_gradebook_postgres.py, which
+# starts a private server of its own (no system service is used). Best effort, like browser-deps.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) ; } || \
+	  echo "PostgreSQL not installed: the PostgreSQL gradebook test will be skipped (apt-get install postgresql)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

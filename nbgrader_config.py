@@ -10,6 +10,10 @@ See the README, "Instructors" for the workflow (make assignments / make collect 
 import os
 import sys
 
+# tools/: the gradebook URL, the execute and feedback preprocessors below.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+from gradebook import gradebook_url  # noqa: E402
+
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
 # The folder of this file, as an absolute path (nbgrader warns about a relative root).
@@ -21,7 +25,9 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# SQLite in the course directory, or a database server for several graders:
+# COURSE_GRADEBOOK_URL=postgresql://user:pass@host/db (tools/gradebook.py; README, "Several graders").
+c.CourseDirectory.db_url = gradebook_url(c.CourseDirectory.root)
 # A course-local exchange (git-ignored), so the formgrader and the students' "Assignments"
 # panel work on one machine without JupyterHub; Colab/LMS hand-ins use `make collect` instead.
 c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
@@ -49,9 +55,9 @@ c.ClearOutput.enabled = True
 
 # Execute with a tamper guard before every test cell and a report of the cell in which the
 # kernel died (tools/grading_execute.py); the other steps are nbgrader's defaults.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
 from grading_execute import GuardedExecute  # noqa: E402
 from grading_feedback import HideHiddenTests  # noqa: E402
+from grading_limits import LimitOutputBytes  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -63,7 +69,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 c.Autograde.autograde_preprocessors = [
-    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputBytes, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
 ]
 

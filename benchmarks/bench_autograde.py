@@ -1,9 +1,11 @@
-"""Autograde speed: seconds per submission for each assignment, extrapolated to 200 students.
+"""Autograde throughput of ``make grade``: seconds per submission, extrapolated to 200 students.
 
-In a temporary copy of the course directory: release every assignment, hand in the worked
-solution as ``--students`` students, and time one ``nbgrader autograde`` batch per assignment.
+In a temporary copy of the course directory, for each assignment: release it, generate
+``--students`` hand-ins (a mix: half the worked solution, the rest blank, stripped of their
+nbgrader metadata by an editor, or not valid JSON), collect them and time
+``tools/grading.py grade NAME --jobs J`` (repair, sandboxed autograde, rules, feedback, export).
 
-    COURSE_DATA_DIR=../shared/data python benchmarks/bench_autograde.py [--students 3]
+    COURSE_DATA_DIR=../shared/data python benchmarks/bench_autograde.py [--students 20] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -11,18 +13,42 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
 sys.path.insert(0, os.path.dirname(__file__))
 from _report import ROOT, save  # noqa: E402
+
+MIX = ("perfect", "blank", "perfect", "stripped", "perfect", "broken", "perfect", "blank", "perfect", "stripped")
+
+
+def _handin(kind: str, release: Path, solution: Path) -> str:
+    """One hand-in of the given kind, as the text of its file."""
+    nb = nbformat.read(release, as_version=4)
+    if kind in ("perfect", "stripped"):
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source
+                   for c in nbformat.read(solution, as_version=4).cells if "nbgrader" in c.metadata}  # fmt: skip
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                cell.source = answers[meta["grade_id"]]
+    if kind == "stripped":
+        for cell in nb.cells:
+            cell.metadata = {}
+    text = nbformat.writes(nb)
+    return text[: len(text) // 2] if kind == "broken" else text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--only", nargs="*", default=None, help="assignment names")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "tools"))
     import grading
@@ -34,28 +60,33 @@ def main(argv=None) -> int:
         for item in ("assignments", "solutions", "tools", "nbgrader_config.py"):
             src = ROOT / item
             (shutil.copytree if src.is_dir() else shutil.copy)(src, course / item)
-        names = grading.assignment_names(course)
-        for name in names:
-            if not grading.nbgrader("generate_assignment", name, "--force", root=course):
-                raise RuntimeError(f"generate_assignment {name} failed")
-            solution = course / "solutions" / f"{name}.ipynb"
-            for k in range(args.students):
-                target = course / "submitted" / f"student{k:03d}" / name
-                target.mkdir(parents=True)
-                shutil.copy(solution, target / f"{name}.ipynb")
+        tool = [sys.executable, str(course / "tools" / "grading.py")]
+        for name in args.only or grading.assignment_names(course):
+            subprocess.run([*tool, "assignments", name], cwd=course, check=True, capture_output=True)
+            handins = Path(tmp) / f"handins_{name}"
+            handins.mkdir()
+            release, solution = course / "release" / name / f"{name}.ipynb", course / "solutions" / f"{name}.ipynb"
+            kinds = [MIX[k % len(MIX)] for k in range(args.students)]
+            for k, kind in enumerate(kinds):
+                (handins / f"s{k:03d}{kind}__{name}.ipynb").write_text(_handin(kind, release, solution))
+            subprocess.run([*tool, "collect", str(handins)], cwd=course, check=True, capture_output=True)
             t0 = time.perf_counter()
-            ok = grading.nbgrader("autograde", name, "--force", root=course)
+            result = subprocess.run([*tool, "grade", name, "--jobs", str(args.jobs)], cwd=course,
+                                    capture_output=True, text=True)  # fmt: skip
             seconds = time.perf_counter() - t0
+            graded = result.stdout.count(" graded ") - result.stdout.count(" not graded ")
             per = seconds / args.students
-            rows.append({"assignment": name, "students": args.students, "ok": ok,
-                         "s_per_submission": round(per, 1),
+            rows.append({"assignment": name, "submissions": args.students, "jobs": args.jobs,
+                         "graded": graded, "not_graded": result.stdout.count(" not graded "),
+                         "seconds": round(seconds, 1), "s_per_submission": round(per, 2),
                          "minutes_for_200": round(200 * per / 60, 1)})  # fmt: skip
             print(rows[-1], flush=True)
     print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}")
     for r in rows:
-        print(f"{r['assignment']:22s} {r['s_per_submission']:12.1f} {r['minutes_for_200']:18.1f}")
-    save("autograde", rows, note="solution notebooks graded sequentially by nbgrader autograde, 2 cores")
-    return 0 if all(r["ok"] for r in rows) else 1
+        print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}")
+    save("autograde", rows, note=f"make grade (tools/grading.py grade --jobs {args.jobs}) on a mix of "
+         f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ BENCHMARKS = [
     ("mnist_cnn", "bench_mnist_cnn.py", ["--epochs", "1"], ["--epochs", "1"]),
     ("cifar10", "bench_cifar10.py", ["--improved-epochs", "10"], ["--improved-epochs", "1"]),
     ("matmul", "bench_matmul.py", [], []),
-    ("autograde", "bench_autograde.py", ["--students", "3"], ["--students", "1"]),
+    ("autograde", "bench_autograde.py", ["--students", "20"], ["--students", "4"]),
     ("notebooks", "bench_notebooks.py", [], []),
 ]
 TITLES = {

@@ -2,8 +2,10 @@
 # (`include mk/*.mk`), which defines PY and the `setup` target.
 #
 #   make assignments                           sources + solutions from tools/assignment_specs, release/
-#   make collect HANDINS=dir [ASSIGNMENT=name]  downloaded notebooks -> submitted/<student>/<assignment>/
-#   make grade [ASSIGNMENT=name]                repair + autograde each submission on its own, feedback/,
+#   make collect HANDINS=dir [ASSIGNMENT=name]  downloaded notebooks -> submitted/<student>/<assignment>/;
+#                                               HANDINS may be an LMS .zip (Moodle, Canvas: tools/handins.py)
+#   make grade [ASSIGNMENT=name] [JOBS=n]       repair + autograde each submission on its own (n at once,
+#                                               default one per core), feedback/,
 #                                               grades.csv and grading_report.csv (graded / not graded: reason)
 #   make feedback [ASSIGNMENT=name]             after manual grading: feedback/ and grades.csv again
 #   make check-assignments                      fail if assignments/ or solutions/ differ from the specs
@@ -14,11 +16,11 @@ assignments: setup
 	$(PY) tools/grading.py assignments $(ASSIGNMENT)
 
 collect: setup
-	@test -n "$(HANDINS)" || { echo "usage: make collect HANDINS=folder [ASSIGNMENT=name]" >&2; exit 2; }
+	@test -n "$(HANDINS)" || { echo "usage: make collect HANDINS=folder|file.zip [ASSIGNMENT=name]" >&2; exit 2; }
 	$(PY) tools/grading.py collect "$(HANDINS)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 grade: setup
-	$(PY) tools/grading.py grade $(ASSIGNMENT)
+	$(PY) tools/grading.py grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
 
 feedback: setup
 	$(PY) tools/grading.py grade --feedback-only $(ASSIGNMENT)

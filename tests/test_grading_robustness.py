@@ -216,6 +216,73 @@ def colab_resaved(release, answers):
     return nb
 
 
+SNOOP = '''
+# a student cell looking for the solutions, the gradebook and the other hand-ins
+import os
+ROOT = {root!r}
+for target in ["../../../assignments/matmul_timing/matmul_timing.ipynb", "../../../gradebook.db",
+               ROOT + "/assignments/matmul_timing/matmul_timing.ipynb",
+               ROOT + "/solutions/matmul_timing.ipynb",
+               ROOT + "/release/matmul_timing/matmul_timing.ipynb", ROOT + "/gradebook.db",
+               ROOT + "/submitted/perfect1/matmul_timing/matmul_timing.ipynb",
+               ROOT + "/autograded/perfect1/matmul_timing/matmul_timing.ipynb",
+               ROOT + "/tools/grading_checks.py", ROOT + "/nbgrader_config.py"]:
+    try:
+        with open(target, "rb") as f:
+            print("LEAKED", target, len(f.read(100)))
+    except OSError as err:
+        print("blocked", target, type(err).__name__)
+for folder in [ROOT, ROOT + "/submitted"]:
+    try:
+        print("LISTED", folder, os.listdir(folder))
+    except OSError as err:
+        print("blocked", folder, type(err).__name__)
+print("seen in the parent folder:", os.listdir(".."))
+try:
+    with open(ROOT + "/gradebook.db", "ab") as f:
+        f.write(b"x")
+    print("LEAKED write")
+except OSError as err:
+    print("blocked write", type(err).__name__)
+'''
+
+_COURSE_ROOT = {}  # set by the fixture: the snooping cell needs the course's absolute path
+
+
+def snoop(release, answers):
+    """A perfect hand-in that also tries to read the solutions, the gradebook, other students."""
+    nb = perfect(release, answers)
+    i = nb.cells.index(_cell(nb, "setup"))
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(SNOOP.format(root=str(_COURSE_ROOT["root"]))))
+    return nb
+
+
+AUDIT_HOOK = '''
+# prints the source of every later cell as it is compiled: the hidden tests included
+import sys
+def _spy(event, args):
+    if event == "compile" and args and isinstance(args[0], (str, bytes)):
+        print(args[0] if isinstance(args[0], str) else args[0].decode(errors="ignore"))
+sys.addaudithook(_spy)
+'''
+
+
+def audit_hook_spy(release, answers):
+    """A perfect hand-in that prints every test cell's code (hidden tests too) as it runs."""
+    nb = perfect(release, answers)
+    i = nb.cells.index(_cell(nb, "setup"))
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(AUDIT_HOOK))
+    return nb
+
+
+def big_output(release, answers):
+    """A perfect hand-in that prints 20 MB in 200 long lines (the line limit does not catch it)."""
+    nb = perfect(release, answers)
+    i = nb.cells.index(_cell(nb, "setup"))
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell('for _ in range(200):\n    print("x" * 100_000)'))
+    return nb
+
+
 CASES = {
     "perfect1": perfect,
     "perfect2": perfect,
@@ -236,6 +303,9 @@ CASES = {
     "exception": exception_in_answer,
     "loop": infinite_loop,
     "colab": colab_resaved,
+    "snoop": snoop,
+    "spy": audit_hook_spy,
+    "bigprint": big_output,
 }
 
 
@@ -245,6 +315,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
+    _COURSE_ROOT["root"] = root
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     for folder in ("assignments", "solutions", "tools"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
@@ -339,7 +410,7 @@ def test_batch_finishes_and_every_student_has_a_row(batch):
 
 @pytest.mark.slow
 def test_correct_submissions_keep_full_marks(batch):
-    for student in ("perfect1", "perfect2", "colab"):
+    for student in ("perfect1", "perfect2", "colab", "spy"):
         row = _graded(batch, student, AUTO)
         assert "restored" not in row["notes"] and "undid" not in row["notes"], row
 
@@ -425,6 +496,40 @@ def test_grades_csv_still_written(batch):
     assert not (batch["root"] / "feedback" / "kernel" / NAME).exists()
 
 
+def _outputs(batch, student, folder="autograded") -> str:
+    nb = nbformat.read(batch["root"] / folder / student / NAME / f"{NAME}.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    return "\n".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_student_code_cannot_read_the_course(batch):
+    """Solutions, hidden tests, gradebook, other students: every reading attempt fails."""
+    import grading_sandbox
+
+    row = _graded(batch, "snoop", AUTO)  # the work itself is fine: full marks
+    printed = _outputs(batch, "snoop")
+    assert printed.count("blocked ../../../") == 2, printed[:3000]
+    if grading_sandbox.mode() != "namespace":
+        pytest.skip("absolute paths are hidden only in the Linux sandbox (grading as root)")
+    assert "LEAKED" not in printed and "LISTED" not in printed, printed
+    assert printed.count("blocked ") == 13, printed
+    assert "blocked write" in printed
+    assert "isolation: namespace" in row["notes"], row
+
+
+@pytest.mark.slow
+def test_big_output_is_cut_to_size(batch):
+    _graded(batch, "bigprint", AUTO)
+    root = batch["root"]
+    graded = root / "autograded" / "bigprint" / NAME / f"{NAME}.ipynb"
+    page = root / "feedback" / "bigprint" / NAME / f"{NAME}.html"
+    perfect_page = root / "feedback" / "perfect1" / NAME / f"{NAME}.html"
+    assert graded.stat().st_size < 1_000_000, graded.stat().st_size  # 20 MB were printed
+    assert page.stat().st_size < perfect_page.stat().st_size + 300_000
+    assert "output cut by the grader: this cell printed 20.0 MB" in _outputs(batch, "bigprint")
+
+
 def _hidden_lines(root: Path) -> list[str]:
     """The lines of hidden-test code (long enough to be specific) of the source notebook."""
     source = nbformat.read(root / "assignments" / NAME / f"{NAME}.ipynb", as_version=4)
@@ -457,6 +562,8 @@ def test_no_hidden_test_code_in_release_or_feedback(batch):
             text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{path.relative_to(root)} shows hidden-test code: {leaked[:3]}"
+    # the spying hand-in did print the hidden tests while graded: its feedback (scanned above) dropped them
+    assert any(line in _outputs(batch, "spy") for line in hidden)
     # where the hidden tests were, the student reads that they ran
     page = (root / "feedback" / "deletedwrong" / NAME / f"{NAME}.html").read_text(encoding="utf-8")
     assert "hidden tests ran here" in page

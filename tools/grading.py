@@ -1,8 +1,8 @@
 """The instructor's nbgrader workflow, one subcommand per step (see the README, "Instructors").
 
     python tools/grading.py assignments [NAME ...]    # sources + solutions, then release/
-    python tools/grading.py collect HANDINS [--assignment NAME]
-    python tools/grading.py grade [NAME ...]          # autograde, feedback, grades.csv
+    python tools/grading.py collect HANDINS [--assignment NAME]  # folder or LMS .zip
+    python tools/grading.py grade [NAME ...] [-j N]   # autograde (N at once), feedback, grades.csv
     python tools/grading.py grade --feedback-only     # after manual grading: feedback, grades.csv
 
 A thin layer over the nbgrader command line, run in the course directory (the repository
@@ -32,6 +32,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -40,8 +41,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # repair, grading_checks
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # repair, grading_checks, gradebook
+from gradebook import gradebook_url  # noqa: E402  (tools/ is not a package)
+
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+               "TF_NUM_INTEROP_THREADS")  # fmt: skip
 SEP = "__"  # <student_id>__<assignment>.ipynb
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -105,81 +110,59 @@ def check_handin(path: Path, assignment: str, root: Path = ROOT) -> list[str]:
 
 
 def plan_collect(handins: Path, assignment: str | None, known: list[str]):
-    """``[(student, assignment, notebook, extra files)]`` from a folder of hand-ins.
+    """``([(student, assignment, notebook, extra files)], errors)`` from a folder of hand-ins.
 
-    Accepted layouts (see the README, "Instructors"):
-    ``<student>__<assignment>.ipynb`` (plus ``<student>__<assignment>__<file>`` data files),
-    ``<student>.ipynb`` with ``assignment`` given, or one folder per student
-    ``<student>/<anything>.ipynb`` (plus data files) with ``assignment`` given.
+    The names understood (ours, Moodle, Canvas, a folder per student) are those of
+    ``tools/handins.py``; duplicates keep the newest hand-in (see ``handins.plan_folder``).
     """
-    plan, errors = [], []
-    for entry in sorted(handins.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            notebooks = sorted(entry.glob("*.ipynb"))
-            if not assignment:
-                errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
-            elif len(notebooks) != 1:
-                errors.append(f"{entry.name}/: expected exactly one .ipynb, found {len(notebooks)}")
-            else:
-                extras = [p for p in entry.iterdir() if p.is_file() and p != notebooks[0]]
-                plan.append((entry.name, assignment, notebooks[0], extras))
-            continue
-        if entry.suffix != ".ipynb":
-            continue  # data files are picked up with their notebook below
-        if SEP in entry.stem:
-            student, name = entry.stem.split(SEP, 1)
-        elif assignment:
-            student, name = entry.stem, assignment
-        else:
-            errors.append(f"{entry.name}: name it <student_id>{SEP}<assignment>.ipynb "
-                          "or pass ASSIGNMENT=<name>")
-            continue
-        if name not in known:
-            errors.append(f"{entry.name}: unknown assignment {name!r} (known: {', '.join(known)})")
-            continue
-        extras = [p for p in handins.glob(f"{student}{SEP}{name}{SEP}*") if p.is_file()]
-        plan.append((student, name, entry, extras))
-    for student, _, notebook, _ in plan:
-        if not _STUDENT_ID.match(student):
-            errors.append(f"{notebook.name}: student id {student!r} may contain only letters, digits, . _ -")
-    return plan, errors
+    import handins as lms
+
+    plan = lms.plan_folder(handins, assignment, known)
+    found = [(h.student, h.assignment, h.notebook, [p for p, _ in h.extras]) for h in plan.handins]
+    return found, plan.errors
 
 
 def cmd_collect(handins: Path, assignment: str | None, root: Path = ROOT) -> list[str]:
-    """Copy hand-ins to ``submitted/<student>/<assignment>/<assignment>.ipynb``."""
+    """Copy hand-ins (a folder or an LMS zip) to ``submitted/<student>/<assignment>/<assignment>.ipynb``."""
+    import handins as lms
+
     known = assignment_names(root)
     if assignment and assignment not in known:
         return [f"unknown assignment {assignment!r} (known: {', '.join(known)})"]
-    if not handins.is_dir():
-        return [f"HANDINS={handins} is not a folder"]
-    plan, errors = plan_collect(handins, assignment, known)
-    for student, name, notebook, extras in plan:
-        if any(e.startswith(notebook.name) for e in errors):
-            continue
-        target = root / "submitted" / student / name
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        shutil.copy2(notebook, target / f"{name}.ipynb")
-        for extra in extras:
-            shutil.copy2(extra, target / extra.name.split(SEP)[-1])
-        release = root / "release" / name / f"{name}.ipynb"
-        if release.exists():  # repair now, so the instructor sees the problems at once
-            import repair
-
-            fixed = repair.repair_in_place(target / f"{name}.ipynb", release)
-            if not fixed.ok:
-                status = f"NOT GRADABLE: {fixed.reason}"
-            else:
-                status = "REPAIRED: " + "; ".join(fixed.notes) if fixed.notes else "ok"
-        else:
-            problems = check_handin(target / f"{name}.ipynb", name, root)
-            status = "WARNING: " + "; ".join(problems) if problems else "ok"
-        print(f"{student:>20} {name:<24} <- {notebook.name}  {status}")
-    print(f"collected {len(plan)} notebook(s) into {root / 'submitted'}")
+    with lms.opened(handins) as (folder, errors):
+        if folder is None:
+            return errors
+        plan = lms.plan_folder(folder, assignment, known)
+        errors += plan.errors
+        for note in plan.notes:
+            print(f"NOTE: {note}")
+        for h in plan.handins:
+            target = root / "submitted" / h.student / h.assignment
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            shutil.copy2(h.notebook, target / f"{h.assignment}.ipynb")
+            for extra, name in h.extras:
+                shutil.copy2(extra, target / name)
+            status = _collect_status(target / f"{h.assignment}.ipynb", h.assignment, root)
+            late = "LATE (Canvas)  " if h.late else ""
+            print(f"{h.student:>20} {h.assignment:<24} <- {h.label}  {late}{status}")
+    print(f"collected {len(plan.handins)} notebook(s) into {root / 'submitted'}")
     return errors
+
+
+def _collect_status(notebook: Path, name: str, root: Path) -> str:
+    """Repair a collected notebook now, so the instructor sees the problems at once."""
+    release = root / "release" / name / f"{name}.ipynb"
+    if release.exists():
+        import repair
+
+        fixed = repair.repair_in_place(notebook, release)
+        if not fixed.ok:
+            return f"NOT GRADABLE: {fixed.reason}"
+        return "REPAIRED: " + "; ".join(fixed.notes) if fixed.notes else "ok"
+    problems = check_handin(notebook, name, root)
+    return "WARNING: " + "; ".join(problems) if problems else "ok"
 
 
 # ------------------------------------------------------------------------------ grade
@@ -204,7 +187,7 @@ def _forget(name: str, student: str, root: Path) -> None:
 
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder / student / name, ignore_errors=True)
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         try:
             gb.remove_submission(name, student)
         except MissingEntry:
@@ -226,7 +209,7 @@ def _timeouts(name: str, student: str, root: Path) -> list[str]:
 def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         try:
             sub = gb.find_submission(name, student)
             return sub.score, sub.max_score
@@ -237,8 +220,36 @@ def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
                 return None, float("nan")
 
 
-def grade_one(name: str, student: str, root: Path = ROOT) -> dict:
-    """Repair, autograde and check one submission; a row of grading_report.csv."""
+def _locked(err: BaseException | str) -> bool:
+    return "database is locked" in str(err)
+
+
+def _retry_locked(fn, *args, tries: int = 5):
+    """Run ``fn(*args)``, again after a pause when SQLite says another grader holds the lock."""
+    for attempt in range(tries):
+        try:
+            return fn(*args)
+        except Exception as err:
+            if not _locked(err) or attempt == tries - 1:
+                raise
+            time.sleep(0.5 + random.random() * 2)
+
+
+def _autograde(name: str, student: str, root: Path, env: dict, tries: int = 3):
+    """``nbgrader autograde`` for one student; again when a parallel one held the SQLite lock."""
+    for attempt in range(tries):
+        result = subprocess.run([NBGRADER, "autograde", name, "--student", student, "--create", "--force"],
+                                cwd=root, env=env, capture_output=True, text=True)  # fmt: skip
+        if not (result.returncode and _locked(result.stdout + result.stderr)) or attempt == tries - 1:
+            return result
+        time.sleep(0.5 + random.random() * 2)
+
+
+def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = None) -> dict:
+    """Repair, autograde and check one submission; a row of grading_report.csv.
+
+    ``threads``: CPU threads for the student's kernel (when several are graded at once).
+    """
     import grading_checks
     import repair
 
@@ -248,7 +259,7 @@ def grade_one(name: str, student: str, root: Path = ROOT) -> dict:
     fixed = repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
     notes = list(fixed.notes)
     if not fixed.ok:
-        _forget(name, student, root)
+        _retry_locked(_forget, name, student, root)
         row["reason"] = fixed.reason
     else:
         logs = root / "grading_logs"
@@ -257,14 +268,17 @@ def grade_one(name: str, student: str, root: Path = ROOT) -> dict:
         status.unlink(missing_ok=True)
         env = dict(os.environ, PATH=os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]),
                    **{"COURSE_GRADING_STATUS": str(status)})  # fmt: skip
+        if threads:
+            env.update({var: str(threads) for var in THREAD_VARS})
         started = time.perf_counter()
-        result = subprocess.run([NBGRADER, "autograde", name, "--student", student, "--create", "--force"],
-                                cwd=root, env=env, capture_output=True, text=True)  # fmt: skip
+        result = _autograde(name, student, root, env)
         (logs / f"{student}__{name}.log").write_text(result.stdout + result.stderr)
         events = _events(status)
         died = [e for e in events if e["event"] == "kernel_died"]
         guard = [e for e in events if e["event"] == "guard_failed"]
         for e in events:
+            if e["event"] == "sandbox":
+                notes.append(f"isolation: {e['mode']}")
             if e["event"] == "tampering_undone":
                 notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
                              f"{', '.join(e['fixed'])}")  # fmt: skip
@@ -282,16 +296,16 @@ def grade_one(name: str, student: str, root: Path = ROOT) -> dict:
             import nbformat
 
             violations = grading_checks.check_rules(name, nbformat.read(notebook, as_version=4))
-            lost = grading_checks.withhold(f"sqlite:///{root / 'gradebook.db'}", name, student, violations)
+            lost = _retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
             notes += [v.message for v in violations]
             if violations:
                 notes.append(f"{lost:g} autograded point(s) withheld")
             notes += _timeouts(name, student, root)
             row["status"] = "graded"
         if row["status"] != "graded":
-            _forget(name, student, root)
+            _retry_locked(_forget, name, student, root)
         notes.append(f"autograde {time.perf_counter() - started:.1f} s")
-    score, max_score = _scores(name, student, root)
+    score, max_score = _retry_locked(_scores, name, student, root)
     row["score"] = "" if score is None or row["status"] != "graded" else f"{score:g}"
     row["max_score"] = f"{max_score:g}"
     row["notes"] = "; ".join(notes)
@@ -313,34 +327,59 @@ def write_report(rows: list[dict], root: Path = ROOT) -> Path:
     return path
 
 
-def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True) -> list[str]:
+def _grade_safely(name: str, student: str, root: Path, threads: int | None) -> dict:
+    try:
+        return grade_one(name, student, root, threads)
+    except Exception as err:  # a bug of ours must not stop the batch either
+        return {"student_id": student, "assignment": name, "status": "not graded",
+                "reason": f"grading error {type(err).__name__}: {err}", "score": "",
+                "max_score": "", "notes": ""}  # fmt: skip
+
+
+def default_jobs() -> int:
+    """Submissions graded at once: ``$COURSE_GRADING_JOBS``, else one per CPU core."""
+    return int(os.environ.get("COURSE_GRADING_JOBS", "0")) or os.cpu_count() or 1
+
+
+def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs: int = 1) -> list[str]:
     """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
 
     One ``nbgrader autograde --student`` per submission: a hand-in that breaks nbgrader
-    (or kills its kernel) cannot stop the others. grading_report.csv says, for every
-    (student, assignment), "graded" with the score or "not graded" with the reason.
+    (or kills its kernel) cannot stop the others. ``jobs`` submissions are graded at once,
+    each in its own process and kernel with ``cores / jobs`` threads; the gradebook takes their
+    writes one at a time (SQLite's lock, retried; or a PostgreSQL server).
+    grading_report.csv says, for every (student, assignment), "graded" with the score or
+    "not graded" with the reason.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     submitted = root / "submitted"
     names = names or [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
     failed, rows = [], []
+    jobs = max(1, jobs)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     for name in names:
         if autograde and not (root / "release" / name / f"{name}.ipynb").exists():
             failed.append(f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
                           "run make assignments first")  # fmt: skip
             continue
         if autograde:
-            for student in _submitted_students(name, root):
-                try:
-                    row = grade_one(name, student, root)
-                except Exception as err:  # a bug of ours must not stop the batch either
-                    row = {"student_id": student, "assignment": name, "status": "not graded",
-                           "reason": f"grading error {type(err).__name__}: {err}", "score": "",
-                           "max_score": "", "notes": ""}  # fmt: skip
-                rows.append(row)
-                shown = f"{row['score']}/{row['max_score']}" if row["status"] == "graded" else row["reason"]
-                print(f"{student:>20} {name:<22} {row['status']:<11} {shown}", flush=True)
-                if row["status"] != "graded":
-                    failed.append(f"{student} {name}: not graded: {row['reason']}")
+            students = _submitted_students(name, root)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                graded = pool.map(_grade_safely, [name] * len(students), students, [root] * len(students),
+                                  [threads] * len(students))  # fmt: skip
+                for row in graded:
+                    rows.append(row)
+                    ok = row["status"] == "graded"
+                    shown = f"{row['score']}/{row['max_score']}" if ok else row["reason"]
+                    print(f"{row['student_id']:>20} {name:<22} {row['status']:<11} {shown}", flush=True)
+                    if row["status"] != "graded":
+                        failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
+            if students:
+                seconds = time.perf_counter() - started
+                print(f"{name}: {len(students)} submission(s) in {seconds:.0f} s with {jobs} job(s), "
+                      f"{seconds / len(students):.1f} s each", flush=True)  # fmt: skip
         if not nbgrader("generate_feedback", name, "--force", root=root):
             failed.append(f"generate_feedback {name}")
     if rows:
@@ -358,10 +397,13 @@ def main(argv=None) -> int:
     p = sub.add_parser("assignments", help="write sources and solutions, release student versions")
     p.add_argument("names", nargs="*")
     p = sub.add_parser("collect", help="copy downloaded notebooks into submitted/")
-    p.add_argument("handins", type=Path)
-    p.add_argument("--assignment", default=None, help="for <student>.ipynb or per-student folders")
+    p.add_argument("handins", type=Path, help="a folder or an LMS zip (Moodle, Canvas): see tools/handins.py")
+    p.add_argument("--assignment", default=None,
+                   help="for <student>.ipynb, per-student folders, Moodle and Canvas downloads")
     p = sub.add_parser("grade", help="autograde submitted/, write feedback/, export grades.csv")
     p.add_argument("names", nargs="*")
+    p.add_argument("--jobs", "-j", type=int, default=default_jobs(),
+                   help="submissions graded at once (default: $COURSE_GRADING_JOBS or one per core)")
     p.add_argument("--feedback-only", action="store_true",
                    help="no autograde: feedback and grades.csv again, after manual grading")
     args = parser.parse_args(argv)
@@ -370,7 +412,7 @@ def main(argv=None) -> int:
     elif args.command == "collect":
         failed = cmd_collect(args.handins, args.assignment or None)
     else:
-        failed = cmd_grade(args.names, autograde=not args.feedback_only)
+        failed = cmd_grade(args.names, autograde=not args.feedback_only, jobs=args.jobs)
     for line in failed:
         print("FAILED:", line, file=sys.stderr)
     return 1 if failed else 0

@@ -12,7 +12,9 @@ and in addition
   ``set_custom_exc`` that swallows the AssertionError, ``sys.settrace``, a replaced
   ``run_cell``, a patched builtin), so the test runs as written. The guard prints a random
   token; when it does not come back the notebook is reported as interfering with grading;
-* when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell.
+* when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell;
+* the kernel runs in a fresh directory, and where the platform allows in a sandbox that hides
+  the course, the gradebook and the other students (``grading_sandbox.py``).
 
 Events are appended, one JSON object a line, to the file named by ``$COURSE_GRADING_STATUS``
 (``tools/grading.py grade`` sets it per student and reads it back). Without the variable the
@@ -27,8 +29,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
+import shutil
+from pathlib import Path
 
+import grading_sandbox
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
@@ -129,13 +135,55 @@ def _text(cell) -> str:
     return "".join(parts)
 
 
+def _free_uid() -> int:
+    """A user id nobody has (one per kernel: parallel kernels cannot signal each other)."""
+    import pwd
+
+    while True:
+        uid = random.randint(61000, 64999)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+def _course_root(path: str | None) -> str:
+    """The course directory: three levels above ``autograded/<student>/<assignment>``."""
+    if path and (Path(path).resolve().parents[2] / "nbgrader_config.py").exists():
+        return str(Path(path).resolve().parents[2])
+    return os.getcwd()
+
+
 class GuardedExecute(Execute):
     """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
 
     def preprocess(self, nb, resources=None, km=None):
         self._token = "course-grader-guard-" + secrets.token_hex(16)
         self._snapshot_taken = False
-        return super().preprocess(nb, resources, km=km)
+        resources = resources if resources is not None else {}
+        meta = resources.setdefault("metadata", {})
+        source = meta.get("path")
+        mode = grading_sandbox.mode()
+        self._sandbox_uid = _free_uid() if mode == "namespace" else None
+        self._course_root = _course_root(source)
+        workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
+        record({"event": "sandbox", "mode": mode, "uid": self._sandbox_uid})
+        meta["path"] = workdir
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            meta["path"] = source
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        if self._sandbox_uid is not None:
+            self.kernel_manager_class = grading_sandbox.SandboxKernelManager
+        km = super().create_kernel_manager()
+        if self._sandbox_uid is not None:
+            km.sandbox_workdir = self.resources["metadata"]["path"]
+            km.sandbox_uid = self._sandbox_uid
+            km.sandbox_course_root = self._course_root
+        return km
 
     def _run_hidden(self, source: str, index: int) -> str:
         cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))

@@ -220,7 +220,8 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
         lo, hi = window(k)
         cell = copy.deepcopy(rel)
         cell.pop("id", None)
-        cell["id"] = uuid.uuid4().hex[:8]
+        if (nb.nbformat, nb.nbformat_minor) >= (4, 5):  # 4.0-4.4 (Colab saves 4.0) have no cell ids
+            cell["id"] = uuid.uuid4().hex[:8]
         nb.cells.insert(lo + 1, cell)
         inserted += 1
         meta = rel.metadata["nbgrader"]
