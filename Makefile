@@ -49,7 +49,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 
-course: setup check-notebooks check-assignments execute assignments lint
+course: setup check-notebooks check-assignments execute assignments selfcheck lint
 	$(PY) -c "import course_utils, sys; assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; print('course_utils', course_utils.__version__, 'OK')"
 
 notebooks: setup

@@ -9,8 +9,9 @@
 #                                               grades.csv and grading_report.csv (graded / not graded: reason)
 #   make feedback [ASSIGNMENT=name]             after manual grading: feedback/ and grades.csv again
 #   make check-assignments                      fail if assignments/ or solutions/ differ from the specs
+#   make selfcheck [ASSIGNMENT=name]            autograde the worked solutions in a scratch copy: all pass
 
-.PHONY: assignments collect grade feedback check-assignments
+.PHONY: assignments collect grade feedback check-assignments selfcheck
 
 assignments: setup
 	$(PY) tools/grading.py assignments $(ASSIGNMENT)
@@ -27,3 +28,6 @@ feedback: setup
 
 check-assignments: setup
 	$(PY) tools/make_assignments.py --check
+
+selfcheck: setup
+	$(PY) tools/grading.py selfcheck $(ASSIGNMENT)

@@ -9,6 +9,7 @@ gradable student, and nothing failed for a lock.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,11 @@ def runs(tmp_path_factory):
     tool = [sys.executable, str(root / "tools" / "grading.py")]
     run = dict(cwd=root, capture_output=True, text=True, timeout=900)
     assert subprocess.run([*tool, "assignments", NAME], **run).returncode == 0
+    # a due date long past: every hand-in is late (nbgrader's default policy: no penalty)
+    nbgrader = [sys.executable, "-m", "nbgrader", "db", "assignment", "add", NAME]
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    due = subprocess.run([*nbgrader, "--duedate=2020-01-01 00:00:00 UTC"], **run, env=env)  # PATH: alembic
+    assert due.returncode == 0, due.stdout + due.stderr
     release, solution = root / "release" / NAME / f"{NAME}.ipynb", root / "solutions" / f"{NAME}.ipynb"
     handins = root / "handins"
     handins.mkdir()
@@ -92,3 +98,9 @@ def test_same_submission_same_score_every_time(runs):
             assert scores[student] == first, (student, scores[student], first)
             assert report[student]["score"] == runs[0][1]["same1"]["score"]
         assert sum(scores["wrong"].values()) < sum(first.values())
+
+
+def test_late_hand_ins_are_reported(runs):
+    _, report, _ = runs[-1]
+    for student in (*SAME, "wrong"):
+        assert "after the due date" in report[student]["notes"], report[student]

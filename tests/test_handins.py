@@ -191,6 +191,10 @@ def test_collect_from_zip_without_release(tmp_path):
     assert (root / "submitted" / "77" / NAME / f"{NAME}.ipynb").is_file()
     assert (root / "submitted" / "77" / NAME / "data.csv").read_text() == "x\n1\n"
     assert not (tmp_path / "escape.ipynb").exists()
+    # the zip entry's date (local time, as zip files keep it) becomes nbgrader's timestamp.txt
+    stamp = (root / "submitted" / "77" / NAME / "timestamp.txt").read_text()
+    assert stamp == grading.handed_in(time.mktime((2025, 6, 1, 12, 0, 0, 0, 0, -1)))
+    assert stamp.endswith(" UTC") and stamp.startswith("2025-06-")
 
 
 # ------------------------------------------------------------------------- Colab

@@ -4,6 +4,7 @@
     python tools/grading.py collect HANDINS [--assignment NAME]  # folder or LMS .zip
     python tools/grading.py grade [NAME ...] [-j N]   # autograde (N at once), feedback, grades.csv
     python tools/grading.py grade --feedback-only     # after manual grading: feedback, grades.csv
+    python tools/grading.py selfcheck [NAME ...]      # the worked solutions pass every test
 
 A thin layer over the nbgrader command line, run in the course directory (the repository
 root, where nbgrader_config.py is). Every step goes on after a failing student or
@@ -33,7 +34,6 @@ import csv
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -47,8 +47,6 @@ from gradebook import gradebook_url  # noqa: E402  (tools/ is not a package)
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                "TF_NUM_INTEROP_THREADS")  # fmt: skip
-SEP = "__"  # <student_id>__<assignment>.ipynb
-_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def assignment_names(root: Path = ROOT) -> list[str]:
@@ -144,11 +142,21 @@ def cmd_collect(handins: Path, assignment: str | None, root: Path = ROOT) -> lis
             shutil.copy2(h.notebook, target / f"{h.assignment}.ipynb")
             for extra, name in h.extras:
                 shutil.copy2(extra, target / name)
+            # when it was handed in (the zip entry's date, else the file's): nbgrader compares
+            # it with the due date (`nbgrader db assignment add NAME --duedate=...`)
+            (target / "timestamp.txt").write_text(handed_in(h.when))
             status = _collect_status(target / f"{h.assignment}.ipynb", h.assignment, root)
             late = "LATE (Canvas)  " if h.late else ""
             print(f"{h.student:>20} {h.assignment:<24} <- {h.label}  {late}{status}")
     print(f"collected {len(plan.handins)} notebook(s) into {root / 'submitted'}")
     return errors
+
+
+def handed_in(when: float) -> str:
+    """A file time as nbgrader's ``timestamp.txt`` holds it: ``2026-11-25 14:08:07.000000 UTC``."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
 
 
 def _collect_status(notebook: Path, name: str, root: Path) -> str:
@@ -204,6 +212,21 @@ def _timeouts(name: str, student: str, root: Path) -> list[str]:
     return [f"cell {i + 1} ran out of time (CellTimeoutError): its tests lost their points"
             for i, c in enumerate(nb.cells) if c.cell_type == "code"
             and any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))]  # fmt: skip
+
+
+def _lateness(name: str, student: str, root: Path) -> str | None:
+    """"handed in 2 h 5 min after the due date", or None (on time, or no due date set)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            late = gb.find_submission(name, student).total_seconds_late
+        except MissingEntry:
+            return None
+    if not late:
+        return None
+    hours, minutes = divmod(round(late / 60), 60)
+    return f"handed in {hours} h {minutes} min after the due date"
 
 
 def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
@@ -301,6 +324,8 @@ def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = 
             if violations:
                 notes.append(f"{lost:g} autograded point(s) withheld")
             notes += _timeouts(name, student, root)
+            late = _retry_locked(_lateness, name, student, root)
+            notes += [late] if late else []
             row["status"] = "graded"
         if row["status"] != "graded":
             _retry_locked(_forget, name, student, root)
@@ -391,6 +416,61 @@ def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs:
     return failed
 
 
+# -------------------------------------------------------------------------- selfcheck
+
+
+def cmd_selfcheck(names: list[str], root: Path = ROOT, jobs: int = 1) -> list[str]:
+    """Autograde the worked solutions in a scratch copy of the course: every test must pass.
+
+    Proves, before students see an assignment, that its tests accept the reference answers
+    when run the way grading runs them (released notebook, repair, sandbox, fast mode).
+    """
+    import tempfile
+
+    from nbgrader.api import Gradebook
+
+    names = names or assignment_names(root)
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="course-selfcheck-") as tmp:
+        course = Path(tmp) / "course"
+        course.mkdir()
+        shutil.copy2(root / "nbgrader_config.py", course)
+        for folder in ("assignments", "solutions", "tools"):
+            shutil.copytree(root / folder, course / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        env = {k: v for k, v in os.environ.items() if k != "COURSE_GRADEBOOK_URL"}  # a scratch SQLite
+        tool = [sys.executable, str(course / "tools" / "grading.py")]
+        for name in names:
+            released = subprocess.run([*tool, "assignments", name], cwd=course, env=env, capture_output=True)
+            if released.returncode:
+                failed.append(f"{name}: generate_assignment failed")
+                continue
+            handins = Path(tmp) / f"handins_{name}"
+            handins.mkdir()
+            shutil.copy(course / "solutions" / f"{name}.ipynb", handins / f"reference__{name}.ipynb")
+            subprocess.run([*tool, "collect", str(handins)], cwd=course, env=env, capture_output=True)
+        started = time.perf_counter()
+        result = subprocess.run([*tool, "grade", *names, "--jobs", str(jobs)], cwd=course, env=env,
+                                capture_output=True, text=True)  # fmt: skip
+        seconds = time.perf_counter() - started
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for name in names:
+                try:
+                    nb = gb.find_submission_notebook(name, name, "reference")
+                except Exception as err:
+                    failed.append(f"{name}: the worked solution was not graded ({err})")
+                    continue
+                lost = [g.name for g in nb.grades if g.auto_score is not None and g.auto_score < g.max_score]
+                auto = sum(g.auto_score for g in nb.grades if g.auto_score is not None)
+                print(f"{name:<24} worked solution: {auto:g} autograded points, "
+                      f"{'all tests pass' if not lost else 'FAILED: ' + ', '.join(lost)}")  # fmt: skip
+                if lost:
+                    failed.append(f"{name}: the worked solution fails {', '.join(lost)}")
+        print(f"{len(names)} worked solution(s) autograded in {seconds:.0f} s")
+        if failed:
+            print(result.stdout[-3000:], result.stderr[-3000:])
+    return failed
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -406,8 +486,13 @@ def main(argv=None) -> int:
                    help="submissions graded at once (default: $COURSE_GRADING_JOBS or one per core)")
     p.add_argument("--feedback-only", action="store_true",
                    help="no autograde: feedback and grades.csv again, after manual grading")
+    p = sub.add_parser("selfcheck", help="autograde the worked solutions in a scratch copy of the course")
+    p.add_argument("names", nargs="*")
+    p.add_argument("--jobs", "-j", type=int, default=default_jobs())
     args = parser.parse_args(argv)
-    if args.command == "assignments":
+    if args.command == "selfcheck":
+        failed = cmd_selfcheck(args.names, jobs=args.jobs)
+    elif args.command == "assignments":
         failed = cmd_assignments(args.names)
     elif args.command == "collect":
         failed = cmd_collect(args.handins, args.assignment or None)

@@ -123,6 +123,8 @@ def _no_new_privileges() -> None:
 
 def enter(workdir: str, uid: int, hide: list[str], keep: list[str], cmd: list[str]) -> None:
     """Set the namespace up, drop to ``uid`` and exec the kernel (never returns)."""
+    # kept folders are mounted back at their real paths: a symlink on the way may be hidden
+    data = os.path.realpath(os.environ["COURSE_DATA_DIR"]) if os.environ.get("COURSE_DATA_DIR") else None
     # the connection file lies in the grader's (hidden) runtime folder: copy it into workdir
     i = cmd.index("-f") + 1 if "-f" in cmd else None
     if i is not None:
@@ -156,6 +158,8 @@ def enter(workdir: str, uid: int, hide: list[str], keep: list[str], cmd: list[st
             "XDG_CACHE_HOME": ".cache"}  # fmt: skip
     env = dict(os.environ, HOME=workdir, USER="student", LOGNAME="student", TMPDIR="/tmp",
                **{var: os.path.join(workdir, sub) for var, sub in home.items()})  # fmt: skip
+    if data:
+        env["COURSE_DATA_DIR"] = data
     for name in ("COURSE_GRADING_STATUS", "COURSE_GRADEBOOK_URL"):
         env.pop(name, None)  # the grader's own settings are none of the kernel's business
     os.setgroups([])
