@@ -267,7 +267,10 @@ class LivePlot:
             ax.set_title(panel, fontsize=10)
             ax.set_xlabel(self.xlabel)
             ax.grid(True, alpha=0.3)
+            ax.locator_params(nbins=4)  # fewer tick labels: text is most of a render's cost
             right = ax.twinx() if self._twin.get(panel) else None
+            if right is not None:
+                right.locator_params(nbins=4)
             self._axes[panel] = (ax, right)
             for name in self._panels[panel]:
                 if name in self._twin.get(panel, []):
@@ -283,7 +286,10 @@ class LivePlot:
             handles = [self._lines[n] for n in self._panels[panel] + self._twin.get(panel, [])
                        if n in self._lines]  # fmt: skip
             if 1 < len(handles) <= 12:
-                ax.legend(handles=handles, fontsize=8, loc="best")
+                # a fixed corner: loc="best" searches the lines' data at every draw; accuracy
+                # curves rise (legend below them), losses fall (legend above)
+                corner = "lower right" if "acc" in panel.lower() else "upper right"
+                ax.legend(handles=handles, fontsize=8, loc=corner)
             if panel in self.ylim:
                 ax.set_ylim(*self.ylim[panel])
         if self.title:
