@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,20 +259,89 @@ def _retry_locked(fn, *args, tries: int = 5):
             time.sleep(0.5 + random.random() * 2)
 
 
-def _autograde(name: str, student: str, root: Path, env: dict, tries: int = 3):
+@dataclass
+class Autograded:
+    """What one ``nbgrader autograde`` of one student left: exit status and log."""
+
+    returncode: int
+    output: str
+
+
+def _autograde(name: str, student: str, root: Path, env: dict, tries: int = 3) -> Autograded:
     """``nbgrader autograde`` for one student; again when a parallel one held the SQLite lock."""
     for attempt in range(tries):
         result = subprocess.run([NBGRADER, "autograde", name, "--student", student, "--create", "--force"],
                                 cwd=root, env=env, capture_output=True, text=True)  # fmt: skip
-        if not (result.returncode and _locked(result.stdout + result.stderr)) or attempt == tries - 1:
-            return result
+        output = result.stdout + result.stderr
+        if not (result.returncode and _locked(output)) or attempt == tries - 1:
+            return Autograded(result.returncode, output)
         time.sleep(0.5 + random.random() * 2)
 
 
-def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = None) -> dict:
+class Worker:
+    """A ``tools/autograde_worker.py`` process that autogrades one student after another.
+
+    Saves nbgrader's start-up per student; each student still gets a fresh kernel. If the
+    worker dies, the student it was grading gets an explicit failure and the next request
+    starts a new worker.
+    """
+
+    def __init__(self, root: Path, env: dict, log: Path):
+        self.root, self.env, self.log, self.proc = root, env, log, None
+
+    def _start(self) -> None:
+        script = Path(__file__).with_name("autograde_worker.py")
+        with open(self.log, "a") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen([sys.executable, str(script), str(self.root)], cwd=self.root,
+                                         env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=log, text=True)  # fmt: skip
+
+    def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
+        for attempt in range(tries):
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            try:
+                request = {"assignment": name, "student": student, "status": str(status)}
+                self.proc.stdin.write(json.dumps(request) + "\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except OSError:
+                line = ""
+            if not line:
+                self.close()
+                return Autograded(1, f"the autograde worker died grading this student (log: {self.log.name})")
+            answer = json.loads(line)
+            result = Autograded(0 if answer["success"] else 1, answer["log"] + answer["error"])
+            if not (result.returncode and _locked(result.output)) or attempt == tries - 1:
+                return result
+            time.sleep(0.5 + random.random() * 2)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except Exception:
+                self.proc.kill()
+            self.proc = None
+
+
+def _grading_env(threads: int | None, status: Path | None = None) -> dict:
+    """The environment of nbgrader and its kernels: venv on PATH, threads per kernel."""
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]))
+    if status is not None:
+        env["COURSE_GRADING_STATUS"] = str(status)
+    if threads:
+        env.update({var: str(threads) for var in THREAD_VARS})
+    return env
+
+
+def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = None,
+              worker: Worker | None = None) -> dict:  # fmt: skip
     """Repair, autograde and check one submission; a row of grading_report.csv.
 
-    ``threads``: CPU threads for the student's kernel (when several are graded at once).
+    ``threads``: CPU threads for the student's kernel (when several are graded at once);
+    ``worker``: autograde in that worker process instead of a new ``nbgrader autograde``.
     """
     import grading_checks
     import repair
@@ -289,13 +359,12 @@ def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = 
         logs.mkdir(exist_ok=True)
         status = logs / f"{student}__{name}.events"
         status.unlink(missing_ok=True)
-        env = dict(os.environ, PATH=os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]),
-                   **{"COURSE_GRADING_STATUS": str(status)})  # fmt: skip
-        if threads:
-            env.update({var: str(threads) for var in THREAD_VARS})
         started = time.perf_counter()
-        result = _autograde(name, student, root, env)
-        (logs / f"{student}__{name}.log").write_text(result.stdout + result.stderr)
+        if worker is not None:
+            result = worker.autograde(name, student, status)
+        else:
+            result = _autograde(name, student, root, _grading_env(threads, status))
+        (logs / f"{student}__{name}.log").write_text(result.output)
         events = _events(status)
         died = [e for e in events if e["event"] == "kernel_died"]
         guard = [e for e in events if e["event"] == "guard_failed"]
@@ -313,7 +382,7 @@ def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = 
             row["reason"] = (f"the notebook interferes with grading: the grader's check before "
                              f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
         elif result.returncode:
-            last = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+            last = [line for line in result.output.splitlines() if line.strip()]
             row["reason"] = "nbgrader failed: " + (last[-1][:200] if last else f"exit {result.returncode}")
         else:
             import nbformat
@@ -352,9 +421,16 @@ def write_report(rows: list[dict], root: Path = ROOT) -> Path:
     return path
 
 
-def _grade_safely(name: str, student: str, root: Path, threads: int | None) -> dict:
+def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
+    import threading
+
+    key = threading.get_ident()  # one worker process per grading thread
+    if key not in workers:
+        log = root / "grading_logs" / f"worker-{len(workers) + 1}.log"
+        log.parent.mkdir(exist_ok=True)
+        workers[key] = Worker(root, _grading_env(threads), log)
     try:
-        return grade_one(name, student, root, threads)
+        return grade_one(name, student, root, threads, workers[key])
     except Exception as err:  # a bug of ours must not stop the batch either
         return {"student_id": student, "assignment": name, "status": "not graded",
                 "reason": f"grading error {type(err).__name__}: {err}", "score": "",
@@ -391,9 +467,11 @@ def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs:
         if autograde:
             students = _submitted_students(name, root)
             started = time.perf_counter()
+            workers: dict = {}
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                graded = pool.map(_grade_safely, [name] * len(students), students, [root] * len(students),
-                                  [threads] * len(students))  # fmt: skip
+                n = len(students)
+                args = [name] * n, students, [root] * n, [threads] * n, [workers] * n
+                graded = pool.map(_grade_safely, *args)
                 for row in graded:
                     rows.append(row)
                     ok = row["status"] == "graded"
@@ -401,6 +479,8 @@ def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs:
                     print(f"{row['student_id']:>20} {name:<22} {row['status']:<11} {shown}", flush=True)
                     if row["status"] != "graded":
                         failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
+            for worker in workers.values():
+                worker.close()
             if students:
                 seconds = time.perf_counter() - started
                 print(f"{name}: {len(students)} submission(s) in {seconds:.0f} s with {jobs} job(s), "
