@@ -3,7 +3,7 @@
 One :class:`LivePlot` draws any number of metrics in one or more panels. In a notebook
 it owns one output (an IPython display handle) and replaces the picture there, so text
 printed in the same cell stays visible — unlike ``clear_output``. Rendering is
-throttled to a time budget (2 % of wall time by default) measured while it runs, and
+throttled to a time budget (1.5 % of wall time by default) measured while it runs, and
 the final state is always rendered, also in headless ``nbclient`` runs, where the saved
 notebook keeps the last picture.
 """
@@ -38,7 +38,7 @@ class LivePlot:
     xlabel:
         Label of the x-axis (``"epoch"``, ``"step"``, ...).
     budget:
-        Largest fraction of wall time spent rendering; default 0.02 (2 %), or the
+        Largest fraction of wall time spent rendering; default 0.015 (1.5 %), or the
         environment variable ``COURSE_LIVE_BUDGET`` (raise it to redraw more often).
     min_interval:
         Never render more often than this many seconds.
@@ -67,7 +67,7 @@ class LivePlot:
         ylim: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         if budget is None:
-            budget = float(os.environ.get("COURSE_LIVE_BUDGET", "0.02"))
+            budget = float(os.environ.get("COURSE_LIVE_BUDGET", "0.015"))
         if not 0 < budget <= 1:
             raise ValueError(f"budget is a fraction of wall time in (0, 1], got {budget!r}.")
         if min_interval < 0:
