@@ -21,7 +21,7 @@ from _report import OUT, ROOT  # noqa: E402
 
 # name, script, arguments, arguments with --quick
 BENCHMARKS = [
-    ("live_overhead", "bench_live_overhead.py", ["--pairs", "3"], ["--pairs", "1"]),
+    ("live_overhead", "bench_live_overhead.py", ["--pairs", "5"], ["--pairs", "1"]),
     ("mnist_cnn", "bench_mnist_cnn.py", ["--epochs", "1"], ["--epochs", "1"]),
     ("cifar10", "bench_cifar10.py", ["--improved-epochs", "10"], ["--improved-epochs", "1"]),
     ("matmul", "bench_matmul.py", [], []),

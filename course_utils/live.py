@@ -10,6 +10,7 @@ notebook keeps the last picture.
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import os
@@ -192,6 +193,18 @@ class LivePlot:
 
     def render(self) -> None:
         """Draw the current state now (normally called for you)."""
+        # A render allocates tens of thousands of short-lived objects: with the collector on,
+        # they trigger full collections of a heap that holds torch or TensorFlow (measured in a
+        # kernel: 2 of 30 renders took 180-230 ms instead of 43). Collect after, not during.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._render()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _render(self) -> None:
         t0 = time.perf_counter()
         if self._mode is None:
             self._mode = _choose_mode()

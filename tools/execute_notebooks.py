@@ -34,7 +34,11 @@ def run_notebook(nb, cwd: Path, timeout: int = 900):
         km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
         client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(cwd)}})  # fmt: skip
-        client.execute()
+        try:
+            client.execute()
+        finally:  # a kernel manager passed in is not shut down by nbclient: it would linger
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nb
 
 
