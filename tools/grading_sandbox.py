@@ -22,6 +22,7 @@ This file is also the program that sets the namespace up (``python grading_sandb
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import os
 import shutil
@@ -36,13 +37,25 @@ HIDDEN_ALWAYS = ("/tmp", "/var/tmp", "/dev/shm")
 _STAGE = "/mnt"  # a private tmpfs inside the namespace, to carry what is mounted back
 
 
+@functools.cache
+def _namespaces_work() -> bool:
+    """Can this machine give a process its own mounts? (Not in an unprivileged container.)"""
+    probe = [shutil.which("unshare"), "--mount", "--propagation", "private", "--",
+             "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", _STAGE]  # fmt: skip
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def mode() -> str:
     """``"namespace"`` (hidden course, own user) or ``"workdir"`` (only a fresh directory)."""
     if os.environ.get("COURSE_GRADING_SANDBOX", "1") == "0":
         return "workdir"
-    if sys.platform == "linux" and os.geteuid() == 0 and shutil.which("unshare") and shutil.which("mount"):
-        return "namespace"
-    return "workdir"
+    tools = shutil.which("unshare") and shutil.which("mount")
+    if sys.platform != "linux" or os.geteuid() != 0 or not tools:
+        return "workdir"
+    return "namespace" if _namespaces_work() else "workdir"
 
 
 def kept_paths() -> list[str]:
