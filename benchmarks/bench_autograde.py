@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,11 +54,7 @@ def main(argv=None) -> int:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        course = Path(tmp) / "course"
-        course.mkdir()
-        for item in ("assignments", "solutions", "tools", "nbgrader_config.py"):
-            src = ROOT / item
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, course / item)
+        course = grading.copy_course(ROOT, Path(tmp) / "course")
         tool = [sys.executable, str(course / "tools" / "grading.py")]
         for name in args.only or grading.assignment_names(course):
             subprocess.run([*tool, "assignments", name], cwd=course, check=True, capture_output=True)

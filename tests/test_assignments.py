@@ -156,9 +156,7 @@ def course(tmp_path_factory):
     """A graded copy of the course: perfect and blank submissions of every assignment."""
     names = ASSIGNMENTS if _mnist_available() else ["matmul_timing"]
     root = tmp_path_factory.mktemp("course")
-    shutil.copy2(ROOT / "nbgrader_config.py", root)
-    for folder in ("assignments", "solutions", "tools"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    grading.copy_course(ROOT, root)
     tool = [sys.executable, str(root / "tools" / "grading.py")]
     run = dict(cwd=root, capture_output=True, text=True, timeout=900)
     released = subprocess.run([*tool, "assignments", *names], **run)

@@ -35,7 +35,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from gradebook import with_driver  # noqa: E402  (tools/ is not a package)
+import grading  # noqa: E402  (tools/ is not a package)
+from gradebook import with_driver  # noqa: E402
 
 NAME = "matmul_timing"
 AUTO = 10  # autograded points of matmul_timing
@@ -134,9 +135,7 @@ def _wrong_conv(release, answers):
 
 def _course(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    shutil.copy2(ROOT / "nbgrader_config.py", folder)
-    for name in ("assignments", "solutions", "tools"):
-        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    grading.copy_course(ROOT, folder)
     return folder
 
 

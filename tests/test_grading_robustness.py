@@ -13,7 +13,6 @@ import copy
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import grading_checks  # noqa: E402  (tools/ is not a package)
+import grading  # noqa: E402  (tools/ is not a package)
+import grading_checks  # noqa: E402
 
 NAME = "matmul_timing"
 AUTO = 10  # autograded points of matmul_timing (the rest is graded by hand)
@@ -316,9 +316,7 @@ CASES = {
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     _COURSE_ROOT["root"] = root
-    shutil.copy2(ROOT / "nbgrader_config.py", root)
-    for folder in ("assignments", "solutions", "tools"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    grading.copy_course(ROOT, root)
     tool = [sys.executable, str(root / "tools" / "grading.py")]
     env = dict(os.environ, COURSE_GRADING_TIMEOUT=str(TIMEOUT_S))
     run = dict(cwd=root, capture_output=True, text=True, timeout=900, env=env)
@@ -572,8 +570,6 @@ def test_no_hidden_test_code_in_release_or_feedback(batch):
 @pytest.mark.slow
 def test_corrected_hand_in_gets_withheld_points_back(batch):
     """Last: re-grades "numpy" with a pure-Python matmul; nbgrader would keep the manual 0."""
-    import grading
-
     root = batch["root"]
     release = nbformat.read(root / "release" / NAME / f"{NAME}.ipynb", as_version=4)
     solution = nbformat.read(root / "solutions" / f"{NAME}.ipynb", as_version=4)

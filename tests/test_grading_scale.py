@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 
@@ -18,6 +17,9 @@ import nbformat
 import pytest
 from conftest import ROOT
 from test_assignments import WRONG, _mnist_available, _perfect_submission
+
+sys.path.insert(0, str(ROOT / "tools"))
+import grading  # noqa: E402  (tools/ is not a package)
 
 NAME = "fc_vs_conv_pytorch"
 SAME = ("same1", "same2", "same3")
@@ -50,9 +52,7 @@ def _cell_scores(root):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
-    shutil.copy2(ROOT / "nbgrader_config.py", root)
-    for folder in ("assignments", "solutions", "tools"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    grading.copy_course(ROOT, root)
     tool = [sys.executable, str(root / "tools" / "grading.py")]
     run = dict(cwd=root, capture_output=True, text=True, timeout=900)
     assert subprocess.run([*tool, "assignments", NAME], **run).returncode == 0

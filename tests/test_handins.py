@@ -11,7 +11,6 @@ import copy
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -256,9 +255,7 @@ def test_repair_leaves_an_intact_colab_notebook_alone(tmp_path):
 @pytest.fixture(scope="module")
 def lms_course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
-    shutil.copy2(ROOT / "nbgrader_config.py", root)
-    for folder in ("assignments", "solutions", "tools"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    grading.copy_course(ROOT, root)
     tool = [sys.executable, str(root / "tools" / "grading.py")]
     env = dict(os.environ, COURSE_GRADING_TIMEOUT="20")
     run = dict(cwd=root, capture_output=True, text=True, timeout=600, env=env)

@@ -15,7 +15,8 @@ assignment and reports all failures at the end (exit status 1).
 1. ``repair.py`` checks and repairs the notebook against ``release/`` (not JSON, not a
    notebook, the wrong notebook: "not graded"; duplicated, stripped or altered nbgrader
    metadata and deleted cells: repaired, the original kept as ``*.ipynb.orig``);
-2. ``nbgrader autograde <assignment> --student <id>``, executed by
+2. nbgrader's autograde of that one student (``NbGraderAPI.autograde`` in an
+   ``autograde_worker.py`` process, one per parallel job), executed by
    ``grading_execute.GuardedExecute`` (tamper guard before each test cell; a dead kernel is
    reported with its cell, as "not graded", never as 0 points);
 3. ``grading_checks.py``: rules read from the source with ``ast`` (the import rule of
@@ -267,17 +268,6 @@ class Autograded:
     output: str
 
 
-def _autograde(name: str, student: str, root: Path, env: dict, tries: int = 3) -> Autograded:
-    """``nbgrader autograde`` for one student; again when a parallel one held the SQLite lock."""
-    for attempt in range(tries):
-        result = subprocess.run([NBGRADER, "autograde", name, "--student", student, "--create", "--force"],
-                                cwd=root, env=env, capture_output=True, text=True)  # fmt: skip
-        output = result.stdout + result.stderr
-        if not (result.returncode and _locked(output)) or attempt == tries - 1:
-            return Autograded(result.returncode, output)
-        time.sleep(0.5 + random.random() * 2)
-
-
 class Worker:
     """A ``tools/autograde_worker.py`` process that autogrades one student after another.
 
@@ -326,11 +316,9 @@ class Worker:
             self.proc = None
 
 
-def _grading_env(threads: int | None, status: Path | None = None) -> dict:
+def _grading_env(threads: int | None) -> dict:
     """The environment of nbgrader and its kernels: venv on PATH, threads per kernel."""
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]))
-    if status is not None:
-        env["COURSE_GRADING_STATUS"] = str(status)
     if threads:
         env.update({var: str(threads) for var in THREAD_VARS})
     return env
@@ -341,7 +329,7 @@ def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = 
     """Repair, autograde and check one submission; a row of grading_report.csv.
 
     ``threads``: CPU threads for the student's kernel (when several are graded at once);
-    ``worker``: autograde in that worker process instead of a new ``nbgrader autograde``.
+    ``worker``: the autograde worker process to use (default: one started for this student).
     """
     import grading_checks
     import repair
@@ -360,10 +348,14 @@ def grade_one(name: str, student: str, root: Path = ROOT, threads: int | None = 
         status = logs / f"{student}__{name}.events"
         status.unlink(missing_ok=True)
         started = time.perf_counter()
-        if worker is not None:
+        own = worker is None
+        if own:
+            worker = Worker(root, _grading_env(threads), logs / f"worker-{student}__{name}.log")
+        try:
             result = worker.autograde(name, student, status)
-        else:
-            result = _autograde(name, student, root, _grading_env(threads, status))
+        finally:
+            if own:
+                worker.close()
         (logs / f"{student}__{name}.log").write_text(result.output)
         events = _events(status)
         died = [e for e in events if e["event"] == "kernel_died"]
@@ -445,7 +437,7 @@ def default_jobs() -> int:
 def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs: int = 1) -> list[str]:
     """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
 
-    One ``nbgrader autograde --student`` per submission: a hand-in that breaks nbgrader
+    One nbgrader autograde per submission: a hand-in that breaks nbgrader
     (or kills its kernel) cannot stop the others. ``jobs`` submissions are graded at once,
     each in its own process and kernel with ``cores / jobs`` threads; the gradebook takes their
     writes one at a time (SQLite's lock, retried; or a PostgreSQL server).
@@ -499,6 +491,20 @@ def cmd_grade(names: list[str], root: Path = ROOT, autograde: bool = True, jobs:
 # -------------------------------------------------------------------------- selfcheck
 
 
+COURSE_FILES = ("nbgrader_config.py", "assignments", "solutions", "tools")
+
+
+def copy_course(root: Path, target: Path) -> Path:
+    """A scratch course directory: the config, sources, solutions and grading tools of ``root``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(root / name, target / name)
+    return target
+
+
 def cmd_selfcheck(names: list[str], root: Path = ROOT, jobs: int = 1) -> list[str]:
     """Autograde the worked solutions in a scratch copy of the course: every test must pass.
 
@@ -512,11 +518,7 @@ def cmd_selfcheck(names: list[str], root: Path = ROOT, jobs: int = 1) -> list[st
     names = names or assignment_names(root)
     failed = []
     with tempfile.TemporaryDirectory(prefix="course-selfcheck-") as tmp:
-        course = Path(tmp) / "course"
-        course.mkdir()
-        shutil.copy2(root / "nbgrader_config.py", course)
-        for folder in ("assignments", "solutions", "tools"):
-            shutil.copytree(root / folder, course / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        course = copy_course(root, Path(tmp) / "course")
         env = {k: v for k, v in os.environ.items() if k != "COURSE_GRADEBOOK_URL"}  # a scratch SQLite
         tool = [sys.executable, str(course / "tools" / "grading.py")]
         for name in names:

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import secrets
 import shutil
-from pathlib import Path
 
 import grading_sandbox
 from nbclient.exceptions import DeadKernelError
@@ -135,25 +133,6 @@ def _text(cell) -> str:
     return "".join(parts)
 
 
-def _free_uid() -> int:
-    """A user id nobody has (one per kernel: parallel kernels cannot signal each other)."""
-    import pwd
-
-    while True:
-        uid = random.randint(61000, 64999)
-        try:
-            pwd.getpwuid(uid)
-        except KeyError:
-            return uid
-
-
-def _course_root(path: str | None) -> str:
-    """The course directory: three levels above ``autograded/<student>/<assignment>``."""
-    if path and (Path(path).resolve().parents[2] / "nbgrader_config.py").exists():
-        return str(Path(path).resolve().parents[2])
-    return os.getcwd()
-
-
 class GuardedExecute(Execute):
     """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
 
@@ -164,8 +143,8 @@ class GuardedExecute(Execute):
         meta = resources.setdefault("metadata", {})
         source = meta.get("path")
         mode = grading_sandbox.mode()
-        self._sandbox_uid = _free_uid() if mode == "namespace" else None
-        self._course_root = _course_root(source)
+        self._sandbox_uid = grading_sandbox.free_uid() if mode == "namespace" else None
+        self._course_root = grading_sandbox.course_root(source)
         workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
         record({"event": "sandbox", "mode": mode, "uid": self._sandbox_uid})
         meta["path"] = workdir

@@ -25,6 +25,7 @@ import argparse
 import functools
 import importlib.util
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,25 @@ def make_workdir(source: str | None, uid: int | None) -> str:
                 os.chown(name, uid, uid)
         os.chmod(workdir, 0o700)
     return workdir
+
+
+def free_uid() -> int:
+    """A user id nobody has (one per kernel: parallel kernels cannot signal each other)."""
+    import pwd
+
+    while True:
+        uid = random.randint(61000, 64999)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+def course_root(path: str | None) -> str:
+    """The course directory: three levels above ``autograded/<student>/<assignment>``."""
+    if path and (Path(path).resolve().parents[2] / "nbgrader_config.py").exists():
+        return str(Path(path).resolve().parents[2])
+    return os.getcwd()
 
 
 class SandboxKernelManager(AsyncKernelManager):
