@@ -118,26 +118,24 @@ def render(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
-    args = parser.parse_args(argv)
-    sources = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
-    expected: dict[Path, str] = {}
-    for source in sources:
-        for track in TRACKS:
-            expected[OUT / track / f"{source.stem}.ipynb"] = render(build(source, track))
+def sync(expected: dict[Path, str], orphans: list[Path], *, check: bool, rebuild: str,
+         problems: tuple[str, ...] = ()) -> int:  # fmt: skip
+    """Write the generated files that differ and remove ``orphans``; with ``check``, only report.
+
+    Returns the exit status: 1 when ``check`` finds anything out of date.
+    """
     stale = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    orphans = [p for p in OUT.glob("*/*.ipynb") if p not in expected]
-    if args.check:
+    if check:
         for p in stale:
             print(f"out of date: {p.relative_to(ROOT)}")
         for p in orphans:
-            print(f"no lesson source for: {p.relative_to(ROOT)}")
-        if stale or orphans:
-            print("Run `make notebooks` (python tools/build_notebooks.py) and commit the result.")
+            print(f"no source for: {p.relative_to(ROOT)}")
+        for line in problems:
+            print(line)
+        if stale or orphans or problems:
+            print(rebuild)
             return 1
-        print(f"{len(expected)} notebooks from {len(sources)} lessons are up to date.")
+        print(f"{len(expected)} notebooks are up to date.")
         return 0
     for p in stale:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -146,8 +144,23 @@ def main(argv=None) -> int:
     for p in orphans:
         p.unlink()
         print(f"removed {p.relative_to(ROOT)}")
-    print(f"{len(expected)} notebooks from {len(sources)} lessons.")
+    for line in problems:
+        print(f"warning: {line}")
+    print(f"{len(expected)} notebooks.")
     return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    expected: dict[Path, str] = {}
+    for source in sorted(LESSONS.glob("[0-9][0-9]_*.py")):
+        for track in TRACKS:
+            expected[OUT / track / f"{source.stem}.ipynb"] = render(build(source, track))
+    orphans = [p for p in OUT.glob("*/*.ipynb") if p not in expected]
+    return sync(expected, orphans, check=args.check,
+                rebuild="Run `make notebooks` (python tools/build_notebooks.py) and commit the result.")
 
 
 if __name__ == "__main__":

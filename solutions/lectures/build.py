@@ -66,32 +66,12 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
     expected = expected_notebooks()
-    stale = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     orphans = [p for p in HERE.glob("[0-9][0-9]_*.ipynb") if p not in expected]
     lessons = {p.stem for p in LESSONS.glob("[0-9][0-9]_*.py")}
-    missing = sorted(lessons - {p.stem for p in expected})
-    if args.check:
-        for p in stale:
-            print(f"out of date: {p.relative_to(ROOT)}")
-        for p in orphans:
-            print(f"no solution source for: {p.relative_to(ROOT)}")
-        for name in missing:
-            print(f"no solution source for lesson: lessons/{name}.py")
-        if stale or orphans or missing:
-            print("Run `python solutions/lectures/build.py` to rebuild the solution notebooks.")
-            return 1
-        print(f"{len(expected)} solution notebooks are up to date.")
-        return 0
-    for p in stale:
-        p.write_text(expected[p], encoding="utf-8")
-        print(f"wrote {p.relative_to(ROOT)}")
-    for p in orphans:
-        p.unlink()
-        print(f"removed {p.relative_to(ROOT)}")
-    for name in missing:
-        print(f"warning: no solution source for lesson: lessons/{name}.py")
-    print(f"{len(expected)} solution notebooks.")
-    return 0
+    missing = tuple(f"no solution source for lesson: lessons/{name}.py"
+                    for name in sorted(lessons - {p.stem for p in expected}))  # fmt: skip
+    rebuild = "Run `python solutions/lectures/build.py` to rebuild the solution notebooks."
+    return build_notebooks.sync(expected, orphans, check=args.check, rebuild=rebuild, problems=missing)
 
 
 if __name__ == "__main__":
