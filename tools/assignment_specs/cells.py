@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import textwrap
 
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+from build_notebooks import COLAB_REPO  # the one place that names the public repository
 
-try:  # the one place that names the public repository is tools/build_notebooks.py
-    from build_notebooks import COLAB_REPO
-except ImportError:  # pragma: no cover
-    COLAB_REPO = "course-kit/dl-course"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 # First lines of every setup cell: on Colab, install the course helpers (course_utils).
 COLAB_INSTALL = f"""
