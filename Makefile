@@ -5,6 +5,7 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
+KIT     := $(VENV)/bin/coursekit
 STAMP   := $(VENV)/.installed
 
 # Real data for tests and fast-mode runs: ../shared/data beside the checkout, if present.
@@ -13,7 +14,7 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup browser-deps postgres-deps course test lint lab notebooks check-notebooks execute bench clean help
+.PHONY: setup browser-deps postgres-deps course test lint lab notebooks check-notebooks execute publish check-publish bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
@@ -22,6 +23,7 @@ help:
 	@echo "make lint     ruff"
 	@echo "make bench    run the benchmarks in benchmarks/ and write benchmarks/RESULTS.md"
 	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
+	@echo "              make publish DEST=folder   (the students' repository; or: coursekit --help)"
 
 setup: $(STAMP) browser-deps postgres-deps
 
@@ -49,31 +51,39 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 
-course: setup check-notebooks check-assignments execute assignments selfcheck lint
+course: setup check-notebooks execute assignments selfcheck check-publish lint
 	$(PY) -c "import course_utils, sys; assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; print('course_utils', course_utils.__version__, 'OK')"
 
+# Every notebook (lessons, lecture solutions, assignments) is built from its percent source.
 notebooks: setup
-	$(PY) tools/build_notebooks.py
-	$(PY) solutions/lectures/build.py
+	$(KIT) build
 
 check-notebooks: setup
-	$(PY) tools/build_notebooks.py --check
-	$(PY) solutions/lectures/build.py --check
+	$(KIT) check
 
 execute: setup
-	COURSE_FAST=1 $(PY) tools/execute_notebooks.py
+	COURSE_FAST=1 $(KIT) execute
+
+# The students' repository: make publish DEST=../dl-course (then commit and push it there).
+publish: setup
+	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder  (the students' repository)" >&2; exit 2; }
+	$(KIT) publish "$(DEST)"
+
+# What make course checks: a publish into a temporary folder, with its leak scan.
+check-publish: setup
+	@d=$$(mktemp -d) && $(KIT) publish "$$d/students" && rm -rf "$$d"
 
 test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check course_utils tests tools benchmarks solutions/lectures
+	$(VENV)/bin/ruff check .
 
 lab: setup
 	$(VENV)/bin/jupyter lab
 
 bench: setup
-	$(PY) benchmarks/run_all.py
+	$(PY) -m benchmarks.run_all
 
 clean:
 	rm -rf _build .pytest_cache

@@ -4,21 +4,21 @@
     solutions/<name>.ipynb            worked solutions, generated from the sources (in git)
     release/ submitted/ autograded/ feedback/ gradebook.db   generated, git-ignored
 
-See the README, "Instructors" for the workflow (make assignments / make collect / make grade).
+Course settings (id, limits) come from course.toml; the preprocessors are coursekit's,
+imported by module name (coursekit is installed: `make setup`). See the README, "Instructors".
 """
 
 import os
-import sys
 
-# tools/: the gradebook URL, the execute and feedback preprocessors below.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
-from gradebook import gradebook_url  # noqa: E402
+from coursekit.config import Course
+from coursekit.grade.gradebook import gradebook_url
 
-c = get_config()  # noqa: F821  (provided by nbgrader)
+course = Course.load(os.path.dirname(os.path.abspath(__file__)))  # course.toml beside this file
+c = get_config()  # provided by nbgrader
 
 # The folder of this file, as an absolute path (nbgrader warns about a relative root).
-c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.course_id = "deep-learning-lab"
+c.CourseDirectory.root = str(course.root)
+c.CourseDirectory.course_id = course.id
 c.CourseDirectory.source_directory = "assignments"
 c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.release_directory = "release"
@@ -26,14 +26,14 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # SQLite in the course directory, or a database server for several graders:
-# COURSE_GRADEBOOK_URL=postgresql://user:pass@host/db (tools/gradebook.py; README, "Several graders").
+# COURSE_GRADEBOOK_URL=postgresql://user:pass@host/db (coursekit.grade.gradebook; README, "Several graders").
 c.CourseDirectory.db_url = gradebook_url(c.CourseDirectory.root)
 # A course-local exchange (git-ignored), so the formgrader and the students' "Assignments"
 # panel work on one machine without JupyterHub; Colab/LMS hand-ins use `make collect` instead.
-c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+c.Exchange.root = str(course.root / "exchange")
 # Only the notebooks of an assignment folder are graded; data files students bring along
 # (the bonus of param_study) are copied next to them.
-# `*.orig`: the hand-in as it was, kept by tools/repair.py when it repaired the notebook.
+# `*.orig`: the hand-in as it was, kept by coursekit.repair when it repaired the notebook.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store", "*.orig"]
 
 # Student versions: solution regions become a stub that fails loudly, written answers a prompt.
@@ -44,9 +44,10 @@ c.ClearSolutions.enforce_metadata = True
 # Autograding executes every submission in a fresh kernel with NBGRADER_EXECUTION=autograde,
 # which switches course_utils to fast mode: small data subsets, one short epoch, tiny sizes.
 # nbgrader's default per-cell timeout (30 s) would kill a training cell on a slow or busy
-# machine; 300 s per cell still stops an endless loop. Note: ExecutePreprocessor.timeout is
-# ignored by nbgrader, it must be Execute.timeout (nbgrader issues #1004, #1463).
-c.Execute.timeout = int(os.environ.get("COURSE_GRADING_TIMEOUT", "300"))  # the tests use a short one
+# machine; course.toml's [grading] cell_timeout_s still stops an endless loop ($COURSE_GRADING_TIMEOUT
+# overrides it: the tests use a short one). Note: ExecutePreprocessor.timeout is ignored by
+# nbgrader, it must be Execute.timeout (nbgrader issues #1004, #1463).
+c.Execute.timeout = int(os.environ.get("COURSE_GRADING_TIMEOUT", course.grading.cell_timeout_s))
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
 
@@ -54,10 +55,7 @@ c.Execute.kernel_name = "python3"
 c.ClearOutput.enabled = True
 
 # Execute with a tamper guard before every test cell and a report of the cell in which the
-# kernel died (tools/grading_execute.py); the other steps are nbgrader's defaults.
-from grading_execute import GuardedExecute  # noqa: E402
-from grading_feedback import HideHiddenTests  # noqa: E402
-from grading_limits import LimitOutputBytes  # noqa: E402
+# kernel died (coursekit.grade.execute); the other steps are nbgrader's defaults.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -68,11 +66,18 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
+from coursekit.grade.execute import GuardedExecute  # noqa: E402
+from coursekit.grade.feedback import HideHiddenTests  # noqa: E402
+from coursekit.grade.limits import LimitOutputBytes  # noqa: E402
+
+c.LimitOutputBytes.max_text_bytes = course.grading.output_text_bytes
+c.LimitOutputBytes.max_bytes = course.grading.output_total_bytes
+
 c.Autograde.autograde_preprocessors = [
     GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputBytes, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
 ]
 
 # Feedback for students shows whether hidden tests passed and their message, not their code
-# (tools/grading_feedback.py).
+# (coursekit.grade.feedback).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

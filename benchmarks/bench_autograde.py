@@ -3,7 +3,7 @@
 In a temporary copy of the course directory, for each assignment: release it, generate
 ``--students`` hand-ins (a mix: half the worked solution, the rest blank, stripped of their
 nbgrader metadata by an editor, or not valid JSON), collect them and time
-``tools/grading.py grade NAME --jobs J`` (repair, sandboxed autograde, rules, feedback, export).
+``coursekit grade NAME --jobs J`` (repair, sandboxed autograde, rules, feedback, export).
 
     COURSE_DATA_DIR=../shared/data python benchmarks/bench_autograde.py [--students 20] [--jobs 2]
 """
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import ROOT, save  # noqa: E402
+from benchmarks._report import ROOT, save
 
 MIX = ("perfect", "blank", "perfect", "stripped", "perfect", "broken", "perfect", "blank", "perfect", "stripped")
 
@@ -49,15 +48,15 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", nargs="*", default=None, help="assignment names")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "tools"))
-    import grading
+    from coursekit.nbgrader_cli import assignment_names
+    from coursekit.selfcheck import copy_course
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        course = grading.copy_course(ROOT, Path(tmp) / "course")
-        tool = [sys.executable, str(course / "tools" / "grading.py")]
-        for name in args.only or grading.assignment_names(course):
-            subprocess.run([*tool, "assignments", name], cwd=course, check=True, capture_output=True)
+        course = copy_course(ROOT, Path(tmp) / "course")
+        tool = [sys.executable, "-m", "coursekit"]
+        for name in args.only or assignment_names(course):
+            subprocess.run([*tool, "release", name], cwd=course, check=True, capture_output=True)
             handins = Path(tmp) / f"handins_{name}"
             handins.mkdir()
             release, solution = course / "release" / name / f"{name}.ipynb", course / "solutions" / f"{name}.ipynb"
@@ -79,7 +78,7 @@ def main(argv=None) -> int:
     print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}")
     for r in rows:
         print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}")
-    save("autograde", rows, note=f"make grade (tools/grading.py grade --jobs {args.jobs}) on a mix of "
+    save("autograde", rows, note=f"make grade (coursekit grade --jobs {args.jobs}) on a mix of "
          f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores")  # fmt: skip
     return 0
 

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 import nbformat
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import ROOT, save  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "tools"))
-from execute_notebooks import run_notebook  # noqa: E402  (one way to start kernels: IPC transport)
+from benchmarks._report import ROOT, save
+from coursekit.execute import run_notebook  # one way to start kernels: IPC transport
 
 KERNEL_CODE = r"""
 import json, time, statistics

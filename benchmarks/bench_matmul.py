@@ -14,8 +14,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import save  # noqa: E402
+from benchmarks._report import save
 
 
 def matmul_python(a, b):

@@ -14,8 +14,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import save  # noqa: E402
+from benchmarks._report import save
 
 TORCH = r"""
 import json, time, torch

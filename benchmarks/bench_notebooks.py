@@ -8,20 +8,18 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import OUT, ROOT, save  # noqa: E402
+from benchmarks._report import OUT, ROOT, save
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT / "tools"))
     os.environ["COURSE_FAST"] = "1"
-    from execute_notebooks import execute
+    from coursekit.execute import execute
 
     rows = []
     for path in sorted(ROOT.glob("notebooks/*/*.ipynb")):
         name = str(path.relative_to(ROOT))
         try:
-            seconds = execute(path, OUT / "executed")
+            seconds = execute(path, OUT / "executed", ROOT)
             rows.append({"notebook": name, "fast_mode_s": round(seconds, 1), "ok": True})
         except Exception as err:  # keep timing the others
             rows.append({"notebook": name, "fast_mode_s": None, "ok": False, "error": type(err).__name__})

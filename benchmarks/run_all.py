@@ -1,6 +1,6 @@
 """Run every benchmark and write ``benchmarks/RESULTS.md`` with the machine and versions.
 
-    COURSE_DATA_DIR=../shared/data python benchmarks/run_all.py [--only NAME ...] [--quick]
+    COURSE_DATA_DIR=../shared/data python -m benchmarks.run_all [--only NAME ...] [--quick]
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks._report import OUT, ROOT
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from _report import OUT, ROOT  # noqa: E402
 
 # name, script, arguments, arguments with --quick
 BENCHMARKS = [
@@ -94,14 +94,15 @@ def main(argv=None) -> int:
                 continue
             print(f"\n=== {script}", flush=True)
             t0 = time.perf_counter()
-            rc = subprocess.run([sys.executable, str(HERE / script), *(quick if args.quick else full)]).returncode
+            rc = subprocess.run([sys.executable, "-m", f"benchmarks.{script.removesuffix('.py')}",
+                                 *(quick if args.quick else full)], cwd=ROOT).returncode
             durations[name] = (round(time.perf_counter() - t0), rc)
     lines = ["# Benchmark results", "", f"Written by `make bench` (`benchmarks/run_all.py`) on "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "", *([args.note, ""] if args.note else []),
              "## Machine", "", *machine(), ""]
     for name, script, _, _ in BENCHMARKS:
         path = OUT / f"{name}.json"
-        lines += [f"## {TITLES[name]}", "", f"`python benchmarks/{script}`", ""]
+        lines += [f"## {TITLES[name]}", "", f"`python -m benchmarks.{script.removesuffix('.py')}`", ""]
         if not path.exists():
             lines += ["Not measured in this run.", ""]
             continue

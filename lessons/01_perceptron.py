@@ -23,10 +23,12 @@
 # they are already installed (`make setup`). Set `COURSE_FAST=1` to run everything in seconds.
 
 # %%
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/{{repo}}"
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% tags=["keras"]
 import os
@@ -383,7 +385,7 @@ for ax in (ax_f, ax_d):
     ax.legend()
 ax_f.set_ylim(-1.5, 3)
 plt.show()
-for name, (f, d) in functions.items():
+for name, (_f, d) in functions.items():
     print(f"{name:8s} derivative at u=5: {d[u == 5][0]:.4f}")
 
 # %% [markdown]

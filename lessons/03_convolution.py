@@ -20,10 +20,12 @@
 # ## Setup
 
 # %%
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/{{repo}}"
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% tags=["keras"]
 import os
@@ -294,7 +296,7 @@ filters = {
 fig, axes = plt.subplots(1, len(filters) + 1, figsize=(12, 2.8))
 axes[0].imshow(digit, cmap="gray")
 axes[0].set_title(f"input ({mnist.y_test[0]})")
-for ax, (name, k) in zip(axes[1:], filters.items()):
+for ax, (name, k) in zip(axes[1:], filters.items(), strict=True):
     ax.imshow(framework_conv(digit, k, padding="same"), cmap="RdBu_r")
     ax.set_title(name)
 for ax in axes:

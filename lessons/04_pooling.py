@@ -18,10 +18,12 @@
 # ## Setup
 
 # %%
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/{{repo}}"
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% tags=["keras"]
 import os
@@ -127,7 +129,7 @@ assert pooled_max.shape == (14, 14) and twice.shape == (7, 7)
 
 fig, axes = plt.subplots(1, 4, figsize=(11, 3))
 for ax, (title, img) in zip(axes, [("input 28×28", digit), ("max pool 14×14", pooled_max),
-                                   ("average pool 14×14", pooled_avg), ("max pool twice 7×7", twice)]):
+                                   ("average pool 14×14", pooled_avg), ("max pool twice 7×7", twice)], strict=True):
     ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(title)
     ax.axis("off")

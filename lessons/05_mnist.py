@@ -26,10 +26,12 @@
 # ## Setup
 
 # %%
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/{{repo}}"
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% tags=["keras"]
 import os
@@ -60,7 +62,6 @@ if fast_mode():  # CI runs on small shared CPUs, where one thread beats two by f
 print("PyTorch", torch.__version__, "device", device)
 
 # %%
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display

@@ -30,10 +30,12 @@
 # ## Setup
 
 # %%
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/{{repo}}"
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% tags=["keras"]
 import os

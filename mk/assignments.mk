@@ -1,9 +1,11 @@
 # nbgrader workflow for instructors (the README, "Instructors"). Included by the Makefile
 # (`include mk/*.mk`), which defines PY and the `setup` target.
 #
-#   make assignments                           sources + solutions from tools/assignment_specs, release/
+# Each target is one `coursekit` subcommand (`coursekit --help`); the Makefile only adds setup.
+#
+#   make assignments                           sources + solutions from assignments/*.py, release/
 #   make collect HANDINS=dir [ASSIGNMENT=name]  downloaded notebooks -> submitted/<student>/<assignment>/;
-#                                               HANDINS may be an LMS .zip (Moodle, Canvas: tools/handins.py)
+#                                               HANDINS may be an LMS .zip (Moodle, Canvas: coursekit.handins)
 #   make grade [ASSIGNMENT=name] [JOBS=n]       repair + autograde each submission on its own (n at once,
 #                                               default one per core), feedback/,
 #                                               grades.csv and grading_report.csv (graded / not graded: reason)
@@ -14,20 +16,20 @@
 .PHONY: assignments collect grade feedback check-assignments selfcheck
 
 assignments: setup
-	$(PY) tools/grading.py assignments $(ASSIGNMENT)
+	$(KIT) release $(ASSIGNMENT)
 
 collect: setup
 	@test -n "$(HANDINS)" || { echo "usage: make collect HANDINS=folder|file.zip [ASSIGNMENT=name]" >&2; exit 2; }
-	$(PY) tools/grading.py collect "$(HANDINS)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+	$(KIT) collect "$(HANDINS)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 grade: setup
-	$(PY) tools/grading.py grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
+	$(KIT) grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
 
 feedback: setup
-	$(PY) tools/grading.py grade --feedback-only $(ASSIGNMENT)
+	$(KIT) feedback $(ASSIGNMENT)
 
 check-assignments: setup
-	$(PY) tools/make_assignments.py --check
+	$(KIT) check
 
 selfcheck: setup
-	$(PY) tools/grading.py selfcheck $(ASSIGNMENT)
+	$(KIT) selfcheck $(ASSIGNMENT)

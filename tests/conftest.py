@@ -1,4 +1,4 @@
-"""Shared fixtures: real data from COURSE_DATA_DIR, a notebook runner, a quiet TensorFlow."""
+"""Shared fixtures: real data from COURSE_DATA_DIR, a quiet TensorFlow (helpers: tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -27,26 +26,3 @@ def mnist_small(data_dir):
     from course_utils import load_mnist
 
     return load_mnist(n_train=1024, n_test=256)
-
-
-def run_notebook(cells: list[str], timeout: int = 300, cwd: Path | None = None, env: dict | None = None):
-    """Execute code cells in a fresh Jupyter kernel (IPC transport) and return the notebook."""
-    import sys
-
-    import nbformat
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    from execute_notebooks import run_notebook as run
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        run(nb, cwd or ROOT, timeout)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return nb

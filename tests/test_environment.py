@@ -6,9 +6,9 @@ import os
 import re
 import subprocess
 import sys
-
 import tomllib
-from conftest import ROOT
+
+from tests.helpers import ROOT
 
 
 def _pins_from_requirements() -> dict[str, str]:

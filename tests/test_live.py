@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import run_notebook
+from tests.helpers import run_notebook
 
 from course_utils import LivePlot
 

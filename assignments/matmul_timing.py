@@ -1,0 +1,693 @@
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "intro", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# # Assignment 1: how does the run time grow with the matrix size?
+#
+# Slides: 課題1 (Part A), 課題2 (Part B) and 任意課題1 (optional Part C).
+#
+# You will measure how long a matrix product and a 3×3 convolution take as the matrix size
+# $N$ grows, first in pure Python, then with numpy and PyTorch, and describe the relation
+# between size and time ("the run time is proportional to $N^k$").
+#
+# **How this notebook is graded** (21 points: Part A 8, Part B 8, optional Part C 5)
+#
+# * Cells marked *autograded* are checked by tests. The tests you see are not all of them:
+#   hidden tests check the same things with other inputs, so make your code general.
+# * Plots and discussions are graded by hand, with the rules of the lab report:
+#   * every axis has a **label and a unit** (`time [s]`, `matrix size N`); a figure without them
+#     gets no points, "one can read it from the numbers" does not count;
+#   * numbers in tables have **units and sensible significant figures** (`6.98`, not `6.97910`);
+#   * a discussion says **what the graph shows** and **why**, with numbers:
+#     "doubling N multiplies the time by about 8, so t ∝ N³", not "it got slower";
+#   * when you compare, say **with what** ("numpy is 450× faster than pure Python at N = 256"),
+#     never just "relatively fast";
+#   * full sentences in one style, no bullet-point fragments.
+# * Do not rename the functions and variables the tests use, and do not delete cells.
+#   You may add cells of your own.
+# * When the notebook is graded (and in CI) it runs in *fast mode*, with tiny sizes, so the
+#   grading takes seconds. Your own run uses the full sizes: **Run all** before you hand in,
+#   so the plots and numbers in your discussion are those of your own machine.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
+    package = "git+https://github.com/{{repo}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from course_utils import fast_mode, fast_or
+
+FAST = fast_mode()  # True while nbgrader grades this notebook: tiny sizes
+print("fast mode:", FAST)
+
+
+def make_matrix(n, seed=1):
+    # An n×n matrix (a list of n lists of n floats in [-1, 1)), made without any import.
+    state = (seed * 2654435761) % 2**31 or 1
+    rows = []
+    for _ in range(n):
+        row = []
+        for _ in range(n):
+            state = (1103515245 * state + 12345) % 2**31
+            row.append(state / 2**30 - 1.0)
+        rows.append(row)
+    return rows
+
+
+print(make_matrix(2))
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "part_a", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ## Part A (課題1): a matrix product in pure Python — 8 points
+#
+# Write `matmul(A, B)`, the product $C = AB$ of two $N \times N$ matrices given as lists of
+# lists, **without any library**: in the next cell you may import only `time` (and
+# `matplotlib`, which you will not need there). `numpy`, `math`, `operator` and friends are
+# not allowed — a test reads your cell and checks this.
+#
+# $$C_{ij} = \sum_{k=0}^{N-1} A_{ik} B_{kj}$$
+#
+# Then write `time_matmul(sizes, repeats=3, budget_s=60.0)`, which times `matmul` on
+# `make_matrix(n, 1)` and `make_matrix(n, 2)` for each `n` in `sizes` and returns a list of
+# `(n, seconds)` pairs. Use `time.perf_counter()`, run each size `repeats` times and keep the
+# **fastest** run (other programs on the machine only ever add time), do not time the creation
+# of the inputs, and stop after the size at which the total time spent so far exceeds
+# `budget_s`: more than about a minute does not teach you more.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "matmul_python", "locked": false, "solution": true, "task": false}
+import time
+
+
+def matmul(A, B):
+    # Product of two square matrices given as lists of lists, in pure Python.
+    ### BEGIN SOLUTION
+    n = len(A)
+    # Transposing B first lets the inner loop walk along two rows: a little faster,
+    # and the number of multiplications is still n * n * n.
+    Bt = [[B[k][j] for k in range(n)] for j in range(n)]
+    C = []
+    for i in range(n):
+        row_a = A[i]
+        row_c = []
+        for j in range(n):
+            col_b = Bt[j]
+            s = 0.0
+            for k in range(n):
+                s += row_a[k] * col_b[k]
+            row_c.append(s)
+        C.append(row_c)
+    return C
+    ### END SOLUTION
+
+
+def time_matmul(sizes, repeats=3, budget_s=60.0):
+    # List of (n, fastest time in seconds) for n in sizes; stops once budget_s is used up.
+    ### BEGIN SOLUTION
+    results = []
+    start = time.perf_counter()
+    for n in sizes:
+        A, B = make_matrix(n, 1), make_matrix(n, 2)
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            matmul(A, B)
+            best = min(best, time.perf_counter() - t0)
+        results.append((n, best))
+        if time.perf_counter() - start > budget_s:
+            break
+    return results
+    ### END SOLUTION
+
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_matmul", "locked": true, "solution": false, "task": false, "points": 2} deletable=false editable=false
+# Autograded: matmul gives the right product (2 points).
+_A = [[1.0, 2.0], [3.0, 4.0]]
+_B = [[5.0, 6.0], [7.0, 8.0]]
+_C = matmul(_A, _B)
+assert isinstance(_C, list) and all(isinstance(r, list) for r in _C), \
+    f"matmul must return a list of lists, got {type(_C).__name__}"
+assert _C == [[19.0, 22.0], [43.0, 50.0]], \
+    f"[[1, 2], [3, 4]] @ [[5, 6], [7, 8]] should be [[19, 22], [43, 50]], got {_C}"
+assert matmul([[2.0]], [[3.0]]) == [[6.0]], "a 1x1 product is wrong"
+_I = [[1.0 if i == j else 0.0 for j in range(3)] for i in range(3)]
+_M = make_matrix(3, 5)
+assert matmul(_M, _I) == _M and matmul(_I, _M) == _M, "multiplying by the identity must give the matrix back"
+assert _A == [[1.0, 2.0], [3.0, 4.0]] and _B == [[5.0, 6.0], [7.0, 8.0]], "matmul must not change its inputs"
+print("matmul: visible tests passed")
+
+### BEGIN HIDDEN TESTS
+import random as _random
+
+_rng = _random.Random(20240417)  # our own generator: independent of any seed the student set
+for _n in (1, 2, 3, 5, 8, 13):
+    _A = [[_rng.uniform(-2, 2) for _ in range(_n)] for _ in range(_n)]
+    _B = [[_rng.randint(-5, 5) for _ in range(_n)] for _ in range(_n)]
+    _C = matmul(_A, _B)
+    assert len(_C) == _n and all(len(_r) == _n for _r in _C), f"wrong shape for N = {_n}"
+    for _i in range(_n):
+        for _j in range(_n):
+            _ref = sum(_A[_i][_k] * _B[_k][_j] for _k in range(_n))
+            assert abs(_C[_i][_j] - _ref) <= 1e-9 * (1 + abs(_ref)), f"wrong entry ({_i}, {_j}) for N = {_n}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_pure_python", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: the cell that defines matmul imports nothing but time and matplotlib (1 point).
+import ast as _ast
+
+assert matmul([[1.0]], [[2.0]]) == [[2.0]], "write matmul first"
+
+_ALLOWED = {"time", "matplotlib"}
+_BANNED_CALLS = {"__import__", "exec", "eval", "compile", "import_module"}
+
+
+def _cell_defining(name):
+    # The last executed cell whose code defines the function `name` (IPython keeps them in In).
+    import inspect
+    history = list(globals().get("In", []))
+    for source in reversed(history):
+        try:
+            tree = _ast.parse(source)
+        except SyntaxError:
+            continue
+        if any(isinstance(node, _ast.FunctionDef) and node.name == name for node in tree.body):
+            return source
+    return inspect.getsource(globals()[name])
+
+
+_tree = _ast.parse(_cell_defining("matmul"))
+for _node in _ast.walk(_tree):
+    if isinstance(_node, _ast.Import):
+        _mods = [alias.name for alias in _node.names]
+    elif isinstance(_node, _ast.ImportFrom):
+        _mods = [_node.module or ""]
+    else:
+        _mods = []
+    for _mod in _mods:
+        assert _mod.split(".")[0] in _ALLOWED, \
+            f"Part A may import only time and matplotlib, but your matmul cell imports {_mod!r}"
+    if isinstance(_node, _ast.Call):
+        _fn = _node.func
+        _called = _fn.id if isinstance(_fn, _ast.Name) else getattr(_fn, "attr", "")
+        assert _called not in _BANNED_CALLS, f"Part A must not call {_called}() to get around the import rule"
+
+
+def _names_used(code_object):
+    names = set(code_object.co_names)
+    for const in code_object.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_used(const)
+    return names
+
+
+_libraries = _names_used(matmul.__code__) & {"np", "numpy", "torch", "math", "operator", "scipy", "tf"}
+assert not _libraries, f"matmul must be pure Python, but it uses {sorted(_libraries)}"
+print("matmul is pure Python")
+
+# %%
+# Your own run. Choose the sizes: large enough that more would not show you anything new,
+# at most about a minute in total. The second list is used in fast mode (grading): keep it.
+SIZES_A = fast_or([8, 16, 32, 64, 96, 128, 160, 192, 256, 320, 384, 448, 512], [16, 24, 32, 48, 64])
+timings_a = time_matmul(SIZES_A, repeats=3, budget_s=60.0)
+for n, seconds in timings_a:
+    print(f"N = {n:4d}   t = {seconds:.3g} s")
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_time_matmul", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: time_matmul returns (n, seconds) pairs and respects the budget (1 point).
+assert isinstance(timings_a, list) and len(timings_a) >= 3, \
+    f"timings_a should be a list of at least 3 (n, seconds) pairs, got {timings_a!r:.200}"
+for _n, _s in timings_a:
+    assert _s > 0, f"time for N = {_n} is not positive: {_s}"
+assert [n for n, _ in timings_a] == SIZES_A[: len(timings_a)], "the sizes must be those asked for, in order"
+_short = time_matmul([4, 5, 6], repeats=1, budget_s=0.0)
+assert len(_short) == 1 and _short[0][0] == 4, \
+    f"with budget_s=0 time_matmul must stop after the first size, got {_short}"
+
+### BEGIN HIDDEN TESTS
+_three = time_matmul([3, 4, 5], repeats=2, budget_s=100.0)
+assert [n for n, _ in _three] == [3, 4, 5], f"time_matmul([3, 4, 5]) returned sizes {[n for n, _ in _three]}"
+assert all(isinstance(_s, float) and _s > 0 for _, _s in _three), "times must be positive floats (seconds)"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Plot (1 point, graded by hand).** Plot the time against $N$ twice, side by side: on linear
+# axes and on log-log axes. Label both axes with units. On log-log axes $t = cN^k$ is a
+# straight line of slope $k$.
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "plot_a", "locked": false, "solution": true, "task": false, "points": 1}
+fig, (ax_lin, ax_log) = plt.subplots(1, 2, figsize=(10, 4))
+### BEGIN SOLUTION
+ns = [n for n, _ in timings_a]
+ts = [t for _, t in timings_a]
+for ax in (ax_lin, ax_log):
+    ax.plot(ns, ts, "o-", label="matmul, pure Python")
+    ax.set_xlabel("matrix size N (N×N matrices)")
+    ax.set_ylabel("time [s]")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+ax_lin.set_title("linear axes")
+ax_log.set_xscale("log")
+ax_log.set_yscale("log")
+ax_log.set_title("log-log axes: slope = exponent")
+### END SOLUTION
+plt.show()
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "fit_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Exponent (autograded, 1 point).** Fit $t = cN^k$ by a straight line through
+# $(\log N, \log t)$ and store $k$ in `exponent_a` (a float). Here, outside the Part A program,
+# you may use numpy or `course_utils.fit_power_law`. Leave out sizes faster than about 0.1 ms:
+# there the timer and the call overhead decide the time, not the algorithm.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "fit_a", "locked": false, "solution": true, "task": false}
+from course_utils import fit_power_law
+
+### BEGIN SOLUTION
+law_a = fit_power_law([n for n, _ in timings_a], [t for _, t in timings_a])
+exponent_a = law_a.exponent
+print(law_a)
+### END SOLUTION
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_exponent_a", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: the fitted exponent is a number near 3 (1 point). Timings vary between
+# machines, so any value from 2.3 to 3.7 is accepted.
+assert isinstance(exponent_a, (int, float)), f"exponent_a must be a number, got {type(exponent_a).__name__}"
+assert 2.3 <= exponent_a <= 3.7, \
+    f"exponent_a = {exponent_a:.2f}; a triple loop should give about 3. Did you fit log(t) against log(N)?"
+
+### BEGIN HIDDEN TESTS
+import numpy as _np
+
+_n = _np.array([n for n, _ in timings_a], float)
+_t = _np.array([t for _, t in timings_a], float)
+_keep = _t >= 1e-4
+if _keep.sum() >= 3:
+    _k = _np.polyfit(_np.log(_n[_keep]), _np.log(_t[_keep]), 1)[0]
+    assert abs(_k - exponent_a) < 0.3, \
+        f"exponent_a = {exponent_a:.2f} does not fit timings_a (slope {_k:.2f})"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discuss_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Discussion (2 points, graded by hand).** What do the graphs show? State the relation
+# between $N$ and the time ("the time is proportional to $N^{k}$"), support it with numbers
+# from your run (for example what happens to the time when $N$ doubles) and explain it by
+# counting the operations of your program. Say where the measurement deviates and why.
+#
+# *Weak:* "The bigger the matrix, the longer it takes." (true for any program; no relation,
+# no numbers, no reason)
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discuss_a", "locked": false, "solution": true, "task": false, "points": 2}
+# *Model answer (numbers from one run on a shared 2-core machine; yours will differ):*
+# The run time grows with the cube of the matrix size. On the log-log plot the points lie on
+# a straight line of slope 2.95 (R² = 1.000). Doubling N from 128 to 256 multiplied the time
+# from 0.041 s to 0.33 s, a factor of 8.0 ≈ 2³, and from 256 to 512 by 8.7 (2.86 s). This
+# matches the program: the three nested loops over i, j and k execute N × N × N multiply-adds,
+# so t ≈ c·N³. At N = 512 one multiply-add of interpreted Python cost 2.86 s / 512³ ≈ 21 ns.
+# On the linear plot the same data look like a curve that is almost flat up to N = 200 and
+# then shoots up, which hides the relation; the log-log plot shows it. For N = 8 the time is
+# 20 µs, close to the resolution at which the call and the list creation matter, so the
+# smallest sizes lie slightly above the line and were left out of the fit (below 0.1 ms).
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "part_b", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ## Part B (課題2): numpy, PyTorch, and a 3×3 convolution — 8 points
+#
+# Now compare pure Python with numpy and PyTorch (on the CPU; on Colab with a GPU you may add
+# `cupy` or a CUDA tensor as an extra line, but the tests only need the CPU versions).
+#
+# The **convolution** is the one of deep learning (`nn.Conv2d`): slide a 3×3 kernel $K$ over
+# an $N \times N$ matrix $X$ without padding (`padding='valid'`), so the result is
+# $(N-2) \times (N-2)$, and do not flip the kernel:
+#
+# $$Y_{ij} = \sum_{a=0}^{2} \sum_{b=0}^{2} X_{i+a,\,j+b} K_{ab}$$
+#
+# (mathematicians call this a cross-correlation). `'same'` padding is also fine in your own
+# experiments if you explain why, but the functions below must return the `'valid'` result.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "matmul_libs", "locked": false, "solution": true, "task": false}
+import numpy as np
+import torch
+
+
+def matmul_numpy(A, B):
+    # A @ B for two numpy arrays
+    ### BEGIN SOLUTION
+    return A @ B
+    ### END SOLUTION
+
+
+def matmul_torch(A, B):
+    # A @ B for two torch tensors
+    ### BEGIN SOLUTION
+    return torch.matmul(A, B)
+    ### END SOLUTION
+
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_matmul_libs", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: numpy and torch products (1 point).
+_rng = np.random.default_rng(1)
+_A, _B = _rng.standard_normal((4, 4)), _rng.standard_normal((4, 4))
+_C = matmul_numpy(_A, _B)
+assert isinstance(_C, np.ndarray), f"matmul_numpy must return a numpy array, got {type(_C).__name__}"
+assert np.allclose(_C, np.einsum("ik,kj->ij", _A, _B)), "matmul_numpy gives a wrong product"
+_T = matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B))
+assert isinstance(_T, torch.Tensor), f"matmul_torch must return a torch.Tensor, got {type(_T).__name__}"
+assert np.allclose(_T.numpy(), _C), "matmul_torch gives a wrong product"
+
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(777)
+for _n in (1, 3, 17):
+    _A, _B = _rng.standard_normal((_n, _n)), _rng.standard_normal((_n, _n))
+    _ref = np.einsum("ik,kj->ij", _A, _B)
+    assert np.allclose(matmul_numpy(_A, _B), _ref), f"matmul_numpy wrong for N = {_n}"
+    assert np.allclose(matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B)).numpy(), _ref), \
+        f"matmul_torch wrong for N = {_n}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "conv_python", "locked": false, "solution": true, "task": false}
+def conv2d_python(X, K):
+    # 'valid' 3×3 convolution (no kernel flip) of an N×N list of lists: an (N-2)×(N-2) list of lists.
+    # Pure Python, like matmul.
+    ### BEGIN SOLUTION
+    n, k = len(X), len(K)
+    m = n - k + 1
+    Y = []
+    for i in range(m):
+        row = []
+        for j in range(m):
+            s = 0.0
+            for a in range(k):
+                x_row, k_row = X[i + a], K[a]
+                for b in range(k):
+                    s += x_row[j + b] * k_row[b]
+            row.append(s)
+        Y.append(row)
+    return Y
+    ### END SOLUTION
+
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_conv_python", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: pure-Python convolution (1 point).
+def _conv_reference(X, K):
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    m = X.shape[0] - 2
+    return np.array([[np.sum(X[i:i + 3, j:j + 3] * K) for j in range(m)] for i in range(m)])
+
+
+_X = [[float(4 * i + j) for j in range(4)] for i in range(4)]
+_K = [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]  # picks the right-hand neighbour
+_Y = conv2d_python(_X, _K)
+assert isinstance(_Y, list), f"conv2d_python must return a list of lists, got {type(_Y).__name__}"
+assert np.shape(_Y) == (2, 2), \
+    f"a 4×4 input and a 3×3 kernel give a 2×2 'valid' result, got shape {np.shape(_Y)}"
+if np.allclose(_Y, [[4.0, 5.0], [8.0, 9.0]]):
+    raise AssertionError("you flipped the kernel (a mathematical convolution); nn.Conv2d does not flip it")
+assert np.allclose(_Y, [[6.0, 7.0], [10.0, 11.0]]), f"expected [[6, 7], [10, 11]], got {_Y}"
+_X5, _K5 = make_matrix(5, 3), make_matrix(3, 4)
+assert np.allclose(conv2d_python(_X5, _K5), _conv_reference(_X5, _K5)), "wrong result for a random 5×5 input"
+
+### BEGIN HIDDEN TESTS
+for _n, _seed in ((3, 11), (7, 12), (12, 13)):
+    _X, _K = make_matrix(_n, _seed), make_matrix(3, _seed + 100)
+    assert np.allclose(conv2d_python(_X, _K), _conv_reference(_X, _K)), f"wrong result for N = {_n}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "conv_libs", "locked": false, "solution": true, "task": false}
+import torch.nn.functional as F
+
+
+def conv2d_numpy(X, K):
+    # 'valid' 3×3 convolution of an N×N numpy array, vectorised: no Python loop over pixels.
+    ### BEGIN SOLUTION
+    n, k = X.shape[0], K.shape[0]
+    m = n - k + 1
+    Y = np.zeros((m, m), dtype=np.result_type(X, K))
+    for a in range(k):  # 9 shifted whole-array multiply-adds
+        for b in range(k):
+            Y += K[a, b] * X[a:a + m, b:b + m]
+    return Y
+    ### END SOLUTION
+
+
+def conv2d_torch(X, K):
+    # The same with PyTorch, for 2-D tensors; returns a 2-D tensor.
+    ### BEGIN SOLUTION
+    return F.conv2d(X[None, None], K[None, None])[0, 0]
+    ### END SOLUTION
+
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_conv_libs", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: numpy and torch convolutions (1 point).
+def _conv_reference(X, K):
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    m = X.shape[0] - 2
+    return np.array([[np.sum(X[i:i + 3, j:j + 3] * K) for j in range(m)] for i in range(m)])
+
+
+_rng = np.random.default_rng(2)
+_X, _K = _rng.standard_normal((6, 6)), _rng.standard_normal((3, 3))
+_ref = _conv_reference(_X, _K)
+_Yn = conv2d_numpy(_X, _K)
+assert isinstance(_Yn, np.ndarray) and _Yn.shape == (4, 4), \
+    f"conv2d_numpy must return a 4×4 array for a 6×6 input, got {type(_Yn).__name__} {np.shape(_Yn)}"
+assert np.allclose(_Yn, _ref), "conv2d_numpy gives a wrong result (is the kernel flipped?)"
+_Yt = conv2d_torch(torch.from_numpy(_X), torch.from_numpy(_K))
+assert isinstance(_Yt, torch.Tensor) and tuple(_Yt.shape) == (4, 4), \
+    f"conv2d_torch must return a 4×4 tensor, got {type(_Yt).__name__} {tuple(np.shape(_Yt))}"
+assert np.allclose(_Yt.numpy(), _ref), "conv2d_torch gives a wrong result"
+
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(4242)
+for _n in (3, 9, 31):
+    _X, _K = _rng.standard_normal((_n, _n)), _rng.standard_normal((3, 3))
+    _ref = _conv_reference(_X, _K)
+    assert np.allclose(conv2d_numpy(_X, _K), _ref), f"conv2d_numpy wrong for N = {_n}"
+    assert np.allclose(conv2d_torch(torch.from_numpy(_X), torch.from_numpy(_K)).numpy(), _ref), \
+        f"conv2d_torch wrong for N = {_n}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "timing_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Timing (autograded, 1 point).** Time all six functions with
+# `course_utils.time_function(fn, sizes, make_input, repeats, max_seconds, label)` and collect
+# the results in **one** DataFrame `results_b` (columns `label, n, min_s, median_s, repeats`),
+# with exactly these labels: `"matmul python"`, `"matmul numpy"`, `"matmul torch"`,
+# `"conv python"`, `"conv numpy"`, `"conv torch"`. Choose the sizes per function so that the
+# largest takes a few seconds (numpy and torch need much larger $N$ than pure Python), and
+# make sure the pure-Python sizes overlap with the others so you can compute speed-ups.
+# Use float64 for numpy and torch, so all versions compute the same thing. Then store the
+# fitted exponent of each label in the dict `exponents_b` (`float("nan")` where
+# `fit_power_law` cannot fit, which happens in fast mode for very fast functions).
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "timing_b", "locked": false, "solution": true, "task": false}
+import pandas as pd
+
+from course_utils import time_function
+
+### BEGIN SOLUTION
+_rng_b = np.random.default_rng(0)
+KERNEL = make_matrix(3, 99)
+
+
+def as_lists(n):
+    return make_matrix(n, 1), make_matrix(n, 2)
+
+
+def as_arrays(n):
+    return _rng_b.standard_normal((n, n)), _rng_b.standard_normal((n, n))
+
+
+def as_tensors(n):
+    a, b = as_arrays(n)
+    return torch.from_numpy(a), torch.from_numpy(b)
+
+
+def conv_lists(n):
+    return make_matrix(n, 1), KERNEL
+
+
+def conv_arrays(n):
+    return _rng_b.standard_normal((n, n)), np.array(KERNEL)
+
+
+def conv_tensors(n):
+    x, k = conv_arrays(n)
+    return torch.from_numpy(x), torch.from_numpy(k)
+
+
+EXPERIMENTS = [  # label, function, inputs, sizes (full run), sizes (fast mode)
+    ("matmul python", matmul, as_lists, [16, 32, 64, 128, 192, 256, 320], [16, 24, 32, 48, 64]),
+    ("matmul numpy", matmul_numpy, as_arrays, [64, 128, 256, 512, 1024, 2048, 3072], [64, 128, 256]),
+    ("matmul torch", matmul_torch, as_tensors, [64, 128, 256, 512, 1024, 2048, 3072], [64, 128, 256]),
+    ("conv python", conv2d_python, conv_lists, [16, 32, 64, 128, 256, 512, 768], [16, 24, 32, 48, 64]),
+    ("conv numpy", conv2d_numpy, conv_arrays, [64, 128, 256, 512, 1024, 2048, 4096], [64, 128, 256]),
+    ("conv torch", conv2d_torch, conv_tensors, [64, 128, 256, 512, 1024, 2048, 4096], [64, 128, 256]),
+]
+frames = []
+for label, fn, make_input, sizes, fast_sizes in EXPERIMENTS:
+    frames.append(time_function(fn, fast_or(sizes, fast_sizes), make_input,
+                                repeats=3, max_seconds=5.0, label=label))
+results_b = pd.concat(frames, ignore_index=True)
+
+exponents_b = {}
+for label, part in results_b.groupby("label", sort=False):
+    try:
+        exponents_b[label] = fit_power_law(part["n"], part["min_s"]).exponent
+    except ValueError:  # fewer than 3 timings above 0.1 ms
+        exponents_b[label] = float("nan")
+### END SOLUTION
+print(exponents_b)
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results_b", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: results_b holds all six timings; exponents near 3 and 2 (1 point).
+_LABELS = ["matmul python", "matmul numpy", "matmul torch", "conv python", "conv numpy", "conv torch"]
+assert isinstance(results_b, pd.DataFrame), f"results_b must be a DataFrame, got {type(results_b).__name__}"
+_missing = {"label", "n", "min_s"} - set(results_b.columns)
+assert not _missing, f"results_b lacks the columns {sorted(_missing)}; use course_utils.time_function"
+for _label in _LABELS:
+    _part = results_b[results_b["label"] == _label]
+    assert len(_part) >= 3, f"results_b needs at least 3 sizes for {_label!r}, has {len(_part)}"
+    assert (_part["min_s"] > 0).all(), f"non-positive times for {_label!r}"
+    assert _label in exponents_b, f"exponents_b has no entry {_label!r}"
+assert 2.3 <= exponents_b["matmul python"] <= 3.7, \
+    f"exponent of the pure-Python product is {exponents_b['matmul python']:.2f}, expected about 3"
+assert 1.5 <= exponents_b["conv python"] <= 2.5, \
+    f"exponent of the pure-Python convolution is {exponents_b['conv python']:.2f}, expected about 2"
+
+### BEGIN HIDDEN TESTS
+from course_utils import fit_power_law as _fit
+
+for _label in ("matmul python", "conv python"):
+    _part = results_b[results_b["label"] == _label]
+    _k = _fit(_part["n"], _part["min_s"]).exponent
+    assert abs(_k - exponents_b[_label]) < 0.3, \
+        f"exponents_b[{_label!r}] = {exponents_b[_label]:.2f} does not fit results_b (slope {_k:.2f})"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "table_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Table and speed-ups (autograded, 1 point).** Make `table_b`, a DataFrame with one row per
+# size: a column `N` and one column per label, **named with its unit** (for example
+# `"matmul numpy [ms]"`), with the times rounded to **3 significant figures**
+# (`float(f"{x:.3g}")`). Sizes that a function was not timed at stay empty (NaN).
+# Then make `speedup_b`, a dict with the keys `"matmul numpy"`, `"matmul torch"`,
+# `"conv numpy"`, `"conv torch"`: how many times faster than the pure-Python version of the
+# same operation it is, at the **largest N timed for both**.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "table_b", "locked": false, "solution": true, "task": false}
+### BEGIN SOLUTION
+table_b = (results_b.pivot_table(index="n", columns="label", values="min_s", sort=False) * 1e3)
+table_b = table_b[[label for label, *_ in EXPERIMENTS]]
+table_b.columns = [f"{label} [ms]" for label in table_b.columns]
+table_b = table_b.map(lambda x: float(f"{x:.3g}")).rename_axis(None, axis=1)
+table_b = table_b.reset_index().rename(columns={"n": "N"}).sort_values("N", ignore_index=True)
+
+
+def speedup(fast_label, slow_label):
+    slow = results_b[results_b["label"] == slow_label].set_index("n")["min_s"]
+    fast = results_b[results_b["label"] == fast_label].set_index("n")["min_s"]
+    n = max(set(slow.index) & set(fast.index))
+    return float(slow[n] / fast[n])
+
+
+speedup_b = {label: speedup(label, label.split()[0] + " python")
+             for label in ("matmul numpy", "matmul torch", "conv numpy", "conv torch")}
+### END SOLUTION
+display(table_b)
+print({k: f"{v:.3g}×" for k, v in speedup_b.items()})
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_table_b", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+# Autograded: units in the column names, 3 significant figures, speed-ups (1 point).
+assert isinstance(table_b, pd.DataFrame), f"table_b must be a DataFrame, got {type(table_b).__name__}"
+assert "N" in table_b.columns, f"table_b needs a column 'N', has {list(table_b.columns)}"
+_time_cols = [c for c in table_b.columns if c != "N"]
+assert len(_time_cols) >= 6, f"table_b needs a time column per label, has {_time_cols}"
+for _c in _time_cols:
+    assert any(u in str(_c) for u in ("[s]", "[ms]", "[µs]", "[us]", "[ns]")), \
+        f"column {_c!r} has no unit; name it like 'matmul numpy [ms]'"
+    for _v in table_b[_c].dropna():
+        assert float(f"{_v:.3g}") == _v, f"{_v!r} in column {_c!r} has more than 3 significant figures"
+for _key in ("matmul numpy", "matmul torch", "conv numpy", "conv torch"):
+    assert _key in speedup_b, f"speedup_b has no key {_key!r}"
+    assert speedup_b[_key] > 0, f"speedup_b[{_key!r}] = {speedup_b[_key]!r} is not a positive ratio"
+# numpy beats pure Python by far. (A multi-threaded torch can lose on a busy machine, so it is not checked.)
+for _key in ("matmul numpy", "conv numpy"):
+    assert speedup_b[_key] > 1, \
+        f"speedup_b[{_key!r}] = {speedup_b[_key]:.3g}: should be python time / numpy time, which is > 1"
+
+### BEGIN HIDDEN TESTS
+for _key in ("matmul numpy", "conv torch"):
+    _slow = results_b[results_b["label"] == _key.split()[0] + " python"].set_index("n")["min_s"]
+    _fast = results_b[results_b["label"] == _key].set_index("n")["min_s"]
+    _n = max(set(_slow.index) & set(_fast.index))
+    assert abs(speedup_b[_key] / (_slow[_n] / _fast[_n]) - 1) < 0.01, \
+        f"speedup_b[{_key!r}] is not the ratio at the largest common N = {_n}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Plots (1 point, graded by hand).** Two panels, matrix product and convolution, each with
+# the three versions on log-log axes, labelled axes with units, a legend, and the fitted
+# exponents. (`course_utils.plot_timing(df, ax=ax)` does most of it.)
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "plot_b", "locked": false, "solution": true, "task": false, "points": 1}
+from course_utils import plot_timing
+
+fig, (ax_mm, ax_conv) = plt.subplots(1, 2, figsize=(12, 4.5))
+### BEGIN SOLUTION
+plot_timing(results_b[results_b["label"].str.startswith("matmul")], ax=ax_mm)
+ax_mm.set_title("matrix product N×N · N×N")
+plot_timing(results_b[results_b["label"].str.startswith("conv")], ax=ax_conv)
+ax_conv.set_title("3×3 convolution of an N×N matrix ('valid')")
+### END SOLUTION
+plt.show()
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discuss_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Discussion (2 points, graded by hand).** For each operation, state the relation between
+# $N$ and the time for each version, and explain it by counting operations (the product is a
+# triple loop, $N \cdot N \cdot N$; the convolution a quadruple loop, $N \cdot N \cdot 3 \cdot 3$,
+# so $O(N^2)$). Compare the versions with numbers from your table (speed-ups at a given
+# $N$), say what the log-log plot shows at small $N$ (overhead) and give a reason for the
+# differences you see (interpreter vs compiled code, threads: watch the CPU usage; on a busy
+# machine a multi-threaded library can even lose, try `torch.set_num_threads(1)`).
+#
+# *Weak:* "numpy is relatively fast. torch is also fast." (faster than what, by how much, at
+# which N, and why?) A table of raw numbers like `6.97910 s` without units is weak as well.
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discuss_b", "locked": false, "solution": true, "task": false, "points": 2}
+# *Model answer (one run on a shared 2-core machine; yours will differ):* The pure-Python
+# product grows as N^2.92 and the pure-Python convolution as N^2.06, as the operation counts
+# N·N·N and N·N·3·3 predict. numpy follows the same laws only for large N (product: slope
+# about 3 from N = 512 on; convolution: about 2 from N = 256 on); for small N a fixed cost
+# of about 10 µs per call dominates and the curves are flatter. At N = 256 numpy multiplied
+# the matrices 1,120 times faster than pure Python (0.295 ms against 329 ms), because it calls
+# compiled, vectorised BLAS code instead of interpreting one multiply-add at a time. For the
+# convolution the gap is smaller, 154× at N = 512 (0.952 ms against 146 ms), because our numpy
+# version still makes 9 passes over the whole array. torch took a nearly constant 13–16 ms for
+# the product from N = 64 to 512 and 4–6 ms for the convolution up to N = 512, so its fitted
+# exponents (0.97 and 1.21, R² < 0.9) describe no law. This is not arithmetic: another
+# program was using the cores, and torch's two worker threads waited for each other;
+# with `torch.set_num_threads(1)` the N = 64 product took 25 µs. For N ≥ 2048, where the
+# arithmetic dominates, torch and numpy were equally fast (881 ms and 884 ms at N = 3072),
+# as both call the same kind of BLAS routine.
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "part_c", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ## Part C (任意課題1, optional): why is C not enough? — 5 points
+#
+# numpy is written in C and Fortran, yet a C version of the Part A triple loop is still about
+# ten times slower than numpy (the ratio depends a lot on the machine). **Why is implementing
+# the loop in C not enough?** Give your hypotheses and **check them with an experiment** you
+# design yourself. If a reason can be removed, implement the improvement and show that the
+# speed approaches numpy. GPUs are not allowed here (numpy does not use one).
+#
+# On Colab or Linux you can write C from a notebook cell with `%%writefile matmul.c`, compile it
+# with `!gcc -O3 -march=native matmul.c -o matmul` and run it with `!./matmul 1024`.
+# Add as many cells as you need below; write your answer in the next cell.
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "optional_c", "locked": false, "solution": true, "task": false, "points": 5}
+# *Model answer (outline):* numpy's `@` calls an optimised BLAS (OpenBLAS or MKL). Compared with
+# a naive `for i, for j, for k` loop in C, it (1) keeps blocks of A, B and C in the caches:
+# the naive loop reads B column-wise, one cache miss per multiply for large N — swapping the
+# loops to i-k-j order alone gave 4× at N = 1024; (2) blocks the loops into tiles that fit
+# in L1/L2 and registers, so each loaded number is reused many times (another 3×); (3) uses
+# SIMD instructions (AVX2/AVX-512 fused multiply-add, 4–8 doubles per instruction; checked by
+# compiling with and without `-march=native`); and (4) runs on all cores (OpenMP, measured by
+# setting `OPENBLAS_NUM_THREADS=1` for numpy, which made numpy 2× slower on 2 cores). With the
+# i-k-j order, 64×64 tiles, `-O3 -march=native` and OpenMP, the C version reached 60 % of
+# numpy's speed at N = 2048.

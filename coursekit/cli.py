@@ -1,0 +1,141 @@
+"""``coursekit``: the instructor's one command, a thin subcommand per job.
+
+    coursekit build                 lessons, lecture solutions and assignments from their sources
+    coursekit check                 fail if a built notebook differs from its source
+    coursekit execute [NOTEBOOK…]   run notebooks top to bottom (fast mode)
+    coursekit release [NAME…]       nbgrader's student versions into release/
+    coursekit collect HANDINS       hand-ins (folder, Moodle or Canvas zip) into submitted/
+    coursekit grade [NAME…]         autograde each hand-in, feedback/, grades.csv, grading_report.csv
+    coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
+    coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
+    coursekit publish DEST          the students' repository, scanned for leaks
+
+Each subcommand forwards to the module that does its job (``coursekit.release``,
+``coursekit.collect``, ``coursekit.grade.batch``, ...), as otter's CLI forwards to
+``otter.assign`` and ``otter.grade``. Every subcommand works on the course directory: the
+nearest folder holding ``course.toml`` (or ``--course DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from coursekit.config import Course, CourseError
+
+
+def _build(course: Course, args) -> list[str]:
+    from coursekit import assignments, notebooks
+
+    status = notebooks.build(course, check=args.check) | assignments.build(course, check=args.check)
+    return ["notebooks out of date"] if status else []
+
+
+def _check(course: Course, args) -> list[str]:
+    args.check = True
+    return _build(course, args)
+
+
+def _execute(course: Course, args) -> list[str]:
+    from coursekit.execute import execute_all
+
+    return ["execute"] if execute_all(course.root, args.notebooks) else []
+
+
+def _release(course: Course, args) -> list[str]:
+    from coursekit.release import release
+
+    return release(course, args.names)
+
+
+def _collect(course: Course, args) -> list[str]:
+    from coursekit.collect import collect
+
+    return collect(args.handins, args.assignment, course.root)
+
+
+def _grade(course: Course, args) -> list[str]:
+    from coursekit.grade.batch import grade
+
+    return grade(args.names, course.root, autograde=not args.feedback_only, jobs=_jobs(course, args))
+
+
+def _feedback(course: Course, args) -> list[str]:
+    from coursekit.grade.batch import grade
+
+    return grade(args.names, course.root, autograde=False)
+
+
+def _selfcheck(course: Course, args) -> list[str]:
+    from coursekit.selfcheck import selfcheck
+
+    return selfcheck(course, args.names, jobs=_jobs(course, args))
+
+
+def _publish(course: Course, args) -> list[str]:
+    from coursekit.publish import publish
+
+    return publish(course, args.dest, force=args.force)
+
+
+def _jobs(course: Course, args) -> int:
+    """``--jobs``, ``$COURSE_GRADING_JOBS``, course.toml's ``[grading] jobs``, or one per core."""
+    env = int(os.environ.get("COURSE_GRADING_JOBS", "0"))
+    return args.jobs or env or course.grading.jobs or os.cpu_count() or 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subparser per job."""
+    top = argparse.ArgumentParser(prog="coursekit", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top.add_argument("--course", type=Path, default=None, help="course directory (default: the nearest "
+                     "folder at or above the working directory with a course.toml)")  # fmt: skip
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, run: Callable, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(run=run)
+        return p
+
+    p = add("build", _build, "write notebooks/, solutions/, assignments/ from lessons/*.py, assignments/*.py")
+    p.add_argument("--check", action="store_true", help="only compare, write nothing (exit 1 when stale)")
+    add("check", _check, "fail when a built notebook differs from its source (coursekit build --check)")
+    p = add("execute", _execute, "run notebooks top to bottom in fast mode, in fresh kernels")
+    p.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson notebook")
+    p = add("release", _release, "build the assignments, then nbgrader's student versions in release/")
+    p.add_argument("names", nargs="*", help="assignments (default: all of course.toml)")
+    p = add("collect", _collect, "copy hand-ins into submitted/<student>/<assignment>/ and repair them")
+    p.add_argument("handins", type=Path, help="a folder or an LMS zip (Moodle, Canvas; coursekit.handins)")
+    p.add_argument("--assignment", default=None,
+                   help="for <student>.ipynb, per-student folders, Moodle and Canvas downloads")
+    for name, run, text in (("grade", _grade, "autograde submitted/, write feedback/ and grades.csv"),
+                            ("selfcheck", _selfcheck, "autograde the worked solutions in a scratch course")):
+        p = add(name, run, text)
+        p.add_argument("names", nargs="*", help="assignments (default: all with hand-ins)")
+        p.add_argument("--jobs", "-j", type=int, default=0,
+                       help="hand-ins graded at once (default: $COURSE_GRADING_JOBS, course.toml, cores)")
+        if name == "grade":
+            p.add_argument("--feedback-only", action="store_true",
+                           help="no autograde: feedback and grades.csv again, after manual grading")
+    p = add("feedback", _feedback, "after manual grading: feedback/ and grades.csv again")
+    p.add_argument("names", nargs="*")
+    p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")
+    p.add_argument("dest", type=Path, help="folder of the students' repository (created if missing)")
+    p.add_argument("--force", action="store_true", help="replace what DEST holds (its .git is kept)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        course = Course.find(args.course)
+        failed = args.run(course, args)
+    except CourseError as err:
+        print(f"coursekit: {err}", file=sys.stderr)
+        return 2
+    for line in failed:
+        print("FAILED:", line, file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,11 @@
+"""Grading, one job per module, as nbgrader keeps one preprocessor per file.
+
+* :mod:`~coursekit.grade.batch`: every hand-in on its own, several at once; the report;
+* :mod:`~coursekit.grade.worker`: a process that autogrades one student after another;
+* :mod:`~coursekit.grade.execute`: ``GuardedExecute``, nbgrader's Execute with a tamper guard;
+* :mod:`~coursekit.grade.sandbox`: the kernel's sandbox;
+* :mod:`~coursekit.grade.limits`: ``LimitOutputBytes``, output size per cell;
+* :mod:`~coursekit.grade.feedback`: ``HideHiddenTests``, feedback without hidden tests;
+* :mod:`~coursekit.grade.checks`: rules read from the source with ``ast``;
+* :mod:`~coursekit.grade.gradebook`: where the gradebook lives.
+"""

@@ -1,0 +1,337 @@
+"""Grade: every hand-in on its own, several at once, then feedback and grades.csv.
+
+``grade_one`` handles one submission:
+
+1. :mod:`coursekit.repair` checks and repairs the notebook against ``release/`` (not JSON, not
+   a notebook, the wrong notebook: "not graded"; duplicated, stripped or altered nbgrader
+   metadata and deleted cells: repaired, the original kept as ``*.ipynb.orig``);
+2. nbgrader's autograde of that one student (``NbGraderAPI.autograde`` in a
+   ``python -m coursekit.grade.worker`` process, one per parallel job), executed by
+   :class:`coursekit.grade.execute.GuardedExecute` (tamper guard before each test cell; a dead
+   kernel is reported with its cell, as "not graded", never as 0 points);
+3. :mod:`coursekit.grade.checks`: rules read from the source with ``ast`` (the import rule of
+   matmul_timing Part A) withhold points in the gradebook, with a comment.
+
+Besides nbgrader's grades.csv it writes ``grading_report.csv``: one row per (student,
+assignment) with status (graded / not graded), reason, score, max_score and notes (what was
+repaired or undone), so a 0 and a hand-in that could not be graded look different. The logs
+of each autograde run are in ``grading_logs/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.grade.gradebook import gradebook_url
+from coursekit.nbgrader_cli import assignment_names, grading_env, nbgrader
+
+REPORT_FIELDS = ["student_id", "assignment", "status", "reason", "score", "max_score", "notes"]
+
+
+def _submitted_students(name: str, root: Path) -> list[str]:
+    return sorted(p.parent.parent.name for p in (root / "submitted").glob(f"*/{name}/{name}.ipynb"))
+
+
+def _events(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _forget(name: str, student: str, root: Path) -> None:
+    """Remove an earlier grade of this submission: a not-graded hand-in must not keep an old score."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    for folder in ("autograded", "feedback"):
+        shutil.rmtree(root / folder / student / name, ignore_errors=True)
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            gb.remove_submission(name, student)
+        except MissingEntry:
+            pass
+
+
+def _timeouts(name: str, student: str, root: Path) -> list[str]:
+    import nbformat
+
+    path = root / "autograded" / student / name / f"{name}.ipynb"
+    if not path.exists():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    return [f"cell {i + 1} ran out of time (CellTimeoutError): its tests lost their points"
+            for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            and any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))]  # fmt: skip
+
+
+def _lateness(name: str, student: str, root: Path) -> str | None:
+    """"handed in 2 h 5 min after the due date", or None (on time, or no due date set)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            late = gb.find_submission(name, student).total_seconds_late
+        except MissingEntry:
+            return None
+    if not late:
+        return None
+    hours, minutes = divmod(round(late / 60), 60)
+    return f"handed in {hours} h {minutes} min after the due date"
+
+
+def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            sub = gb.find_submission(name, student)
+            return sub.score, sub.max_score
+        except MissingEntry:
+            try:
+                return None, gb.find_assignment(name).max_score
+            except MissingEntry:
+                return None, float("nan")
+
+
+def _locked(err: BaseException | str) -> bool:
+    return "database is locked" in str(err)
+
+
+def _retry_locked(fn, *args, tries: int = 5):
+    """Run ``fn(*args)``, again after a pause when SQLite says another grader holds the lock."""
+    for attempt in range(tries):
+        try:
+            return fn(*args)
+        except Exception as err:
+            if not _locked(err) or attempt == tries - 1:
+                raise
+            time.sleep(0.5 + random.random() * 2)
+
+
+@dataclass
+class Autograded:
+    """What one ``nbgrader autograde`` of one student left: exit status and log."""
+
+    returncode: int
+    output: str
+
+
+class Worker:
+    """A ``python -m coursekit.grade.worker`` process that autogrades one student after another.
+
+    Saves nbgrader's start-up per student; each student still gets a fresh kernel. If the
+    worker dies, the student it was grading gets an explicit failure and the next request
+    starts a new worker.
+    """
+
+    def __init__(self, root: Path, env: dict, log: Path):
+        self.root, self.env, self.log, self.proc = root, env, log, None
+
+    def _start(self) -> None:
+        with open(self.log, "a") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen([sys.executable, "-m", "coursekit.grade.worker", str(self.root)],
+                                         cwd=self.root,
+                                         env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=log, text=True)  # fmt: skip
+
+    def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
+        for attempt in range(tries):
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            try:
+                request = {"assignment": name, "student": student, "status": str(status)}
+                self.proc.stdin.write(json.dumps(request) + "\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except OSError:
+                line = ""
+            if not line:
+                self.close()
+                return Autograded(1, f"the autograde worker died grading this student (log: {self.log.name})")
+            answer = json.loads(line)
+            result = Autograded(0 if answer["success"] else 1, answer["log"] + answer["error"])
+            if not (result.returncode and _locked(result.output)) or attempt == tries - 1:
+                return result
+            time.sleep(0.5 + random.random() * 2)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except Exception:
+                self.proc.kill()
+            self.proc = None
+
+
+def grade_one(name: str, student: str, root: Path, threads: int | None = None,
+              worker: Worker | None = None) -> dict:  # fmt: skip
+    """Repair, autograde and check one submission; a row of grading_report.csv.
+
+    ``threads``: CPU threads for the student's kernel (when several are graded at once);
+    ``worker``: the autograde worker process to use (default: one started for this student).
+    """
+    from coursekit import repair
+    from coursekit.grade import checks as grading_checks
+
+    row = {"student_id": student, "assignment": name, "status": "not graded", "reason": "",
+           "score": "", "max_score": "", "notes": ""}  # fmt: skip
+    notebook = root / "submitted" / student / name / f"{name}.ipynb"
+    fixed = repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
+    notes = list(fixed.notes)
+    if not fixed.ok:
+        _retry_locked(_forget, name, student, root)
+        row["reason"] = fixed.reason
+    else:
+        logs = root / "grading_logs"
+        logs.mkdir(exist_ok=True)
+        status = logs / f"{student}__{name}.events"
+        status.unlink(missing_ok=True)
+        started = time.perf_counter()
+        own = worker is None
+        if own:
+            worker = Worker(root, grading_env(threads), logs / f"worker-{student}__{name}.log")
+        try:
+            result = worker.autograde(name, student, status)
+        finally:
+            if own:
+                worker.close()
+        (logs / f"{student}__{name}.log").write_text(result.output)
+        events = _events(status)
+        died = [e for e in events if e["event"] == "kernel_died"]
+        guard = [e for e in events if e["event"] == "guard_failed"]
+        for e in events:
+            if e["event"] == "sandbox":
+                notes.append(f"isolation: {e['mode']}")
+            if e["event"] == "tampering_undone":
+                notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
+                             f"{', '.join(e['fixed'])}")  # fmt: skip
+        if died:
+            e = died[0]
+            where = e["grade_id"] or e["first_line"]
+            row["reason"] = f"kernel died in cell {e['cell']} of {e['cells']} ({where})"
+        elif guard:
+            row["reason"] = (f"the notebook interferes with grading: the grader's check before "
+                             f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
+        elif result.returncode:
+            last = [line for line in result.output.splitlines() if line.strip()]
+            row["reason"] = "nbgrader failed: " + (last[-1][:200] if last else f"exit {result.returncode}")
+        else:
+            import nbformat
+
+            violations = grading_checks.check_rules(name, nbformat.read(notebook, as_version=4))
+            lost = _retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
+            notes += [v.message for v in violations]
+            if violations:
+                notes.append(f"{lost:g} autograded point(s) withheld")
+            notes += _timeouts(name, student, root)
+            late = _retry_locked(_lateness, name, student, root)
+            notes += [late] if late else []
+            row["status"] = "graded"
+        if row["status"] != "graded":
+            _retry_locked(_forget, name, student, root)
+        notes.append(f"autograde {time.perf_counter() - started:.1f} s")
+    score, max_score = _retry_locked(_scores, name, student, root)
+    row["score"] = "" if score is None or row["status"] != "graded" else f"{score:g}"
+    row["max_score"] = f"{max_score:g}"
+    row["notes"] = "; ".join(notes)
+    return row
+
+
+def write_report(rows: list[dict], root: Path) -> Path:
+    """grading_report.csv: one row per (student, assignment); rows of earlier runs are kept."""
+    path = root / "grading_report.csv"
+    old = {}
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as f:
+            old = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    old.update({(r["student_id"], r["assignment"]): r for r in rows})
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=REPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(old[key] for key in sorted(old))
+    return path
+
+
+def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
+    import threading
+
+    key = threading.get_ident()  # one worker process per grading thread
+    if key not in workers:
+        log = root / "grading_logs" / f"worker-{len(workers) + 1}.log"
+        log.parent.mkdir(exist_ok=True)
+        workers[key] = Worker(root, grading_env(threads), log)
+    try:
+        return grade_one(name, student, root, threads, workers[key])
+    except Exception as err:  # a bug of ours must not stop the batch either
+        return {"student_id": student, "assignment": name, "status": "not graded",
+                "reason": f"grading error {type(err).__name__}: {err}", "score": "",
+                "max_score": "", "notes": ""}  # fmt: skip
+
+
+def default_jobs() -> int:
+    """Submissions graded at once: ``$COURSE_GRADING_JOBS``, else one per CPU core."""
+    return int(os.environ.get("COURSE_GRADING_JOBS", "0")) or os.cpu_count() or 1
+
+
+def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -> list[str]:
+    """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
+
+    One nbgrader autograde per submission: a hand-in that breaks nbgrader
+    (or kills its kernel) cannot stop the others. ``jobs`` submissions are graded at once,
+    each in its own process and kernel with ``cores / jobs`` threads; the gradebook takes their
+    writes one at a time (SQLite's lock, retried; or a PostgreSQL server).
+    grading_report.csv says, for every (student, assignment), "graded" with the score or
+    "not graded" with the reason.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    submitted = root / "submitted"
+    names = names or [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
+    failed, rows = [], []
+    jobs = max(1, jobs)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    for name in names:
+        if autograde and not (root / "release" / name / f"{name}.ipynb").exists():
+            failed.append(f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
+                          "run coursekit release first")  # fmt: skip
+            continue
+        if autograde:
+            students = _submitted_students(name, root)
+            started = time.perf_counter()
+            workers: dict = {}
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                n = len(students)
+                args = [name] * n, students, [root] * n, [threads] * n, [workers] * n
+                graded = pool.map(_grade_safely, *args)
+                for row in graded:
+                    rows.append(row)
+                    ok = row["status"] == "graded"
+                    shown = f"{row['score']}/{row['max_score']}" if ok else row["reason"]
+                    print(f"{row['student_id']:>20} {name:<22} {row['status']:<11} {shown}", flush=True)
+                    if row["status"] != "graded":
+                        failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
+            for worker in workers.values():
+                worker.close()
+            if students:
+                seconds = time.perf_counter() - started
+                print(f"{name}: {len(students)} submission(s) in {seconds:.0f} s with {jobs} job(s), "
+                      f"{seconds / len(students):.1f} s each", flush=True)  # fmt: skip
+        if not nbgrader("generate_feedback", name, "--force", root=root):
+            failed.append(f"generate_feedback {name}")
+    if rows:
+        print(f"report: {write_report(rows, root)}")
+    if not nbgrader("export", "--to", "grades.csv", root=root):
+        failed.append("export")
+    else:
+        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
+    return failed
+

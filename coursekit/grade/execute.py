@@ -1,0 +1,200 @@
+"""nbgrader's Execute step, hardened for grading (configured in nbgrader_config.py).
+
+``GuardedExecute`` replaces ``nbgrader.preprocessors.Execute`` in
+``Autograde.autograde_preprocessors``. It executes the notebook exactly as nbgrader does,
+and in addition
+
+* before the first cell it takes a snapshot of the kernel's grading-relevant state:
+  IPython's input and AST transformers, event callbacks, custom exception handler,
+  the builtins;
+* before every autograded test cell it runs a *guard*: it undoes what student code changed
+  in that state (an input transformer that deletes ``assert`` lines from later cells,
+  ``set_custom_exc`` that swallows the AssertionError, ``sys.settrace``, a replaced
+  ``run_cell``, a patched builtin), so the test runs as written. The guard prints a random
+  token; when it does not come back the notebook is reported as interfering with grading;
+* when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell;
+* the kernel runs in a fresh directory, and where the platform allows in a sandbox that hides
+  the course, the gradebook and the other students (:mod:`coursekit.grade.sandbox`).
+
+Events are appended, one JSON object a line, to the file named by ``$COURSE_GRADING_STATUS``
+(``coursekit grade`` sets it per student and reads it back). Without the variable the
+events are only logged.
+
+Limits: the guard runs in the student's process. It defeats the generic tricks above, not a
+notebook written against this very guard (one that rewrites the guard's code, or patches a
+class or module the guard itself uses). Only process isolation stops that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell
+from nbgrader.preprocessors import Execute
+
+from coursekit.grade import sandbox as grading_sandbox
+
+STATUS_ENV = "COURSE_GRADING_STATUS"
+
+# Instance attributes of the shell that would let student code rewrite or hide what runs.
+_METHODS = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "transform_cell", "transform_ast",
+            "showtraceback", "_showtraceback", "should_run_async", "CustomTB", "user_expressions")
+
+_SNAPSHOT = r'''
+def __course_grader_snapshot():
+    import builtins, sys, types
+    ip = get_ipython()
+    state = types.ModuleType("__course_grader_state__")
+    state.builtins = dict(vars(builtins))
+    state.methods = {name: vars(ip)[name] for name in METHODS if name in vars(ip)}
+    mgr = ip.input_transformer_manager
+    state.cleanup = list(mgr.cleanup_transforms)
+    state.line = list(mgr.line_transforms)
+    state.token = list(mgr.token_transformers)
+    state.post = list(ip.input_transformers_post)
+    state.ast = list(ip.ast_transformers)
+    state.events = {name: list(cbs) for name, cbs in ip.events.callbacks.items()}
+    sys.modules["__course_grader_state__"] = state
+__course_grader_snapshot()
+del __course_grader_snapshot
+'''
+
+_GUARD = r'''
+def __course_grader_guard(token):
+    import builtins, sys
+    state = sys.modules["__course_grader_state__"]
+    ip = get_ipython()
+    fixed = []
+    for name in METHODS:
+        if name in state.methods and vars(ip).get(name) is not state.methods[name]:
+            setattr(ip, name, state.methods[name])
+            fixed.append(name)
+        elif name not in state.methods and name in vars(ip):
+            del vars(ip)[name]
+            fixed.append(name)
+    if ip.custom_exceptions:
+        ip.custom_exceptions = ()
+        fixed.append("set_custom_exc")
+    mgr = ip.input_transformer_manager
+    for attr, saved in (("cleanup_transforms", state.cleanup), ("line_transforms", state.line),
+                        ("token_transformers", state.token)):
+        if list(getattr(mgr, attr)) != saved:
+            setattr(mgr, attr, list(saved))
+            fixed.append("input transformers")
+    if list(ip.input_transformers_post) != state.post:
+        ip.input_transformers_post = list(state.post)
+        fixed.append("input transformers")
+    if list(ip.ast_transformers) != state.ast:
+        ip.ast_transformers = list(state.ast)
+        fixed.append("AST transformers")
+    for name, cbs in ip.events.callbacks.items():
+        extra = [cb for cb in cbs if cb not in state.events.get(name, [])
+                 and not getattr(cb, "__module__", "").startswith(("matplotlib", "ipykernel", "IPython"))]
+        for cb in extra:
+            cbs.remove(cb)
+            fixed.append(f"event {name}")
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.settrace(None)
+        sys.setprofile(None)
+        fixed.append("sys.settrace")
+    for key, value in state.builtins.items():
+        if not key.startswith("_") and key != "input" and vars(builtins).get(key, object()) is not value:
+            setattr(builtins, key, value)
+            fixed.append(f"builtins.{key}")
+    print(token, *sorted(set(fixed)), sep="|")
+__course_grader_guard(TOKEN)
+del __course_grader_guard
+'''
+
+
+def record(event: dict) -> None:
+    """Append one event to ``$COURSE_GRADING_STATUS`` (if set)."""
+    path = os.environ.get(STATUS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+
+
+def _is_autograded_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+    return "".join(parts)
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._token = "course-grader-guard-" + secrets.token_hex(16)
+        self._snapshot_taken = False
+        resources = resources if resources is not None else {}
+        meta = resources.setdefault("metadata", {})
+        source = meta.get("path")
+        mode = grading_sandbox.mode()
+        self._sandbox_uid = grading_sandbox.free_uid() if mode == "namespace" else None
+        self._course_root = grading_sandbox.course_root(source)
+        workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
+        record({"event": "sandbox", "mode": mode, "uid": self._sandbox_uid})
+        meta["path"] = workdir
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            meta["path"] = source
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        if self._sandbox_uid is not None:
+            self.kernel_manager_class = grading_sandbox.SandboxKernelManager
+        km = super().create_kernel_manager()
+        if self._sandbox_uid is not None:
+            km.sandbox_workdir = self.resources["metadata"]["path"]
+            km.sandbox_uid = self._sandbox_uid
+            km.sandbox_course_root = self._course_root
+        return km
+
+    def _run_hidden(self, source: str, index: int) -> str:
+        cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))
+        self.execute_cell(cell, index, store_history=False)
+        return _text(cell)
+
+    def preprocess_cell(self, cell, resources, index):
+        try:
+            if not self._snapshot_taken:
+                self._run_hidden(_SNAPSHOT, index)
+                self._snapshot_taken = True
+            if _is_autograded_test(cell):
+                self._guard(cell, index)
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            record({"event": "kernel_died", "cell": index + 1, "cells": len(self.nb.cells),
+                    "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
+            self.log.error("The kernel died in cell %d (%s)", index + 1, grade_id or first[:60])
+            raise
+
+    def _guard(self, cell, index):
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        out = self._run_hidden(_GUARD.replace("TOKEN", repr(self._token)), index)
+        lines = [line for line in out.splitlines() if line.startswith(self._token)]
+        if not lines:
+            record({"event": "guard_failed", "grade_id": grade_id, "output": out[-300:]})
+            self.log.error("Grading guard before %s did not run: %s", grade_id, out[-300:])
+            return
+        fixed = [f for f in lines[-1].split("|")[1:] if f]
+        if fixed:
+            record({"event": "tampering_undone", "grade_id": grade_id, "fixed": fixed})
+            self.log.warning("Before %s, undid the notebook's changes to: %s", grade_id, ", ".join(fixed))

@@ -1,0 +1,305 @@
+"""What an LMS gives the instructor, turned into (student id, assignment, notebook, extra files).
+
+Used by ``coursekit collect HANDINS [--assignment NAME]`` (``make collect``).
+``HANDINS`` is a folder, or a ``.zip`` file (an LMS bulk download), which is unpacked into a
+temporary folder first: members with an absolute path or ``..`` are refused (reported, not
+written), ``__MACOSX/`` and dot files are skipped, every member becomes a plain file with the
+zip entry's date as its modification time. A zip whose only top-level entry is a folder that
+holds the hand-ins (``submissions/...``) is read from inside that folder.
+
+Naming conventions, tried in this order for each entry of the folder:
+
+1. **Moodle** (mod_assign "Download all submissions", as written by Moodle 4.x and 3.x since
+   "Download submissions in folders" exists, with that option on): one folder per student,
+   ``<Full Name>_<participant id>_assignsubmission_file_/<file>.ipynb`` (``Participant_<id>_...``
+   with blind marking). The student id is the participant id, a number Moodle gives each
+   student of the assignment (Moodle's grading worksheet CSV has it as "Identifier",
+   ``Participant <id>``). The flat variant, folders off,
+   ``<Full Name>_<id>_assignsubmission_file_<file>``, is read too. Folders of other
+   submission plugins (``..._assignsubmission_onlinetext_``) are skipped, with a note.
+2. **Canvas** ("Download Submissions" of an assignment, the ``submissions.zip`` of
+   Canvas LMS as of 2024): flat files ``<name>_[LATE_]<user id>_<submission id>_<original name>``,
+   e.g. ``s2301234_LATE_4521_998877_matmul_timing.ipynb``. The student id is the part before
+   the user id. Canvas writes the student's sortable name there, lower case, without spaces
+   or punctuation (``doejane``); where the names in Canvas are student numbers (or login
+   names), that is the student number. ``LATE`` is kept (``Handin.late``) and printed by
+   collect. A resubmitted file may carry Canvas's ``-1`` suffix (``matmul_timing-1.ipynb``).
+3. **Ours**: ``<student_id>__<assignment>.ipynb`` (two underscores), data files
+   ``<student_id>__<assignment>__<file>`` copied next to the notebook as ``<file>``.
+4. ``<student_id>.ipynb``, with ``assignment`` given.
+5. One folder per student, ``<student_id>/<any name>.ipynb`` plus data files, with
+   ``assignment`` given.
+
+Where the assignment is not given (no ``--assignment``), a Moodle or Canvas hand-in or a
+student folder whose notebook is named like an assignment (``matmul_timing.ipynb``, as
+downloaded from Colab, also ``matmul_timing (1).ipynb`` or Canvas's ``matmul_timing-1.ipynb``)
+goes to that assignment. When two hand-ins map to one (student, assignment), the newest
+(zip entry date, or modification time) is kept and the other is reported in
+``Plan.notes``, never dropped silently.
+
+Formats followed: Moodle's folder names as built by mod/assign/locallib.php
+(``download_submissions``: ``clean_filename(fullname . '_' . uniqueid) . '_' . subtype . '_'
+. type . '_'``), as found in public course tools that parse them; Canvas's names as shown in
+Canvas LMS issues (instructure/canvas-lms#2406, 2024: ``studenttest_3143_207797_zipsubmission.zip``)
+and the ``LATE`` marker it adds to late hand-ins. No LMS was at hand to download from: check the names of
+your own LMS's first download with ``collect`` (each line shows the file it came from).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+SEP = "__"  # <student_id>__<assignment>.ipynb
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MOODLE = re.compile(r"^(?P<name>.*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.S)
+CANVAS = re.compile(r"^(?P<login>[A-Za-z0-9][A-Za-z0-9.-]*?)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sid>\d+)_"
+                    r"(?P<rest>.+)$", re.S)  # fmt: skip
+COPY_SUFFIX = re.compile(r"(?: ?\(\d+\)|-\d+)$")  # "name (1)" (browser), "name-1" (Canvas resubmission)
+MAX_UNZIPPED = 2 << 30  # bytes: a bigger archive is refused (a zip bomb, or the wrong file)
+
+
+@dataclass
+class Handin:
+    """One notebook to collect."""
+
+    student: str
+    assignment: str
+    notebook: Path
+    extras: list[tuple[Path, str]] = field(default_factory=list)  # (file, its name in submitted/)
+    label: str = ""  # where it came from, relative to HANDINS
+    layout: str = ""  # "ours", "plain", "folder", "moodle" or "canvas"
+    late: bool = False  # Canvas marked it LATE
+    when: float = 0.0  # modification time (zip entry date), to keep the newest of two
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.notebook.name
+
+
+@dataclass
+class Plan:
+    """The hand-ins to collect, the errors (nothing collected for them) and notes."""
+
+    handins: list[Handin] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- zip files
+
+
+def _member_path(name: str) -> PurePosixPath | None:
+    """The relative path of a zip member, or None when it must not be written (absolute, ``..``)."""
+    name = name.replace("\\", "/")
+    path = PurePosixPath(name)
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
+        return None
+    return path
+
+
+def extract_zip(archive: Path, target: Path) -> list[str]:
+    """Unpack ``archive`` into ``target`` safely; the problems found (members refused).
+
+    Only plain files are written (links and special files become plain files or nothing),
+    each below ``target``; the modification time of each file is its zip entry's date.
+    """
+    problems = []
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        if sum(m.file_size for m in members) > MAX_UNZIPPED:
+            return [f"{archive.name}: more than {MAX_UNZIPPED >> 30} GiB unpacked: not extracted"]
+        for member in members:
+            path = _member_path(member.filename)
+            if path is None:
+                problems.append(f"{archive.name}: {member.filename!r} refused (absolute path or '..')")
+                continue
+            if not path.parts or path.parts[0] == "__MACOSX" or any(p.startswith(".") for p in path.parts):
+                continue
+            out = target.joinpath(*path.parts)
+            if member.is_dir():
+                out.mkdir(parents=True, exist_ok=True)
+                continue
+            out.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with zf.open(member) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as err:
+                out.unlink(missing_ok=True)  # encrypted, corrupt, or an unknown compression
+                why = f"{type(err).__name__}: {err}"
+                problems.append(f"{archive.name}: {member.filename!r} not extracted ({why})")
+                continue
+            stamp = time.mktime((*member.date_time, 0, 0, -1))
+            os.utime(out, (stamp, stamp))
+    return problems
+
+
+def _content_root(folder: Path) -> Path:
+    """The folder itself, or its only subfolder when that is a wrapper (``submissions/``)."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir() and not MOODLE.match(entries[0].name):
+        inner = entries[0]
+        if any(p.is_dir() for p in inner.iterdir()) or len(list(inner.glob("*.ipynb"))) > 1:
+            return inner
+    return folder
+
+
+@contextlib.contextmanager
+def opened(handins: Path) -> Iterator[tuple[Path | None, list[str]]]:
+    """``(folder to read, problems)`` for a folder or a ``.zip`` (unpacked into a temporary folder).
+
+    The folder is None when ``handins`` cannot be read at all (the problems say why).
+    """
+    if handins.is_dir():
+        yield handins, []
+    elif handins.is_file() and zipfile.is_zipfile(handins):
+        with tempfile.TemporaryDirectory(prefix="handins-") as tmp:
+            try:
+                problems = extract_zip(handins, Path(tmp))
+            except (zipfile.BadZipFile, OSError) as err:
+                yield None, [f"HANDINS={handins}: cannot read the zip file ({type(err).__name__}: {err})"]
+                return
+            yield _content_root(Path(tmp)), problems
+    elif handins.is_file():
+        yield None, [f"HANDINS={handins} is neither a folder nor a zip file"]
+    else:
+        yield None, [f"HANDINS={handins} is not a folder (nor a zip file): it does not exist"]
+
+
+# ------------------------------------------------------------------------------ names
+
+
+def _known_name(filename: str, known: list[str]) -> str | None:
+    """The assignment a notebook is named after (``matmul_timing (1).ipynb``), else None."""
+    stem = Path(filename).stem
+    for candidate in (stem, COPY_SUFFIX.sub("", stem)):
+        if candidate in known:
+            return candidate
+        if SEP in candidate and candidate.rsplit(SEP, 1)[1] in known:
+            return candidate.rsplit(SEP, 1)[1]
+    return None
+
+
+def _from_folder(entry: Path, student: str, layout: str, assignment: str | None, known: list[str],
+                 root: Path, plan: Plan) -> None:  # fmt: skip
+    notebooks = sorted(entry.glob("*.ipynb"))
+    name = assignment or (_known_name(notebooks[0].name, known) if len(notebooks) == 1 else None)
+    if len(notebooks) != 1:
+        plan.errors.append(f"{entry.name}/: expected exactly one .ipynb, found {len(notebooks)}")
+    elif not name:
+        plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
+    else:
+        extras = [(p, p.name) for p in sorted(entry.iterdir()) if p.is_file() and p != notebooks[0]
+                  and not p.name.startswith(".")]  # fmt: skip
+        plan.handins.append(Handin(student, name, notebooks[0], extras, str(notebooks[0].relative_to(root)),
+                                   layout, when=notebooks[0].stat().st_mtime))  # fmt: skip
+
+
+def _from_file(entry: Path, assignment: str | None, known: list[str], root: Path, plan: Plan) -> None:
+    stem, layout, late = entry.stem, "plain", False
+    moodle, canvas = MOODLE.match(entry.name), CANVAS.match(entry.name)
+    if moodle and moodle["plugin"] == "file":
+        student, layout, original = moodle["id"], "moodle", moodle["rest"]
+        name = assignment or _known_name(original, known)
+    elif canvas:
+        student, layout, original, late = canvas["login"], "canvas", canvas["rest"], bool(canvas["late"])
+        name = assignment or _known_name(original, known)
+    elif SEP in stem:
+        (student, name), layout = stem.split(SEP, 1), "ours"
+    elif assignment:
+        student, name = stem, assignment
+    else:
+        plan.errors.append(f"{entry.name}: name it <student_id>{SEP}<assignment>.ipynb "
+                           "or pass ASSIGNMENT=<name>")  # fmt: skip
+        return
+    if not name:
+        plan.errors.append(f"{entry.name}: {layout} hand-in of a notebook not named after an assignment: "
+                           "pass ASSIGNMENT=<name>")  # fmt: skip
+        return
+    if name not in known:
+        plan.errors.append(f"{entry.name}: unknown assignment {name!r} (known: {', '.join(known)})")
+        return
+    extras = []
+    if layout == "ours":
+        extras = [(p, p.name.split(SEP)[-1]) for p in sorted(entry.parent.glob(f"{student}{SEP}{name}{SEP}*"))
+                  if p.is_file()]  # fmt: skip
+    elif layout == "canvas":  # the other files of the same submission: same name, user id, LATE
+        prefix = f"{canvas['login']}_{canvas['late'] or ''}{canvas['uid']}_"
+        for p in sorted(entry.parent.glob(f"{prefix}*")):
+            other = CANVAS.match(p.name)
+            if p.is_file() and p != entry and p.suffix != ".ipynb" and other:
+                extras.append((p, other["rest"]))
+    elif layout == "moodle":
+        prefix = entry.name[: len(entry.name) - len(moodle["rest"])]
+        extras = [(p, p.name[len(prefix):]) for p in sorted(entry.parent.glob(f"{_glob_escape(prefix)}*"))
+                  if p.is_file() and p != entry and p.suffix != ".ipynb"]  # fmt: skip
+    plan.handins.append(Handin(student, name, entry, extras, str(entry.relative_to(root)), layout, late,
+                               entry.stat().st_mtime))  # fmt: skip
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a glob pattern (names from an LMS may hold ``[``)."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _date(stamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+
+
+def _newest(plan: Plan) -> None:
+    """One hand-in per (student, assignment): the newest; the others reported in ``plan.notes``."""
+    groups: dict[tuple[str, str], list[Handin]] = {}
+    for handin in plan.handins:
+        groups.setdefault((handin.student, handin.assignment), []).append(handin)
+    kept = []
+    for (student, name), group in groups.items():
+        group.sort(key=lambda h: (h.when, h.label))
+        kept.append(group[-1])
+        new = group[-1]
+        for old in group[:-1]:
+            same = " (same date: kept the last by name)" if old.when == new.when else ""
+            kept_one = f"kept the newer {new.label} ({_date(new.when)})"
+            plan.notes.append(f"{student} {name}: two hand-ins, {kept_one}, skipped {old.label} "
+                              f"({_date(old.when)}){same}")  # fmt: skip
+    plan.handins = sorted(kept, key=lambda h: (h.student, h.assignment))
+
+
+def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
+    """The hand-ins in ``folder`` (see the module docstring for the names understood)."""
+    plan = Plan()
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name == "__MACOSX":
+            continue
+        moodle = MOODLE.match(entry.name)
+        if entry.is_dir() and moodle:
+            if moodle["plugin"] != "file" or moodle["rest"]:
+                plan.notes.append(f"{entry.name}/: not a file submission of Moodle: skipped")
+            else:
+                _from_folder(entry, moodle["id"], "moodle", assignment, known, folder, plan)
+        elif entry.is_dir():
+            if not assignment:
+                notebooks = list(entry.glob("*.ipynb"))
+                if len(notebooks) != 1 or not _known_name(notebooks[0].name, known):
+                    plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
+                    continue
+            _from_folder(entry, entry.name, "folder", assignment, known, folder, plan)
+        elif entry.suffix == ".ipynb":
+            _from_file(entry, assignment, known, folder, plan)
+        # other files are data files, picked up with their notebook
+    valid = []
+    for handin in plan.handins:
+        if STUDENT_ID.match(handin.student):
+            valid.append(handin)
+        else:
+            plan.errors.append(f"{handin.label}: student id {handin.student!r} may contain only letters, "
+                               "digits, . _ -")  # fmt: skip
+    plan.handins = valid
+    _newest(plan)
+    return plan

@@ -1,0 +1,306 @@
+"""Publish: write the students' public repository, then prove it leaks nothing.
+
+This repository is the instructor's private master: it holds the solutions and the hidden
+tests. Students get another repository, written by ``coursekit publish DEST``:
+
+    README.md                 for students: Colab badges per lesson and track, local install
+    LICENSE
+    pyproject.toml            installs course_utils (what the Colab install cell fetches)
+    course_utils/             the students' runtime package
+    notebooks/keras/ …        the lesson notebooks of every track, without outputs
+    notebooks/pytorch/ …
+    lessons/data/             the small CSV files lesson 02 reads
+    assignments/<name>/<name>.ipynb   the released student versions (nbgrader's release/)
+
+Before it finishes, :func:`scan` reads every file of ``DEST`` and fails, naming file and line,
+on any solution line, hidden-test line, assignment source, gradebook, hand-in or instructor
+tool. ``make course`` publishes into a temporary folder and runs the same scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from coursekit.config import Course
+
+PACKAGE = "course_utils"
+COPIED = ("notebooks", PACKAGE, "lessons/data")  # folders copied as they are (then scanned)
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
+MIN_SECRET = 16  # shorter lines ("return x", "pass") say nothing about an answer
+_REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+# what only the instructor's side has: names of files and folders
+PRIVATE_NAMES = {"course.toml": "course configuration", "nbgrader_config.py": "nbgrader configuration",
+                 "gradebook.db": "gradebook", "grades.csv": "gradebook export",
+                 "grading_report.csv": "grading report", "timestamp.txt": "hand-in (nbgrader timestamp)",
+                 "submitted": "hand-ins", "autograded": "hand-ins", "feedback": "hand-ins (feedback)",
+                 "grading_logs": "grading logs", "exchange": "nbgrader exchange",
+                 "coursekit": "instructor tool", "solutions": "worked solutions",
+                 "release": "nbgrader release folder"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Leak:
+    """Something in the published tree that students must not see."""
+
+    path: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+# ------------------------------------------------------------------------------ write
+
+
+def released(course: Course) -> dict[str, Path]:
+    """The student version of every assignment, releasing again those that are stale."""
+    from coursekit.release import release
+
+    stale = []
+    for name in course.notebook_names():
+        source = course.root / "assignments" / name / f"{name}.ipynb"
+        target = course.root / "release" / name / f"{name}.ipynb"
+        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+            stale.append(name)
+    if stale and release(course, stale):
+        raise RuntimeError(f"nbgrader could not release {', '.join(stale)}: see the messages above")
+    return {name: course.root / "release" / name / f"{name}.ipynb" for name in course.notebook_names()}
+
+
+def student_pyproject(course: Course) -> str:
+    """The students' pyproject.toml: course_utils only, from [tool.coursekit.student-package]."""
+    from course_utils import __version__
+
+    meta = tomllib.loads((course.root / "pyproject.toml").read_text(encoding="utf-8"))
+    pkg = meta["tool"]["coursekit"]["student-package"]
+    extras = "\n".join(f"{k} = {json.dumps(v)}" for k, v in pkg.get("optional-dependencies", {}).items())
+    return f"""[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = {json.dumps(pkg["name"])}
+version = {json.dumps(__version__)}
+description = {json.dumps(pkg["description"])}
+readme = "README.md"
+requires-python = {json.dumps(pkg["requires-python"])}
+license = {{ text = "MIT" }}
+dependencies = {json.dumps(pkg["dependencies"])}
+
+[project.optional-dependencies]
+{extras}
+
+[tool.setuptools.packages.find]
+include = ["{PACKAGE}*"]
+"""
+
+
+def student_readme(course: Course, assignments: list[str]) -> str:
+    """The students' README: one Colab badge per lesson and track, the local install."""
+    badge = "https://colab.research.google.com/assets/colab-badge.svg"
+    lessons = sorted({p.stem for p in (course.root / "notebooks").glob("*/*.ipynb")})
+    head = " | ".join(["lesson", *course.tracks.values()])
+    rows = [f"| {head} |", "|" + "---|" * (len(course.tracks) + 1)]
+    for lesson in lessons:
+        cells = [f"[![Open In Colab]({badge})]({course.colab_url(f'notebooks/{track}/{lesson}.ipynb')})"
+                 for track in course.tracks]  # fmt: skip
+        rows.append(f"| `{lesson}` | " + " | ".join(cells) + " |")
+    tasks = "\n".join(f"* `assignments/{name}/{name}.ipynb`" for name in assignments)
+    return f"""# {course.title or course.id}
+
+The lecture notebooks and assignments of the course, in {" and ".join(course.tracks.values())}.
+
+## On Google Colab
+
+Open a lesson with its badge. The first cell installs the course helpers (`course_utils`) from this
+repository; Colab already has the frameworks. For a GPU: Runtime → Change runtime type → GPU.
+
+{chr(10).join(rows)}
+
+## On your own machine
+
+```bash
+git clone https://github.com/{course.public_repo}.git
+cd {course.public_repo.split("/")[1]}
+python -m venv .venv && . .venv/bin/activate
+pip install -e ".[torch]"        # or ".[keras]", or ".[torch,keras]"
+pip install jupyterlab
+jupyter lab notebooks/
+```
+
+Set `COURSE_FAST=1` before starting Jupyter to run any notebook in seconds (small data, one epoch).
+
+## Assignments
+
+Open the assignment in Colab (File → Upload notebook) or in Jupyter, answer in the cells marked
+`YOUR CODE HERE` / `YOUR ANSWER HERE`, run all cells, then download it (File → Download → .ipynb)
+and hand it in as your instructor says. Do not delete or copy cells: they carry the grading metadata.
+
+{tasks}
+
+## Licence
+
+MIT, see `LICENSE`.
+"""
+
+
+def write_tree(course: Course, dest: Path, force: bool = False) -> list[str]:
+    """Write the students' repository into ``dest`` (its ``.git``, if any, is kept)."""
+    dest = dest.resolve()
+    if dest == course.root or course.root in dest.parents:
+        raise RuntimeError(f"DEST {dest} is inside the course directory: publish outside it, "
+                           "into the students' repository (for example ../dl-course)")  # fmt: skip
+    existing = [p for p in dest.iterdir() if p.name != ".git"] if dest.exists() else []
+    if existing and not force:
+        raise RuntimeError(f"{dest} is not empty: pass --force to replace its content (its .git is kept)")
+    for p in existing:
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    dest.mkdir(parents=True, exist_ok=True)
+    for folder in COPIED:
+        shutil.copytree(course.root / folder, dest / folder, ignore=IGNORED)
+    releases = released(course)
+    for name, path in releases.items():
+        (dest / "assignments" / name).mkdir(parents=True)
+        shutil.copy2(path, dest / "assignments" / name / path.name)
+    (dest / "pyproject.toml").write_text(student_pyproject(course), encoding="utf-8")
+    (dest / "README.md").write_text(student_readme(course, list(releases)), encoding="utf-8")
+    shutil.copy2(course.root / "LICENSE", dest / "LICENSE")
+    return sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+# ------------------------------------------------------------------------------- scan
+
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if len(line.strip()) >= MIN_SECRET}
+
+
+def _sources_of(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(cell.source for cell in nb.cells)
+
+
+def secrets(course: Course) -> dict[str, str]:
+    """``{line: what}``: lines of solutions and hidden tests that no student material contains.
+
+    A line counts when it has at least ``MIN_SECRET`` characters and is not given to students
+    by design (the student versions, the lesson sources, course_utils): ``return self.fc2(x)``
+    is in a lesson as much as in a solution and proves nothing. The published notebooks are
+    built from the lesson sources, so a secret line in one of them did not come from a source.
+    """
+    found: dict[str, str] = {}
+    for name in course.notebook_names():
+        nb = nbformat.read(course.root / "assignments" / name / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            for kind, body in _REGION.findall(cell.source):
+                for line in _lines(body):
+                    found.setdefault(line, f"{kind.lower()} line of {name}")
+            if cell.cell_type == "markdown" and meta.get("solution"):
+                for line in _lines(cell.source):
+                    found.setdefault(line, f"model answer of {name}")
+    for path in sorted((course.root / "solutions" / "lectures" / "src").glob("*.py")):
+        for line in _lines(path.read_text(encoding="utf-8")):
+            found.setdefault(line, f"lecture solution line ({path.stem})")
+    # what students are given anyway, by design: the student versions (imports, given code), the
+    # lesson sources and their data scripts, the course_utils package
+    given: set[str] = set()
+    for path in (course.root / "release").glob("*/*.ipynb"):
+        given |= _lines(_sources_of(nbformat.read(path, as_version=4)))
+    for path in [*(course.root / "lessons").rglob("*.py"), *(course.root / PACKAGE).rglob("*.py")]:
+        given |= _lines(path.read_text(encoding="utf-8"))
+    return {line: what for line, what in found.items() if line not in given}
+    return found
+
+
+def _text_of(path: Path) -> list[str] | None:
+    """The lines of a text file (a notebook's cell sources and outputs as text); None for binaries."""
+    data = path.read_bytes()
+    if data.startswith(b"SQLite format 3"):
+        return None
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+
+
+def _unquoted(line: str) -> str:
+    """A line as it reads in the cell: a notebook's JSON string (``"  x = 1\\n",``) decoded."""
+    text = line.strip().rstrip(",")
+    if text.startswith('"') and text.endswith('"'):
+        try:
+            return str(json.loads(text)).strip()
+        except ValueError:
+            pass
+    return line.strip()
+
+
+def scan(dest: Path, course: Course) -> list[Leak]:
+    """Everything in ``dest`` that students must not see, with file and line."""
+    dest = dest.resolve()
+    hidden = secrets(course)
+    sources = {f"assignments/{key}.py" for key in course.assignments}
+    leaks: list[Leak] = []
+    for path in sorted(p for p in dest.rglob("*") if ".git" not in p.relative_to(dest).parts):
+        rel = str(path.relative_to(dest))
+        private = [PRIVATE_NAMES[part] for part in path.relative_to(dest).parts if part in PRIVATE_NAMES]
+        if private:
+            leaks.append(Leak(rel, 0, private[0]))
+            continue
+        if path.is_dir():
+            continue
+        if rel in sources or (path.suffix == ".py" and "nbgrader={" in path.read_text(errors="replace")):
+            leaks.append(Leak(rel, 0, "assignment source (solutions and hidden tests)"))
+            continue
+        if path.name.endswith((".orig", ".db", ".sqlite")) or path.read_bytes()[:15] == b"SQLite format 3":
+            leaks.append(Leak(rel, 0, "gradebook or hand-in file"))
+            continue
+        if path.suffix == ".ipynb":
+            leaks += _scan_notebook(path, rel)
+        lines = _text_of(path)
+        for number, line in enumerate(lines or [], start=1):
+            text = _unquoted(line)
+            if any(marker in line for marker in MARKERS):
+                leaks.append(Leak(rel, number, "nbgrader solution / hidden-test marker"))
+            elif text in hidden:
+                leaks.append(Leak(rel, number, hidden[text]))
+            elif re.search(r"^\s*(from|import)\s+coursekit\b", text):
+                leaks.append(Leak(rel, number, "instructor tool (imports coursekit)"))
+    return leaks
+
+
+def _scan_notebook(path: Path, rel: str) -> list[Leak]:
+    """A published notebook has no outputs; one with outputs is a hand-in or an executed copy."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:
+        return [Leak(rel, 0, f"not a readable notebook ({type(err).__name__})")]
+    ran = [i for i, c in enumerate(nb.cells, 1) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    if ran:
+        return [Leak(rel, 0, f"notebook with outputs (a hand-in or an executed copy; cell {ran[0]})")]
+    return []
+
+
+def publish(course: Course, dest: Path, force: bool = False) -> list[str]:
+    """``coursekit publish DEST``: write the students' repository, then scan it."""
+    try:
+        files = write_tree(course, dest, force=force)
+    except RuntimeError as err:
+        return [str(err)]
+    leaks = scan(dest, course)
+    size = sum((dest / f).stat().st_size for f in files)
+    if leaks:
+        for leak in leaks:
+            print(f"LEAK: {leak}")
+        return [f"{len(leaks)} leak(s) in {dest}: do not push it; fix the sources named above"]
+    print(f"published {len(files)} files ({size / 1e6:.1f} MB) into {dest}; scan: no solution, hidden test, "
+          "assignment source, gradebook, hand-in or instructor tool")  # fmt: skip
+    return []
