@@ -26,3 +26,28 @@ def mnist_small(data_dir):
     from course_utils import load_mnist
 
     return load_mnist(n_train=1024, n_test=256)
+
+
+@pytest.fixture(scope="session")
+def make_course(tmp_path_factory):
+    """Factory of scratch courses: ``make_course(["matmul_timing"], env=...)`` copies this course
+    (configuration, sources, solutions, student material) into a fresh folder and releases the
+    named assignments there, so a test grades without touching the repository."""
+    from tests.helpers import scratch_course
+
+    def make(names=(), env: dict | None = None) -> Path:
+        return scratch_course(tmp_path_factory.mktemp("course"), list(names), env)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def perfect_handin():
+    """``perfect_handin(root, name)``: the released notebook of ``name`` answered from its worked solution."""
+    from tests.helpers import perfect_submission
+
+    def make(root: Path, name: str):
+        release, solution = root / "release" / name / f"{name}.ipynb", root / "solutions" / f"{name}.ipynb"
+        return perfect_submission(release, solution)
+
+    return make

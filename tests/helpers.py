@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -37,14 +38,23 @@ def grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def perfect_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
-    """The released notebook with every solution cell filled in from the worked solution."""
-    nb = read(release)
-    answers = {grade_id(c): c.source for c in read(solution).cells if grade_id(c)}
+def answers_of(solution: nbformat.NotebookNode) -> dict[str, str]:
+    """``{grade_id: source}`` of a worked solution."""
+    return {grade_id(c): c.source for c in solution.cells if grade_id(c)}
+
+
+def fill(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of the released notebook with every solution cell answered from ``answers``."""
+    nb = copy.deepcopy(release)
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             cell.source = answers[grade_id(cell)]
     return nb
+
+
+def perfect_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
+    """The released notebook with every solution cell filled in from the worked solution."""
+    return fill(read(release), answers_of(read(solution)))
 
 
 def mnist_available() -> bool:

@@ -38,11 +38,18 @@ def test_environment_yml_matches_requirements():
 
 
 def test_core_install_pulls_no_framework():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    core = " ".join(project["dependencies"]).lower()
-    for heavy in ("torch", "tensorflow", "keras"):
-        assert heavy not in core, f"{heavy} must stay an extra: Colab has it preinstalled"
-    assert {"torch", "keras", "grading", "dev"} <= set(project["optional-dependencies"])
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project, student = meta["project"], meta["tool"]["coursekit"]["student-package"]
+    for deps in (project["dependencies"], student["dependencies"]):
+        core = " ".join(deps).lower()
+        for heavy in ("torch", "tensorflow", "keras"):
+            assert heavy not in core, f"{heavy} must stay an extra: Colab has it preinstalled"
+    assert {"torch", "keras", "postgres", "dev"} <= set(project["optional-dependencies"])
+    assert {"torch", "keras"} == set(student["optional-dependencies"])
+    # what students install is part of what the master installs (one set of version ranges)
+    assert set(student["dependencies"]) <= set(project["dependencies"])
+    assert student["optional-dependencies"]["torch"] == project["optional-dependencies"]["torch"]
+    assert student["optional-dependencies"]["keras"] == project["optional-dependencies"]["keras"]
 
 
 def _python(code: str) -> subprocess.CompletedProcess:

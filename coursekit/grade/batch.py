@@ -20,21 +20,16 @@ of each autograde run are in ``grading_logs/``.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import random
 import shutil
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.grade.gradebook import gradebook_url
+from coursekit.grade.gradebook import gradebook_url, retry_locked
+from coursekit.grade.report import write_report
+from coursekit.grade.worker import Worker
 from coursekit.nbgrader_cli import assignment_names, grading_env, nbgrader
-
-REPORT_FIELDS = ["student_id", "assignment", "status", "reason", "score", "max_score", "notes"]
 
 
 def _submitted_students(name: str, root: Path) -> list[str]:
@@ -101,77 +96,6 @@ def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
                 return None, float("nan")
 
 
-def _locked(err: BaseException | str) -> bool:
-    return "database is locked" in str(err)
-
-
-def _retry_locked(fn, *args, tries: int = 5):
-    """Run ``fn(*args)``, again after a pause when SQLite says another grader holds the lock."""
-    for attempt in range(tries):
-        try:
-            return fn(*args)
-        except Exception as err:
-            if not _locked(err) or attempt == tries - 1:
-                raise
-            time.sleep(0.5 + random.random() * 2)
-
-
-@dataclass
-class Autograded:
-    """What one ``nbgrader autograde`` of one student left: exit status and log."""
-
-    returncode: int
-    output: str
-
-
-class Worker:
-    """A ``python -m coursekit.grade.worker`` process that autogrades one student after another.
-
-    Saves nbgrader's start-up per student; each student still gets a fresh kernel. If the
-    worker dies, the student it was grading gets an explicit failure and the next request
-    starts a new worker.
-    """
-
-    def __init__(self, root: Path, env: dict, log: Path):
-        self.root, self.env, self.log, self.proc = root, env, log, None
-
-    def _start(self) -> None:
-        with open(self.log, "a") as log:  # the child keeps its own copy of the file
-            self.proc = subprocess.Popen([sys.executable, "-m", "coursekit.grade.worker", str(self.root)],
-                                         cwd=self.root,
-                                         env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=log, text=True)  # fmt: skip
-
-    def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
-        for attempt in range(tries):
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
-            try:
-                request = {"assignment": name, "student": student, "status": str(status)}
-                self.proc.stdin.write(json.dumps(request) + "\n")
-                self.proc.stdin.flush()
-                line = self.proc.stdout.readline()
-            except OSError:
-                line = ""
-            if not line:
-                self.close()
-                return Autograded(1, f"the autograde worker died grading this student (log: {self.log.name})")
-            answer = json.loads(line)
-            result = Autograded(0 if answer["success"] else 1, answer["log"] + answer["error"])
-            if not (result.returncode and _locked(result.output)) or attempt == tries - 1:
-                return result
-            time.sleep(0.5 + random.random() * 2)
-
-    def close(self) -> None:
-        if self.proc is not None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=30)
-            except Exception:
-                self.proc.kill()
-            self.proc = None
-
-
 def grade_one(name: str, student: str, root: Path, threads: int | None = None,
               worker: Worker | None = None) -> dict:  # fmt: skip
     """Repair, autograde and check one submission; a row of grading_report.csv.
@@ -188,7 +112,7 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
     fixed = repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
     notes = list(fixed.notes)
     if not fixed.ok:
-        _retry_locked(_forget, name, student, root)
+        retry_locked(_forget, name, student, root)
         row["reason"] = fixed.reason
     else:
         logs = root / "grading_logs"
@@ -228,37 +152,22 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
             import nbformat
 
             violations = grading_checks.check_rules(name, nbformat.read(notebook, as_version=4))
-            lost = _retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
+            lost = retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
             notes += [v.message for v in violations]
             if violations:
                 notes.append(f"{lost:g} autograded point(s) withheld")
             notes += _timeouts(name, student, root)
-            late = _retry_locked(_lateness, name, student, root)
+            late = retry_locked(_lateness, name, student, root)
             notes += [late] if late else []
             row["status"] = "graded"
         if row["status"] != "graded":
-            _retry_locked(_forget, name, student, root)
+            retry_locked(_forget, name, student, root)
         notes.append(f"autograde {time.perf_counter() - started:.1f} s")
-    score, max_score = _retry_locked(_scores, name, student, root)
+    score, max_score = retry_locked(_scores, name, student, root)
     row["score"] = "" if score is None or row["status"] != "graded" else f"{score:g}"
     row["max_score"] = f"{max_score:g}"
     row["notes"] = "; ".join(notes)
     return row
-
-
-def write_report(rows: list[dict], root: Path) -> Path:
-    """grading_report.csv: one row per (student, assignment); rows of earlier runs are kept."""
-    path = root / "grading_report.csv"
-    old = {}
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as f:
-            old = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
-    old.update({(r["student_id"], r["assignment"]): r for r in rows})
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=REPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(old[key] for key in sorted(old))
-    return path
 
 
 def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
@@ -275,11 +184,6 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
         return {"student_id": student, "assignment": name, "status": "not graded",
                 "reason": f"grading error {type(err).__name__}: {err}", "score": "",
                 "max_score": "", "notes": ""}  # fmt: skip
-
-
-def default_jobs() -> int:
-    """Submissions graded at once: ``$COURSE_GRADING_JOBS``, else one per CPU core."""
-    return int(os.environ.get("COURSE_GRADING_JOBS", "0")) or os.cpu_count() or 1
 
 
 def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -> list[str]:

@@ -14,6 +14,8 @@ An explicit driver (``postgresql+psycopg://``, ``mysql+pymysql://``, ...) is kep
 from __future__ import annotations
 
 import os
+import random
+import time
 from pathlib import Path
 
 ENV = "COURSE_GRADEBOOK_URL"
@@ -36,3 +38,18 @@ def with_driver(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+def locked(err: BaseException | str) -> bool:
+    return "database is locked" in str(err)
+
+
+def retry_locked(fn, *args, tries: int = 5):
+    """Run ``fn(*args)``, again after a pause when SQLite says another grader holds the lock."""
+    for attempt in range(tries):
+        try:
+            return fn(*args)
+        except Exception as err:
+            if not locked(err) or attempt == tries - 1:
+                raise
+            time.sleep(0.5 + random.random() * 2)

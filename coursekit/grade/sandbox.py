@@ -61,7 +61,11 @@ def mode() -> str:
 
 
 def kept_paths() -> list[str]:
-    """What the kernel needs to run: Python, the installed packages, course_utils, the data."""
+    """What the kernel needs to run: Python, the installed packages, course_utils, the data.
+
+    course_utils is found as the kernel finds it: the installed package (the grading worker runs
+    with ``python -P``, so a ``course_utils/`` folder in its working directory does not count).
+    """
     paths = [sys.prefix, sys.base_prefix]
     spec = importlib.util.find_spec("course_utils")
     if spec and spec.submodule_search_locations:
@@ -126,7 +130,7 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.sandbox_uid is None or not self.sandbox_workdir:
             return cmd
         wrapper = [shutil.which("unshare"), "--mount", "--propagation", "private", "--",
-                   sys.executable, "-m", "coursekit.grade.sandbox", "--workdir", self.sandbox_workdir,
+                   sys.executable, "-P", "-m", "coursekit.grade.sandbox", "--workdir", self.sandbox_workdir,
                    "--uid", str(self.sandbox_uid)]  # fmt: skip
         for path in hidden_paths(Path(self.sandbox_course_root or os.getcwd())):
             wrapper += ["--hide", path]

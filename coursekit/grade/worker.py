@@ -1,4 +1,4 @@
-"""Autograde one student after another in a single process (``coursekit grade --jobs``).
+"""Autograde one student after another in a single process (``coursekit grade --jobs``), and its client.
 
 ``nbgrader autograde --student`` costs about 2 s of start-up (importing nbgrader, nbconvert,
 SQLAlchemy) before the first cell runs: for 200 students that is minutes. This worker
@@ -19,7 +19,71 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.grade.gradebook import locked
+
+
+@dataclass
+class Autograded:
+    """What one ``nbgrader autograde`` of one student left: exit status and log."""
+
+    returncode: int
+    output: str
+
+
+class Worker:
+    """A ``python -m coursekit.grade.worker`` process that autogrades one student after another.
+
+    Saves nbgrader's start-up per student; each student still gets a fresh kernel. If the
+    worker dies, the student it was grading gets an explicit failure and the next request
+    starts a new worker.
+    """
+
+    def __init__(self, root: Path, env: dict, log: Path):
+        self.root, self.env, self.log, self.proc = root, env, log, None
+
+    def _start(self) -> None:
+        with open(self.log, "a") as log:  # the child keeps its own copy of the file
+            # -P: the course directory (the worker's cwd) is not on the import path, so the modules the
+            # worker finds (course_utils for the sandbox) are the installed ones, as in the kernel
+            cmd = [sys.executable, "-P", "-m", "coursekit.grade.worker", str(self.root)]
+            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log, text=True)  # fmt: skip
+
+    def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
+        for attempt in range(tries):
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            try:
+                request = {"assignment": name, "student": student, "status": str(status)}
+                self.proc.stdin.write(json.dumps(request) + "\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except OSError:
+                line = ""
+            if not line:
+                self.close()
+                return Autograded(1, f"the autograde worker died grading this student (log: {self.log.name})")
+            answer = json.loads(line)
+            result = Autograded(0 if answer["success"] else 1, answer["log"] + answer["error"])
+            if not (result.returncode and locked(result.output)) or attempt == tries - 1:
+                return result
+            time.sleep(0.5 + random.random() * 2)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except Exception:
+                self.proc.kill()
+            self.proc = None
 
 
 def main(root: str) -> int:

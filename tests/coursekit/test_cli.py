@@ -35,14 +35,15 @@ def test_outside_a_course_says_what_to_do(tmp_path):
 
 
 def test_no_path_hacks_anywhere():
-    """Modules are imported by name: no sys.path edits, no loading files by path."""
-    banned = re.compile(r"sys\.path\.(insert|append)|spec_from_file_location|sys\.path\s*[+]?=")
+    """Modules are imported by name: no edits of the import path, no loading files by path."""
+    # what `grep -rn` for the import path would find; the pattern is built so that it does not match itself
+    banned = re.compile("|".join(["sys" + r"\.path", "spec_from_" + "file_location"]))
     offenders = []
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
         if rel.parts[0] in {".venv", "_build", "build"} or path.resolve() == __file__:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if banned.search(line) and "banned = re.compile" not in line:
+            if banned.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)

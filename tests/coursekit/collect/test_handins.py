@@ -21,7 +21,7 @@ import pytest
 
 from coursekit import handins, repair
 from coursekit.collect import collect, handed_in
-from tests.helpers import KIT, ROOT, scratch_course
+from tests.helpers import KIT, ROOT, answers_of, fill
 
 NAME = "matmul_timing"
 KNOWN = ["fc_vs_conv_keras", "matmul_timing", "param_study_keras"]
@@ -249,18 +249,14 @@ def test_repair_leaves_an_intact_colab_notebook_alone(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def lms_course(tmp_path_factory):
+def lms_course(make_course):
     env = dict(os.environ, COURSE_GRADING_TIMEOUT="20")
-    root = scratch_course(tmp_path_factory.mktemp("course"), [NAME], env=env)
+    root = make_course([NAME], env=env)
     run = dict(cwd=root, capture_output=True, text=True, timeout=600, env=env)
     tool = KIT
     release = nbformat.read(root / "release" / NAME / f"{NAME}.ipynb", as_version=4)
     solution = nbformat.read(root / "solutions" / f"{NAME}.ipynb", as_version=4)
-    answers = {_gid(c): c.source for c in solution.cells if _gid(c)}
-    perfect = copy.deepcopy(release)
-    for cell in perfect.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[_gid(cell)]
+    perfect = fill(release, answers_of(solution))
     day1, day2 = (2025, 6, 1, 10, 0, 0), (2025, 6, 2, 10, 0, 0)
     moodle = _zip(root / "moodle.zip", {
         "Jane Doe_123456_assignsubmission_file_/matmul_timing.ipynb": colab_saved(perfect).encode(),

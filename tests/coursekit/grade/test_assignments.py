@@ -19,7 +19,7 @@ import pytest
 from coursekit.collect import _grade_ids, check_handin, plan_collect
 from coursekit.config import Course
 from coursekit.nbgrader_cli import NBGRADER
-from tests.helpers import ROOT, kit, mnist_available, perfect_submission, scratch_course
+from tests.helpers import ROOT, kit, mnist_available
 
 ASSIGNMENTS = sorted(Course.load(ROOT).notebook_names())
 TOTALS = {  # nbgrader points per assignment (the README, "Instructors" explains them)
@@ -130,20 +130,20 @@ def test_check_handin_reports_lost_metadata(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(make_course, perfect_handin):
     """A graded copy of the course: perfect and blank submissions of every assignment."""
     names = ASSIGNMENTS if mnist_available() else ["matmul_timing"]
-    root = scratch_course(tmp_path_factory.mktemp("course"), names)
+    root = make_course(names)
     handins = root / "handins"
     handins.mkdir()
     for name in names:
         release = root / "release" / name / f"{name}.ipynb"
-        nbformat.write(perfect_submission(release, root / "solutions" / f"{name}.ipynb"),
+        nbformat.write(perfect_handin(root, name),
                        handins / f"perfect__{name}.ipynb")  # fmt: skip
         shutil.copy2(release, handins / f"blank__{name}.ipynb")
         if name in WRONG:  # a deliberately wrong answer: the partial score designed for it
             old, new = WRONG[name]
-            nb = perfect_submission(release, root / "solutions" / f"{name}.ipynb")
+            nb = perfect_handin(root, name)
             edited = [c for c in nb.cells if old in c.source]
             assert len(edited) == 1, f"{name}: the wrong-answer edit no longer applies"
             edited[0].source = edited[0].source.replace(old, new)

@@ -16,7 +16,6 @@ second ``grade`` run must not duplicate any submission.
 
 from __future__ import annotations
 
-import copy
 import csv
 import glob
 import json
@@ -32,7 +31,7 @@ import nbformat
 import pytest
 
 from coursekit.grade.gradebook import with_driver
-from tests.helpers import KIT, scratch_course
+from tests.helpers import KIT, fill, scratch_course
 
 NAME = "matmul_timing"
 AUTO = 10  # autograded points of matmul_timing
@@ -113,11 +112,7 @@ def _gid(cell):
 
 
 def _perfect(release, answers):
-    nb = copy.deepcopy(release)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[_gid(cell)]
-    return nb
+    return fill(release, answers)
 
 
 def _wrong_conv(release, answers):
@@ -169,7 +164,7 @@ def graded(postgres_url, tmp_path_factory):
 
     # Release into each gradebook (autograde needs the assignment in the database).
     for which in courses:
-        released = run(which, "assignments", NAME)
+        released = run(which, "release", NAME)
         assert released.returncode == 0, released.stdout[-3000:] + released.stderr[-3000:]
     release = nbformat.read(courses["postgres"] / "release" / NAME / f"{NAME}.ipynb", as_version=4)
     solution = nbformat.read(courses["postgres"] / "solutions" / f"{NAME}.ipynb", as_version=4)

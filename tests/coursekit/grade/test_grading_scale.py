@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from tests.coursekit.grade.test_assignments import WRONG
-from tests.helpers import KIT, mnist_available, perfect_submission, scratch_course
+from tests.helpers import KIT, mnist_available
 
 NAME = "fc_vs_conv_pytorch"
 SAME = ("same1", "same2", "same3")
@@ -48,20 +48,19 @@ def _cell_scores(root):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = scratch_course(tmp_path_factory.mktemp("course"), [NAME])
+def runs(make_course, perfect_handin):
+    root = make_course([NAME])
     run = dict(cwd=root, capture_output=True, text=True, timeout=900)
     # a due date long past: every hand-in is late (nbgrader's default policy: no penalty)
     nbgrader = [sys.executable, "-m", "nbgrader", "db", "assignment", "add", NAME]
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
     due = subprocess.run([*nbgrader, "--duedate=2020-01-01 00:00:00 UTC"], **run, env=env)  # PATH: alembic
     assert due.returncode == 0, due.stdout + due.stderr
-    release, solution = root / "release" / NAME / f"{NAME}.ipynb", root / "solutions" / f"{NAME}.ipynb"
     handins = root / "handins"
     handins.mkdir()
     for student in SAME:
-        nbformat.write(perfect_submission(release, solution), handins / f"{student}__{NAME}.ipynb")
-    wrong = perfect_submission(release, solution)
+        nbformat.write(perfect_handin(root, NAME), handins / f"{student}__{NAME}.ipynb")
+    wrong = perfect_handin(root, NAME)
     old, new = WRONG[NAME]
     (cell,) = [c for c in wrong.cells if old in c.source]
     cell.source = cell.source.replace(old, new)

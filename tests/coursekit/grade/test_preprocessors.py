@@ -1,0 +1,108 @@
+"""Each of coursekit's nbgrader preprocessors on a tiny notebook (seconds, no assignment needed)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from coursekit.grade import checks
+from coursekit.grade.execute import GuardedExecute
+from coursekit.grade.feedback import NOTE, HideHiddenTests
+from coursekit.grade.limits import LimitOutputBytes
+
+
+def _nbgrader(grade_id: str, *, grade: bool, solution: bool, points: int = 0) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+            "solution": solution, "task": False}  # fmt: skip
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _test_cell(source: str, grade_id: str = "test_x") -> nbformat.NotebookNode:
+    return new_code_cell(source, metadata=_nbgrader(grade_id, grade=True, solution=False, points=1))
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def test_limit_output_bytes_cuts_text_and_keeps_errors():
+    cell = new_code_cell("print('x' * 10**6)")
+    cell.outputs = [new_output("stream", name="stdout", text="x" * 1_000_000),
+                    new_output("error", ename="AssertionError", evalue="wrong", traceback=["t" * 50_000] * 9)]
+    nb = new_notebook(cells=[cell])
+    LimitOutputBytes(max_text_bytes=1_000, max_bytes=100_000).preprocess(nb, {})
+    out = nb.cells[0].outputs
+    assert len(out[0]["text"]) == 1_000
+    assert out[1]["output_type"] == "error" and out[1]["ename"] == "AssertionError"  # decides the grade
+    assert len(out[1]["traceback"]) == 5 and all(len(t) <= 2_000 for t in out[1]["traceback"])
+    assert "output cut by the grader" in out[-1]["text"]
+    assert len(json.dumps(nb)) < 20_000
+
+
+def test_limit_output_bytes_leaves_small_cells_alone():
+    cell = new_code_cell("print(1)")
+    cell.outputs = [new_output("stream", name="stdout", text="1\n")]
+    nb = new_notebook(cells=[cell])
+    LimitOutputBytes().preprocess(nb, {})
+    assert nb.cells[0].outputs == [new_output("stream", name="stdout", text="1\n")]
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def test_hide_hidden_tests_keeps_verdict_not_code():
+    hidden = "assert f(12345) == 24690, 'hidden check failed'"
+    test = _test_cell("assert f(1) == 2, 'f(1) should be 2'\n### BEGIN HIDDEN TESTS\n"
+                      "assert f(12345) == 24690, 'hidden check failed'\n### END HIDDEN TESTS")  # fmt: skip
+    test.outputs = [new_output("stream", name="stdout", text="assert f(12345) == 24690\n"),
+                    new_output("error", ename="AssertionError", evalue="hidden check failed",
+                               traceback=[f"----> 3 {hidden}"])]  # fmt: skip
+    spy = new_code_cell("print('spy')")  # a cell that printed the hidden test (an audit hook, say)
+    spy.outputs = [new_output("stream", name="stdout", text=f"hello\n{hidden}\n")]
+    nb = new_notebook(cells=[new_markdown_cell("# A"), spy, test])
+    HideHiddenTests().preprocess(nb, {})
+    shown = json.dumps(nb)
+    assert "12345" not in shown, "hidden test code reached the feedback"
+    assert NOTE in nb.cells[2].source and "f(1) == 2" in nb.cells[2].source
+    (error,) = nb.cells[2].outputs
+    assert error["traceback"] == ["AssertionError: hidden check failed"]
+    assert nb.cells[1].outputs[0]["text"] == "hello\n"
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def test_import_rule_of_part_a():
+    (rule,) = checks.RULES["matmul_timing"]
+    ok = new_notebook(cells=[new_code_cell("import time\n\ndef matmul(a, b):\n    return time.time()")])
+    assert checks.check_import_rule(rule, ok) == []
+    numpy = new_notebook(cells=[new_code_cell("import numpy as np"),
+                                new_code_cell("import time\n\ndef matmul(a, b):\n    return np.dot(a, b)")])
+    assert any("'np'" in p for p in checks.check_import_rule(rule, numpy))
+    sneaky = new_code_cell("def matmul(a, b):\n    return __import__('numpy').dot(a, b)")
+    sneaky = new_notebook(cells=[sneaky])
+    assert checks.check_import_rule(rule, sneaky)
+
+
+# ---------------------------------------------------------------------------- execute
+
+
+def test_guarded_execute_undoes_tampering_before_a_test(tmp_path, monkeypatch):
+    """A cell that deletes assert lines from later cells: the guard restores IPython, the test fails."""
+    monkeypatch.setenv("COURSE_GRADING_STATUS", str(tmp_path / "events"))
+    monkeypatch.setenv("COURSE_FAST", "1")
+    tamper = new_code_cell(
+        "ip = get_ipython()\n"
+        "ip.input_transformers_post.append(lambda lines: [l for l in lines if 'assert' not in l])",
+        metadata=_nbgrader("answer", grade=False, solution=True))
+    nb = new_notebook(cells=[new_code_cell("x = 1"), tamper, _test_cell("assert x == 2, 'x must be 2'")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    errors = [o for o in nb.cells[2].outputs if o["output_type"] == "error"]
+    assert errors and errors[0]["evalue"] == "x must be 2", nb.cells[2].outputs
+    events = [json.loads(line) for line in (tmp_path / "events").read_text().splitlines()]
+    assert any(e["event"] == "tampering_undone" for e in events), events
+    assert any(e["event"] == "sandbox" for e in events)
