@@ -494,7 +494,7 @@ def _outputs(batch, student, folder="autograded") -> str:
 @pytest.mark.slow
 def test_student_code_cannot_read_the_course(batch):
     """Solutions, hidden tests, gradebook, other students: every reading attempt fails."""
-    import grading_sandbox
+    from coursekit.grade import sandbox as grading_sandbox
 
     row = _graded(batch, "snoop", AUTO)  # the work itself is fine: full marks
     printed = _outputs(batch, "snoop")
