@@ -5,9 +5,11 @@
     coursekit execute [NOTEBOOK…]   run notebooks top to bottom (fast mode)
     coursekit release [NAME…]       nbgrader's student versions into release/
     coursekit collect HANDINS       hand-ins (folder, Moodle or Canvas zip) into submitted/
-    coursekit grade [NAME…]         autograde each hand-in, feedback/, grades.csv, grading_report.csv
+    coursekit grade [NAME…]         the canary (worked solutions), then autograde each hand-in,
+                                    feedback/, grades.csv, grading_report.csv
     coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
+    coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck
     coursekit publish DEST          the students' repository, scanned for leaks
 
 Each subcommand forwards to the module that does its job (``coursekit.release``,
@@ -58,9 +60,26 @@ def _collect(course: Course, args) -> list[str]:
 
 
 def _grade(course: Course, args) -> list[str]:
-    from coursekit.grade.batch import grade
+    from coursekit.grade.batch import grade, graded_names
+    from coursekit.selfcheck import selfcheck
 
-    return grade(args.names, course.root, autograde=not args.feedback_only, jobs=_jobs(course, args))
+    jobs = _jobs(course, args)
+    if not args.feedback_only and not args.no_canary:
+        names = args.names or graded_names(course.root)
+        print(f"canary: grading the worked solution of {', '.join(names) or 'no assignment'} first, "
+              "in the same sandbox, with the same limits", flush=True)  # fmt: skip
+        problems = selfcheck(course, names, jobs=jobs)
+        if problems:
+            return [f"canary: {p}" for p in problems] + [
+                "the grading machine cannot grade correctly: no grade was written. Fix the cause above "
+                "(`coursekit doctor` prints the checks), then run `coursekit grade` again."]
+    return grade(args.names, course.root, autograde=not args.feedback_only, jobs=jobs)
+
+
+def _doctor(course: Course, args) -> list[str]:
+    from coursekit.doctor import doctor
+
+    return doctor(course, args.names, jobs=_jobs(course, args))
 
 
 def _feedback(course: Course, args) -> list[str]:
@@ -120,6 +139,12 @@ def parser() -> argparse.ArgumentParser:
         if name == "grade":
             p.add_argument("--feedback-only", action="store_true",
                            help="no autograde: feedback and grades.csv again, after manual grading")
+            p.add_argument("--no-canary", action="store_true",
+                           help="skip grading the worked solutions first (not recommended)")
+    p = add("doctor", _doctor, "check the grading machine (sandbox, packages, data) and grade the worked "
+            "solutions, without grading anyone")
+    p.add_argument("names", nargs="*", help="assignments (default: all)")
+    p.add_argument("--jobs", "-j", type=int, default=0)
     p = add("feedback", _feedback, "after manual grading: feedback/ and grades.csv again")
     p.add_argument("names", nargs="*")
     p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")

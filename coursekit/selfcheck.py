@@ -45,6 +45,37 @@ def _scratch_gradebook() -> Iterator[None]:
             os.environ[GRADEBOOK_ENV] = saved
 
 
+def _report(root: Path) -> dict[str, dict]:
+    """The scratch course's grading_report.csv rows of the reference hand-in, by assignment."""
+    import csv
+
+    path = root / "grading_report.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["assignment"]: r for r in csv.DictReader(f) if r["student_id"] == "reference"}
+
+
+def _errors(notebook: Path, grade_ids: list[str]) -> str:
+    """The first error message of each failing test cell, and the first error before them."""
+    import nbformat
+
+    from coursekit.grade.diagnose import explain
+
+    if not notebook.exists():
+        return "no graded notebook"
+    messages = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
+                messages.append(f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}")
+                break
+    if not messages:
+        return "no error output"
+    return f"first error {messages[0]}; {explain(messages[0])}"
+
+
 def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     """Release, hand in and autograde each worked solution in a scratch copy of ``course``."""
     from contextlib import redirect_stdout
@@ -74,19 +105,22 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
             started = time.perf_counter()
             grade(names, scratch.root, jobs=jobs)
             seconds = time.perf_counter() - started
+        report = _report(scratch.root)
         with Gradebook(f"sqlite:///{scratch.root / 'gradebook.db'}") as gb:
             for name in names:
-                try:
-                    nb = gb.find_submission_notebook(name, name, "reference")
-                except Exception as err:
-                    failed.append(f"{name}: the worked solution was not graded ({err})")
+                row = report.get(name, {})
+                if row.get("status") != "graded":
+                    reason = row.get("reason") or "no row in grading_report.csv"
+                    failed.append(f"{name}: the worked solution was not graded: {reason}")
                     continue
+                nb = gb.find_submission_notebook(name, name, "reference")
                 lost = [g.name for g in nb.grades if g.auto_score is not None and g.auto_score < g.max_score]
                 auto = sum(g.auto_score for g in nb.grades if g.auto_score is not None)
                 print(f"{name:<24} worked solution: {auto:g} autograded points, "
                       f"{'all tests pass' if not lost else 'FAILED: ' + ', '.join(lost)}")  # fmt: skip
                 if lost:
-                    failed.append(f"{name}: the worked solution fails {', '.join(lost)}")
+                    errors = _errors(scratch.root / "autograded" / "reference" / name / f"{name}.ipynb", lost)
+                    failed.append(f"{name}: the worked solution fails {', '.join(lost)} ({errors})")
         print(f"{len(names)} worked solution(s) autograded in {seconds:.0f} s")
         if failed:
             print(log.getvalue()[-4000:])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.helpers import run_notebook
 
 from course_utils import LivePlot
+from tests.helpers import run_notebook
 
 
 def _images(outputs):

@@ -26,6 +26,7 @@ import shutil
 import time
 from pathlib import Path
 
+from coursekit.grade.diagnose import explain, setup_failure
 from coursekit.grade.gradebook import gradebook_url, retry_locked
 from coursekit.grade.report import write_report
 from coursekit.grade.worker import Worker
@@ -145,6 +146,8 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
         elif guard:
             row["reason"] = (f"the notebook interferes with grading: the grader's check before "
                              f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
+        elif failure := setup_failure(root / "autograded" / student / name / f"{name}.ipynb"):
+            row["reason"] = f"{failure} (not the student's fault: {explain(failure)})"
         elif result.returncode:
             last = [line for line in result.output.splitlines() if line.strip()]
             row["reason"] = "nbgrader failed: " + (last[-1][:200] if last else f"exit {result.returncode}")
@@ -186,6 +189,12 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
                 "max_score": "", "notes": ""}  # fmt: skip
 
 
+def graded_names(root: Path) -> list[str]:
+    """The assignments that have hand-ins in ``submitted/``."""
+    submitted = root / "submitted"
+    return [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
+
+
 def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -> list[str]:
     """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
 
@@ -198,8 +207,7 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    submitted = root / "submitted"
-    names = names or [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
+    names = names or graded_names(root)
     failed, rows = [], []
     jobs = max(1, jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None

@@ -7,7 +7,8 @@ import subprocess
 
 from tests.helpers import KIT, ROOT
 
-SUBCOMMANDS = ("build", "check", "execute", "release", "collect", "grade", "feedback", "selfcheck", "publish")
+SUBCOMMANDS = ("build", "check", "execute", "release", "collect", "grade", "feedback", "selfcheck", "publish",
+               "doctor")
 
 
 def test_help_lists_every_subcommand():

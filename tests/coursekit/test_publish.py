@@ -149,3 +149,16 @@ def test_publish_fails_and_names_the_leak(published, tmp_path, capsys):
     failed = publish(bad, tmp_path / "out")
     assert failed and "leak" in failed[0]
     assert f"LEAK: {where}:" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_published_lesson_runs_from_the_published_tree(published, monkeypatch):
+    """Lesson 02 reads its CSV files from ../../lessons/data: the published tree has them."""
+    from coursekit.execute import run_notebook
+
+    _, dest = published
+    monkeypatch.setenv("COURSE_FAST", "1")
+    path = dest / "notebooks" / "pytorch" / "02_softmax.ipynb"
+    nb = run_notebook(read(path), path.parent, timeout=600)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
