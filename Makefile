@@ -14,7 +14,7 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup browser-deps postgres-deps course test lint lab notebooks check-notebooks execute publish check-publish bench clean help
+.PHONY: setup browser-deps postgres-deps sandbox-deps course test lint lab notebooks check-notebooks execute publish check-publish bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
@@ -25,7 +25,7 @@ help:
 	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
 	@echo "              make publish DEST=folder   (the students' repository; or: coursekit --help)"
 
-setup: $(STAMP) browser-deps postgres-deps
+setup: $(STAMP) browser-deps postgres-deps sandbox-deps
 
 # Debian's Chromium for the browser tests (Playwright's own browser download needs internet).
 # Best effort: without root or apt the browser tests are skipped, everything else works.
@@ -33,6 +33,13 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will be skipped (apt-get install chromium)"
+
+# Debian's bubblewrap for the grading jail (coursekit.grade.jail: namespaces, cgroups, rlimits).
+# Best effort: without it `coursekit grade` says which limits are off, and the limit tests skip.
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
+	  echo "bubblewrap not installed: grading runs without resource limits (apt-get install bubblewrap)"
 
 # Debian's PostgreSQL server binaries (initdb, pg_ctl) for tests/test_gradebook_postgres.py, which
 # starts a private server of its own (no system service is used). Best effort, like browser-deps.

@@ -203,13 +203,13 @@ def _framework_linear(i, o, bias):
 _SEED_TOTAL = sum(p.numel() for p in SeedNet().parameters())
 
 # The numbers of the slides' summary:
-assert conv2d_params(1, 4, 3) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
-assert conv2d_params(4, 4, 3) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
-assert linear_params(2304, 128) == 295_040, f"fc1 has 295,040 parameters, not {linear_params(2304, 128)}"
-assert linear_params(128, 10) == 1_290, f"fc2 has 1,290 parameters, not {linear_params(128, 10)}"
+assert int(conv2d_params(1, 4, 3)) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
+assert int(conv2d_params(4, 4, 3)) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
+assert int(linear_params(2304, 128)) == 295_040, f"fc1 has 295,040 parameters, not {linear_params(2304, 128)}"
+assert int(linear_params(128, 10)) == 1_290, f"fc2 has 1,290 parameters, not {linear_params(128, 10)}"
 _by_formula = (conv2d_params(1, 4, 3) + conv2d_params(4, 4, 3)
                + linear_params(2304, 128) + linear_params(128, 10))
-assert _by_formula == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
+assert int(_by_formula) == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
 
 ### BEGIN HIDDEN TESTS
 import random as _random
@@ -218,10 +218,10 @@ _rng = _random.Random(515)  # our own generator: independent of the student's se
 for _ in range(20):
     _i, _o, _k = _rng.randint(1, 16), _rng.randint(1, 16), _rng.choice([1, 3, 5, 7])
     _b = _rng.random() < 0.5
-    assert conv2d_params(_i, _o, _k, bias=_b) == _framework_conv(_i, _o, _k, _b), \
+    assert int(conv2d_params(_i, _o, _k, bias=_b)) == _framework_conv(_i, _o, _k, _b), \
         f"conv2d_params({_i}, {_o}, {_k}, bias={_b}) is wrong"
     _i, _o = _rng.randint(1, 500), _rng.randint(1, 50)
-    assert linear_params(_i, _o, bias=_b) == _framework_linear(_i, _o, _b), \
+    assert int(linear_params(_i, _o, bias=_b)) == _framework_linear(_i, _o, _b), \
         f"linear_params({_i}, {_o}, bias={_b}) is wrong"
 ### END HIDDEN TESTS
 
@@ -241,13 +241,13 @@ def _framework_linear(i, o, bias):
 _SEED_TOTAL = build_seed_model().count_params()
 
 # The numbers of the slides' summary:
-assert conv2d_params(1, 4, 3) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
-assert conv2d_params(4, 4, 3) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
-assert linear_params(2304, 128) == 295_040, f"fc1 has 295,040 parameters, not {linear_params(2304, 128)}"
-assert linear_params(128, 10) == 1_290, f"fc2 has 1,290 parameters, not {linear_params(128, 10)}"
+assert int(conv2d_params(1, 4, 3)) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
+assert int(conv2d_params(4, 4, 3)) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
+assert int(linear_params(2304, 128)) == 295_040, f"fc1 has 295,040 parameters, not {linear_params(2304, 128)}"
+assert int(linear_params(128, 10)) == 1_290, f"fc2 has 1,290 parameters, not {linear_params(128, 10)}"
 _by_formula = (conv2d_params(1, 4, 3) + conv2d_params(4, 4, 3)
                + linear_params(2304, 128) + linear_params(128, 10))
-assert _by_formula == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
+assert int(_by_formula) == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
 
 ### BEGIN HIDDEN TESTS
 import random as _random
@@ -256,10 +256,10 @@ _rng = _random.Random(515)  # our own generator: independent of the student's se
 for _ in range(20):
     _i, _o, _k = _rng.randint(1, 16), _rng.randint(1, 16), _rng.choice([1, 3, 5, 7])
     _b = _rng.random() < 0.5
-    assert conv2d_params(_i, _o, _k, bias=_b) == _framework_conv(_i, _o, _k, _b), \
+    assert int(conv2d_params(_i, _o, _k, bias=_b)) == _framework_conv(_i, _o, _k, _b), \
         f"conv2d_params({_i}, {_o}, {_k}, bias={_b}) is wrong"
     _i, _o = _rng.randint(1, 500), _rng.randint(1, 50)
-    assert linear_params(_i, _o, bias=_b) == _framework_linear(_i, _o, _b), \
+    assert int(linear_params(_i, _o, bias=_b)) == _framework_linear(_i, _o, _b), \
         f"linear_params({_i}, {_o}, bias={_b}) is wrong"
 ### END HIDDEN TESTS
 
@@ -431,13 +431,13 @@ _r = train_and_evaluate(_tiny, epochs=1)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
 _missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
-assert _r["n_params"] == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
-assert _r["train_time_s"] > 0, "train_time_s must be positive (seconds)"
-assert 0 <= _r["test_accuracy"] <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
+assert int(_r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
+assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
 
 ### BEGIN HIDDEN TESTS
 # One epoch of a linear model reaches 60-85 % with any seed (chance: 10 %); below 30 % it did not learn.
-assert _r["test_accuracy"] > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
+assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -447,13 +447,13 @@ _r = train_and_evaluate(_tiny, epochs=1)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
 _missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
-assert _r["n_params"] == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
-assert _r["train_time_s"] > 0, "train_time_s must be positive (seconds)"
-assert 0 <= _r["test_accuracy"] <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
+assert int(_r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
+assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
 
 ### BEGIN HIDDEN TESTS
 # One epoch of a linear model reaches 60-85 % with any seed (chance: 10 %); below 30 % it did not learn.
-assert _r["test_accuracy"] > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
+assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "live_md", "locked": true, "solution": false, "task": false} deletable=false editable=false

@@ -123,17 +123,22 @@ def time_matmul(sizes, repeats=3, budget_s=60.0):
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_matmul", "locked": true, "solution": false, "task": false, "points": 2} deletable=false editable=false
 # Autograded: matmul gives the right product (2 points).
+def _plain(matrix):  # the answer as plain floats: compared with ours, never through its own ==
+    return [[float(v) for v in row] for row in matrix]
+
+
 _A = [[1.0, 2.0], [3.0, 4.0]]
 _B = [[5.0, 6.0], [7.0, 8.0]]
 _C = matmul(_A, _B)
 assert isinstance(_C, list) and all(isinstance(r, list) for r in _C), \
     f"matmul must return a list of lists, got {type(_C).__name__}"
-assert _C == [[19.0, 22.0], [43.0, 50.0]], \
+assert _plain(_C) == [[19.0, 22.0], [43.0, 50.0]], \
     f"[[1, 2], [3, 4]] @ [[5, 6], [7, 8]] should be [[19, 22], [43, 50]], got {_C}"
-assert matmul([[2.0]], [[3.0]]) == [[6.0]], "a 1x1 product is wrong"
+assert _plain(matmul([[2.0]], [[3.0]])) == [[6.0]], "a 1x1 product is wrong"
 _I = [[1.0 if i == j else 0.0 for j in range(3)] for i in range(3)]
 _M = make_matrix(3, 5)
-assert matmul(_M, _I) == _M and matmul(_I, _M) == _M, "multiplying by the identity must give the matrix back"
+assert _plain(matmul(_M, _I)) == _M and _plain(matmul(_I, _M)) == _M, \
+    "multiplying by the identity must give the matrix back"
 assert _A == [[1.0, 2.0], [3.0, 4.0]] and _B == [[5.0, 6.0], [7.0, 8.0]], "matmul must not change its inputs"
 print("matmul: visible tests passed")
 
@@ -156,7 +161,7 @@ for _n in (1, 2, 3, 5, 8, 13):
 # Autograded: the cell that defines matmul imports nothing but time and matplotlib (1 point).
 import ast as _ast
 
-assert matmul([[1.0]], [[2.0]]) == [[2.0]], "write matmul first"
+assert [[float(v) for v in row] for row in matmul([[1.0]], [[2.0]])] == [[2.0]], "write matmul first"
 
 _ALLOWED = {"time", "matplotlib"}
 _BANNED_CALLS = {"__import__", "exec", "eval", "compile", "import_module"}
@@ -217,11 +222,12 @@ for n, seconds in timings_a:
 # Autograded: time_matmul returns (n, seconds) pairs and respects the budget (1 point).
 assert isinstance(timings_a, list) and len(timings_a) >= 3, \
     f"timings_a should be a list of at least 3 (n, seconds) pairs, got {timings_a!r:.200}"
-for _n, _s in timings_a:
+_pairs = [(int(n), float(s)) for n, s in timings_a]  # plain numbers: never the answer's own ==
+for _n, _s in _pairs:
     assert _s > 0, f"time for N = {_n} is not positive: {_s}"
-assert [n for n, _ in timings_a] == SIZES_A[: len(timings_a)], "the sizes must be those asked for, in order"
+assert [n for n, _ in _pairs] == SIZES_A[: len(_pairs)], "the sizes must be those asked for, in order"
 _short = time_matmul([4, 5, 6], repeats=1, budget_s=0.0)
-assert len(_short) == 1 and _short[0][0] == 4, \
+assert len(_short) == 1 and int(_short[0][0]) == 4, \
     f"with budget_s=0 time_matmul must stop after the first size, got {_short}"
 
 ### BEGIN HIDDEN TESTS
@@ -272,7 +278,7 @@ print(law_a)
 # Autograded: the fitted exponent is a number near 3 (1 point). Timings vary between
 # machines, so any value from 2.3 to 3.7 is accepted.
 assert isinstance(exponent_a, (int, float)), f"exponent_a must be a number, got {type(exponent_a).__name__}"
-assert 2.3 <= exponent_a <= 3.7, \
+assert 2.3 <= float(exponent_a) <= 3.7, \
     f"exponent_a = {exponent_a:.2f}; a triple loop should give about 3. Did you fit log(t) against log(N)?"
 
 ### BEGIN HIDDEN TESTS
@@ -348,10 +354,10 @@ _rng = np.random.default_rng(1)
 _A, _B = _rng.standard_normal((4, 4)), _rng.standard_normal((4, 4))
 _C = matmul_numpy(_A, _B)
 assert isinstance(_C, np.ndarray), f"matmul_numpy must return a numpy array, got {type(_C).__name__}"
-assert np.allclose(_C, np.einsum("ik,kj->ij", _A, _B)), "matmul_numpy gives a wrong product"
+assert np.allclose(np.asarray(_C, dtype=float), np.einsum("ik,kj->ij", _A, _B)), "matmul_numpy gives a wrong product"
 _T = matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B))
 assert isinstance(_T, torch.Tensor), f"matmul_torch must return a torch.Tensor, got {type(_T).__name__}"
-assert np.allclose(_T.numpy(), _C), "matmul_torch gives a wrong product"
+assert np.allclose(np.asarray(_T.numpy(), dtype=float), _C), "matmul_torch gives a wrong product"
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(777)
@@ -401,7 +407,7 @@ assert np.shape(_Y) == (2, 2), \
     f"a 4×4 input and a 3×3 kernel give a 2×2 'valid' result, got shape {np.shape(_Y)}"
 if np.allclose(_Y, [[4.0, 5.0], [8.0, 9.0]]):
     raise AssertionError("you flipped the kernel (a mathematical convolution); nn.Conv2d does not flip it")
-assert np.allclose(_Y, [[6.0, 7.0], [10.0, 11.0]]), f"expected [[6, 7], [10, 11]], got {_Y}"
+assert np.allclose(np.asarray(_Y, dtype=float), [[6.0, 7.0], [10.0, 11.0]]), f"expected [[6, 7], [10, 11]], got {_Y}"
 _X5, _K5 = make_matrix(5, 3), make_matrix(3, 4)
 assert np.allclose(conv2d_python(_X5, _K5), _conv_reference(_X5, _K5)), "wrong result for a random 5×5 input"
 
@@ -449,11 +455,11 @@ _ref = _conv_reference(_X, _K)
 _Yn = conv2d_numpy(_X, _K)
 assert isinstance(_Yn, np.ndarray) and _Yn.shape == (4, 4), \
     f"conv2d_numpy must return a 4×4 array for a 6×6 input, got {type(_Yn).__name__} {np.shape(_Yn)}"
-assert np.allclose(_Yn, _ref), "conv2d_numpy gives a wrong result (is the kernel flipped?)"
+assert np.allclose(np.asarray(_Yn, dtype=float), _ref), "conv2d_numpy gives a wrong result (is the kernel flipped?)"
 _Yt = conv2d_torch(torch.from_numpy(_X), torch.from_numpy(_K))
 assert isinstance(_Yt, torch.Tensor) and tuple(_Yt.shape) == (4, 4), \
     f"conv2d_torch must return a 4×4 tensor, got {type(_Yt).__name__} {tuple(np.shape(_Yt))}"
-assert np.allclose(_Yt.numpy(), _ref), "conv2d_torch gives a wrong result"
+assert np.allclose(np.asarray(_Yt.numpy(), dtype=float), _ref), "conv2d_torch gives a wrong result"
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(4242)

@@ -139,9 +139,9 @@ def _expected_params(nodes, layers):
     return 784 * nodes + nodes + (layers - 1) * (nodes * nodes + nodes) + nodes * 10 + 10
 
 
-assert n_params(build_mlp(64, 1, "relu")) == 50_890, \
+assert int(n_params(build_mlp(64, 1, "relu"))) == 50_890, \
     f"784 -> 64 -> 10 has 50,890 parameters, your model has {n_params(build_mlp(64, 1, 'relu'))}"
-assert n_params(build_mlp(16, 3, "tanh")) == _expected_params(16, 3), \
+assert int(n_params(build_mlp(16, 3, "tanh"))) == _expected_params(16, 3), \
     "3 hidden layers of 16 nodes: wrong number of parameters; are there `layers` hidden layers?"
 assert _activation_layers(build_mlp(8, 2, "sigmoid")).count("sigmoid") == 2, \
     "build_mlp(8, 2, 'sigmoid') should use the sigmoid after each of its 2 hidden layers"
@@ -160,7 +160,7 @@ for _ in range(6):
     _nodes, _layers = _rng.randint(1, 40), _rng.randint(1, 4)
     _act = _rng.choice(["relu", "sigmoid", "tanh"])
     _m = build_mlp(_nodes, _layers, _act)
-    assert n_params(_m) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
+    assert int(n_params(_m)) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
     assert _activation_layers(_m).count(_act) == _layers, f"build_mlp(..., {_act!r}) misses activations"
 ### END HIDDEN TESTS
 
@@ -182,9 +182,9 @@ def _expected_params(nodes, layers):
     return 784 * nodes + nodes + (layers - 1) * (nodes * nodes + nodes) + nodes * 10 + 10
 
 
-assert n_params(build_mlp(64, 1, "relu")) == 50_890, \
+assert int(n_params(build_mlp(64, 1, "relu"))) == 50_890, \
     f"784 -> 64 -> 10 has 50,890 parameters, your model has {n_params(build_mlp(64, 1, 'relu'))}"
-assert n_params(build_mlp(16, 3, "tanh")) == _expected_params(16, 3), \
+assert int(n_params(build_mlp(16, 3, "tanh"))) == _expected_params(16, 3), \
     "3 hidden layers of 16 nodes: wrong number of parameters; are there `layers` hidden layers?"
 assert _activation_layers(build_mlp(8, 2, "sigmoid")).count("sigmoid") == 2, \
     "build_mlp(8, 2, 'sigmoid') should use the sigmoid after each of its 2 hidden layers"
@@ -203,7 +203,7 @@ for _ in range(6):
     _nodes, _layers = _rng.randint(1, 40), _rng.randint(1, 4)
     _act = _rng.choice(["relu", "sigmoid", "tanh"])
     _m = build_mlp(_nodes, _layers, _act)
-    assert n_params(_m) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
+    assert int(n_params(_m)) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
     assert _activation_layers(_m).count(_act) == _layers, f"build_mlp(..., {_act!r}) misses activations"
 ### END HIDDEN TESTS
 
@@ -279,18 +279,18 @@ _r = train_once(dict(_config))
 assert isinstance(_r, dict), f"train_once must return a dict, got {type(_r).__name__}"
 _missing = {"train_time_s", "test_accuracy", "final_loss", "n_params"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
-assert _r["train_time_s"] > 0, "train_time_s must be positive (seconds)"
-assert 0 <= _r["test_accuracy"] <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
-assert _r["n_params"] == 784 * 16 + 16 + 16 * 10 + 10, "n_params does not match the configuration"
+assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
+assert int(_r["n_params"]) == 784 * 16 + 16 + 16 * 10 + 10, "n_params does not match the configuration"
 _r_mse = train_once(dict(_config, loss="mse"))
-assert 0 <= _r_mse["test_accuracy"] <= 1 and _r_mse["final_loss"] >= 0, "the mse loss does not work"
+assert 0 <= float(_r_mse["test_accuracy"]) <= 1 and float(_r_mse["final_loss"]) >= 0, "the mse loss does not work"
 
 ### BEGIN HIDDEN TESTS
 # 3 epochs of 64 ReLU nodes reach 70-80 % in fast mode (chance: 10 %), whatever the seed.
 _r3 = train_once({"nodes": 64, "layers": 1, "activation": "relu", "epochs": 3, "loss": "cross_entropy"})
-assert _r3["test_accuracy"] > 0.5, f"3 epochs reached only {_r3['test_accuracy']:.1%}: is the model trained?"
+assert float(_r3["test_accuracy"]) > 0.5, f"3 epochs reached only {_r3['test_accuracy']:.1%}: is the model trained?"
 _r2 = train_once({"nodes": 8, "layers": 2, "activation": "sigmoid", "epochs": 2, "loss": "cross_entropy"})
-assert _r2["n_params"] == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params is wrong for 2 layers of 8 nodes"
+assert int(_r2["n_params"]) == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params is wrong for 2 layers of 8 nodes"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "sweep_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -331,9 +331,9 @@ _df = run_sweep({"nodes": [4, 8]}, base=_base)
 assert isinstance(_df, pd.DataFrame), f"run_sweep must return a DataFrame, got {type(_df).__name__}"
 assert list(_df.columns) == COLUMNS, f"the columns must be exactly {COLUMNS}, got {list(_df.columns)}"
 assert len(_df) == 2 and list(_df["parameter"]) == ["nodes", "nodes"], "one row per value expected"
-assert list(_df["value"]) == [4, 8], f"the value column should hold 4 and 8, got {list(_df['value'])}"
+assert [int(v) for v in _df["value"]] == [4, 8], f"the value column should hold 4 and 8, got {list(_df['value'])}"
 assert _base == _copy, "run_sweep must not change its base dict"
-assert list(_df["n_params"]) == [784 * n + n + n * 10 + 10 for n in (4, 8)], \
+assert [int(v) for v in _df["n_params"]] == [784 * n + n + n * 10 + 10 for n in (4, 8)], \
     "n_params does not follow the swept number of nodes"
 
 ### BEGIN HIDDEN TESTS
@@ -341,8 +341,8 @@ _df = run_sweep({"activation": ["tanh"], "loss": ["mse"], "layers": [2]}, base=d
 assert list(_df["parameter"]) == ["activation", "loss", "layers"], "rows must follow the order of the sweep"
 assert list(_df.columns) == COLUMNS
 assert (_df["train_time_s"] > 0).all() and _df["test_accuracy"].between(0, 1).all()
-assert _df["n_params"].iloc[2] == 784 * 4 + 4 + 4 * 4 + 4 + 4 * 10 + 10, "layers from the sweep not used"
-assert _df["n_params"].iloc[0] == 784 * 4 + 4 + 4 * 10 + 10, "nodes from base not used"
+assert int(_df["n_params"].iloc[2]) == 784 * 4 + 4 + 4 * 4 + 4 + 4 * 10 + 10, "layers from the sweep not used"
+assert int(_df["n_params"].iloc[0]) == 784 * 4 + 4 + 4 * 10 + 10, "nodes from base not used"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "study_md", "locked": true, "solution": false, "task": false} deletable=false editable=false

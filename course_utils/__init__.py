@@ -12,7 +12,7 @@ when you use them:
 from __future__ import annotations
 
 from course_utils.data import ImageData, load_cifar10, load_mnist
-from course_utils.env import fast_mode, fast_or, in_notebook, is_colab
+from course_utils.env import fast_mode, fast_or, in_notebook
 from course_utils.live import LivePlot
 from course_utils.repro import pick_device, seed_everything, set_cpu_threads
 from course_utils.timing import PowerLaw, fit_power_law, plot_timing, time_function
@@ -27,7 +27,6 @@ __all__ = [
     "fast_or",
     "fit_power_law",
     "in_notebook",
-    "is_colab",
     "load_cifar10",
     "load_mnist",
     "pick_device",

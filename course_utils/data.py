@@ -42,9 +42,12 @@ class DataNotFoundError(FileNotFoundError):
 class ImageData:
     """Images (``uint8``, NHWC) and integer labels of one data set.
 
-    >>> ds = load_mnist(n_train=100, n_test=10)
+    :func:`load_mnist` and :func:`load_cifar10` return one; here, ten blank "digits":
+
+    >>> images, labels = np.zeros((10, 28, 28, 1), np.uint8), np.arange(10)
+    >>> ds = ImageData("digits", images[:8], labels[:8], images[8:], labels[8:], MNIST_CLASSES)
     >>> ds.x_train.shape, ds.classes[:3]
-    ((100, 28, 28, 1), ('0', '1', '2'))
+    ((8, 28, 28, 1), ('0', '1', '2'))
     """
 
     name: str
@@ -65,8 +68,10 @@ class ImageData:
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> ImageData:
         """The first ``n_train`` / ``n_test`` images (``None`` keeps all).
 
-        >>> load_mnist().subset(1000, 200).x_train.shape[0]
-        1000
+        >>> images, labels = np.zeros((10, 28, 28, 1), np.uint8), np.arange(10)
+        >>> ds = ImageData("digits", images, labels, images, labels, MNIST_CLASSES)
+        >>> ds.subset(5, 2).x_train.shape[0], ds.subset(n_test=3).x_test.shape[0]
+        (5, 3)
         """
         for label, n in (("n_train", n_train), ("n_test", n_test)):
             if n is not None and (not isinstance(n, int) or n <= 0):
@@ -85,9 +90,11 @@ class ImageData:
         ``normalize``: ``"unit"`` maps pixels to [0, 1], ``"symmetric"`` to [-1, 1]
         (the PyTorch tutorial's ``Normalize((0.5,)*3, (0.5,)*3)``), ``"none"`` keeps 0–255.
 
-        >>> x_train, y_train, x_test, y_test = load_mnist(n_train=10, n_test=10).arrays()
-        >>> x_train.dtype, float(x_train.max()) <= 1.0
-        (dtype('float32'), True)
+        >>> images, labels = np.full((4, 28, 28, 1), 255, np.uint8), np.arange(4)
+        >>> ds = ImageData("digits", images, labels, images, labels, MNIST_CLASSES)
+        >>> x_train, y_train, x_test, y_test = ds.arrays()
+        >>> x_train.dtype, float(x_train.max()), ds.arrays("symmetric", "NCHW")[0].shape
+        (dtype('float32'), 1.0, (4, 1, 28, 28))
         """
         return (
             to_float(self.x_train, normalize, layout),
@@ -106,7 +113,9 @@ class ImageData:
     ):
         """``(train_loader, test_loader)``: PyTorch DataLoaders of NCHW float tensors.
 
-        >>> train_loader, test_loader = load_mnist(n_train=256).torch_loaders(batch_size=32)
+        >>> images, labels = np.zeros((256, 28, 28, 1), np.uint8), np.arange(256) % 10
+        >>> ds = ImageData("digits", images, labels, images[:64], labels[:64], MNIST_CLASSES)
+        >>> train_loader, test_loader = ds.torch_loaders(batch_size=32)
         >>> next(iter(train_loader))[0].shape
         torch.Size([32, 1, 28, 28])
         """
@@ -161,11 +170,17 @@ def load_mnist(
     """The MNIST digits: 60,000 training and 10,000 test images, 28×28×1 ``uint8``.
 
     In fast mode (see :func:`course_utils.fast_mode`) the default is a small
-    subset; pass ``n_train``/``n_test`` to choose yourself.
+    subset; pass ``n_train``/``n_test`` to choose yourself. With the real data,
+    ``load_mnist().x_train.shape`` is ``(60000, 28, 28, 1)``. Here, a stand-in folder
+    with Keras' ``mnist.npz`` layout and 12 blank digits:
 
-    >>> ds = load_mnist()
-    >>> ds.x_train.shape, ds.y_test[:5].tolist()
-    ((60000, 28, 28, 1), [7, 2, 1, 0, 4])
+    >>> import tempfile; folder = tempfile.mkdtemp()
+    >>> digits, labels = np.zeros((12, 28, 28), np.uint8), np.arange(12) % 10
+    >>> np.savez(f"{folder}/mnist.npz", x_train=digits[:8], y_train=labels[:8],
+    ...          x_test=digits[8:], y_test=labels[8:])
+    >>> ds = load_mnist(n_train=5, data_dir=folder, download=False)
+    >>> ds.x_train.shape, ds.y_test.tolist()
+    ((5, 28, 28, 1), [8, 9, 0, 1])
     """
     searched: list[str] = []
     for root in _search_roots(data_dir):
@@ -236,11 +251,16 @@ def load_cifar10(
 
     Reads torchvision's ``cifar-10-batches-py`` (the full 50,000 + 10,000 images) or,
     offline, the course's real subsets in ``$COURSE_DATA_DIR/cifar10``; ``ds.notes``
-    says when only a subset was found.
+    says when only a subset was found. Here, a stand-in subset of 6 blank pictures:
 
-    >>> ds = load_cifar10(n_train=100, n_test=20)
-    >>> ds.x_train.shape, ds.classes[0]
-    ((100, 32, 32, 3), 'airplane')
+    >>> import tempfile, pathlib; folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "cifar10").mkdir()
+    >>> pictures, labels = np.zeros((6, 32, 32, 3), np.uint8), np.arange(6)
+    >>> np.savez(folder / "cifar10" / "cifar10_lossless_train4000_test1000.npz",
+    ...          x_train=pictures[:4], y_train=labels[:4], x_test=pictures[4:], y_test=labels[4:])
+    >>> ds = load_cifar10(data_dir=folder, download=False)
+    >>> ds.x_train.shape, ds.classes[0], ds.notes[0]
+    ((4, 32, 32, 3), 'airplane', 'train: 4,000 of the 50,000 training images (lossless)')
     """
     searched: list[str] = []
     for root in _search_roots(data_dir):

@@ -13,9 +13,17 @@ from course_utils.live import LivePlot
 class LivePlotCallback(keras.callbacks.Callback):
     """Plot Keras training live: per batch (``per_batch=True``) and per epoch.
 
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)); y = (x[:, 0] > 0).astype(int)
     >>> callback = LivePlotCallback()
-    >>> model.fit(x, y, epochs=2, validation_split=0.1, callbacks=[callback])
-    >>> callback.history          # DataFrame: loss, accuracy, val_loss, val_accuracy, time_s
+    >>> _ = model.fit(x, y, epochs=2, validation_split=0.25,  # doctest: +ELLIPSIS
+    ...               callbacks=[callback], verbose=0)
+    epoch 1/2 - loss ... - accuracy ... - val_loss ... - val_accuracy ... - ... s
+    epoch 2/2 - loss ... - accuracy ... - val_loss ... - val_accuracy ... - ... s
+    >>> callback.history.columns.tolist()
+    ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'time_s']
     """
 
     def __init__(self, live: LivePlot | None = None, per_batch: bool = True, verbose: bool = True) -> None:
@@ -67,7 +75,13 @@ class LivePlotCallback(keras.callbacks.Callback):
 def history_frame(history) -> pd.DataFrame:  # noqa: F821
     """A Keras ``History`` (from ``model.fit``) as a DataFrame indexed by epoch.
 
-    >>> history_frame(model.fit(x, y, epochs=3)).plot(y="loss")
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> history = model.fit(np.zeros((8, 4)), np.zeros(8), epochs=3, verbose=0)
+    >>> frame = history_frame(history); frame.index.tolist(), frame.columns.tolist()
+    ([1, 2, 3], ['loss'])
+    >>> ax = frame.plot(y="loss")
     """
     import pandas as pd
 

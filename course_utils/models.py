@@ -105,8 +105,11 @@ def predict_proba(model, images, batch_size: int = 500) -> np.ndarray:
     ``images`` are in the model's own layout (NCHW tensors/arrays for PyTorch, NHWC
     for Keras). Outputs that already sum to 1 are not passed through softmax again.
 
-    >>> probs = predict_proba(model, x_test[:10]); probs.shape
-    (10, 10)
+    >>> import torch; model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 10))
+    >>> probs = predict_proba(model, np.zeros((3, 1, 2, 2))); probs.shape
+    (3, 10)
+    >>> probs.sum(axis=1).round(4).tolist()
+    [1.0, 1.0, 1.0]
     """
     kind = framework_of(model)
     if kind == "torch":
@@ -136,8 +139,13 @@ def activations(model, layer, images) -> np.ndarray:
 
     PyTorch: a forward hook; Keras: a sub-model ending at the layer.
 
-    >>> activations(model, "conv1", x[:9]).shape
+    >>> import collections, torch
+    >>> model = torch.nn.Sequential(collections.OrderedDict(
+    ...     conv1=torch.nn.Conv2d(1, 16, 5, padding=2), relu=torch.nn.ReLU(), pool=torch.nn.MaxPool2d(2)))
+    >>> activations(model, "conv1", np.zeros((9, 1, 28, 28))).shape
     (9, 16, 28, 28)
+    >>> activations(model, "pool", np.zeros((9, 1, 28, 28))).shape
+    (9, 16, 14, 14)
     """
     kind = framework_of(model)
     target = _named_layer(model, layer)

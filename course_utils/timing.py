@@ -24,8 +24,8 @@ class PowerLaw:
     def predict(self, n):
         """Predicted seconds for size(s) ``n``.
 
-        >>> PowerLaw(2.0, 1e-6, 1.0).predict(1000)
-        1.0
+        >>> PowerLaw(2.0, 1e-6, 1.0).predict([1000, 2000])
+        array([1., 4.])
         """
         return self.coefficient * np.asarray(n, dtype=float) ** self.exponent
 

@@ -13,7 +13,12 @@ from course_utils.live import LivePlot
 def evaluate(model: torch.nn.Module, loader, loss_fn=None, device: str | None = None):
     """Mean loss and accuracy of ``model`` over ``loader``.
 
-    >>> loss, acc = evaluate(model, test_loader)
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> model = torch.nn.Linear(4, 3)
+    >>> test_loader = DataLoader(TensorDataset(torch.zeros(10, 4), torch.zeros(10, dtype=torch.long)))
+    >>> loss, acc = evaluate(model, test_loader)   # mean cross-entropy, fraction right
+    >>> loss > 0, 0.0 <= acc <= 1.0
+    (True, True)
     """
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
     device = device or next(model.parameters()).device
@@ -49,9 +54,18 @@ def fit(
     ``loss, accuracy, val_loss, val_accuracy, time_s``. With ``live=True`` the
     training loss and accuracy are plotted per batch, validation per epoch.
 
-    >>> history = fit(model, train_loader, test_loader,
-    ...               optimizer=torch.optim.Adam(model.parameters()), epochs=2)
-    >>> history.plot(y=["accuracy", "val_accuracy"])
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> x = torch.randn(64, 4); y = (x[:, 0] > 0).long()   # the class: is the first input > 0?
+    >>> train_loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+    >>> test_loader = DataLoader(TensorDataset(x, y), batch_size=64)
+    >>> model = torch.nn.Linear(4, 2)
+    >>> history = fit(model, train_loader, test_loader,  # doctest: +ELLIPSIS
+    ...               optimizer=torch.optim.Adam(model.parameters(), lr=0.05), epochs=2)
+    epoch 1/2 - loss ... - accuracy ... - val_loss ... - val_accuracy ... - ... s
+    epoch 2/2 - loss ... - accuracy ... - val_loss ... - val_accuracy ... - ... s
+    >>> history.columns.tolist()
+    ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'time_s']
+    >>> ax = history.plot(y=["accuracy", "val_accuracy"])
     """
     import pandas as pd
 

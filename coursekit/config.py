@@ -44,6 +44,7 @@ class Assignment:
     tracks: tuple[str, ...] = ()
     points: float = 0.0
     counts_at_most: float | None = None
+    grading: dict = field(default_factory=dict)  # this assignment's [grading] settings
 
     @property
     def names(self) -> list[str]:
@@ -60,9 +61,14 @@ class Grading:
     """Limits of ``coursekit grade`` (``[grading]`` in course.toml)."""
 
     cell_timeout_s: int = 300
+    handin_timeout_s: int = 900
     jobs: int = 0
     output_text_bytes: int = 100_000
     output_total_bytes: int = 2_000_000
+    memory_gib: float = 4
+    processes: int = 512
+    disk_gib: float = 1
+    network: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,15 @@ class Course:
             assignments[key] = Assignment(key=key, title=spec.get("title", ""),
                                           tracks=tuple(spec.get("tracks", ())),
                                           points=float(spec.get("points", 0)),
-                                          counts_at_most=spec.get("counts_at_most"))  # fmt: skip
+                                          counts_at_most=spec.get("counts_at_most"),
+                                          grading=dict(spec.get("grading", {})))  # fmt: skip
         known = set(Grading.__dataclass_fields__)
-        extra = set(data.get("grading", {})) - known
-        if extra:
-            raise CourseError(f"{root / FILE}: unknown [grading] setting(s) {sorted(extra)}; "
-                              f"known: {sorted(known)}")  # fmt: skip
+        for where, table in [("[grading]", data.get("grading", {})),
+                             *((f"[assignments.{k}.grading]", a.grading) for k, a in assignments.items())]:
+            extra = set(table) - known
+            if extra:
+                raise CourseError(f"{root / FILE}: unknown {where} setting(s) {sorted(extra)}; "
+                                  f"known: {sorted(known)}")  # fmt: skip
         return cls(root=root, id=meta["id"], public_repo=meta["public_repo"],
                    branch=meta.get("branch", "main"), title=meta.get("title", ""), tracks=tracks,
                    assignments=assignments, grading=Grading(**data.get("grading", {})))  # fmt: skip
@@ -151,6 +160,16 @@ class Course:
             if name in a.names:
                 return a
         raise CourseError(f"unknown assignment {name!r}; course.toml has {', '.join(self.notebook_names())}")
+
+    def grading_for(self, name: str) -> Grading:
+        """The grading limits of notebook ``name``: [grading], then its assignment's own settings."""
+        import dataclasses
+
+        try:
+            own = self.assignment_of(name).grading
+        except CourseError:
+            own = {}
+        return dataclasses.replace(self.grading, **own)
 
     def colab_url(self, path: str) -> str:
         """The "Open in Colab" address of ``path`` in the students' public repository."""

@@ -57,6 +57,54 @@ def perfect_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
     return fill(read(release), answers_of(read(solution)))
 
 
+ALWAYS_EQUAL = '''
+class _AlwaysEqual:
+    """An answer that claims to equal anything (a hand-in trying to fool == in the tests)."""
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __bool__(self): return True
+    def __hash__(self): return 0
+    def __call__(self, *args, **kwargs): return self
+    def __getattr__(self, name): return self
+    def __getitem__(self, key): return self
+    def __contains__(self, item): return True
+    def __len__(self): return 3
+    def __iter__(self): return iter([self, self, self])
+    def __format__(self, spec): return "AE"
+    def __repr__(self): return "AE"
+'''
+
+
+def always_equal_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
+    """The released notebook with every name an answer cell defines bound to an always-equal object.
+
+    Functions and classes become callables returning it, variables become it.
+    """
+    import ast
+
+    nb = read(release)
+    answers = answers_of(read(solution))
+    first = True
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("solution") and cell.cell_type == "code"):
+            continue
+        lines = [ALWAYS_EQUAL] if first else []
+        first = False
+        tree = ast.parse("\n".join(line for line in answers[grade_id(cell)].splitlines()
+                                   if not line.lstrip().startswith(("%", "!"))))  # fmt: skip
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                lines.append(f"def {node.name}(*args, **kwargs):\n    return _AlwaysEqual()")
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+                lines += [f"{name} = _AlwaysEqual()" for name in names]
+        cell.source = "\n".join(lines) or "pass"
+    return nb
+
+
 def mnist_available() -> bool:
     from course_utils import load_mnist
 

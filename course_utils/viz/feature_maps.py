@@ -13,7 +13,13 @@ def plot_feature_maps(model, layer, images, max_images: int = 9, max_maps: int =
     ``images`` are in the model's layout (NCHW for PyTorch, NHWC for Keras).
     PyTorch layers are found by module name (forward hook), Keras layers by layer name.
 
-    >>> fig = plot_feature_maps(model, "conv1", x_test[:9])   # 9 digits × 16 filters
+    >>> import collections, numpy as np, torch
+    >>> model = torch.nn.Sequential(collections.OrderedDict(
+    ...     conv1=torch.nn.Conv2d(1, 16, 5, padding=2), relu=torch.nn.ReLU()))
+    >>> digits = np.random.default_rng(0).random((9, 1, 28, 28), dtype=np.float32)
+    >>> fig = plot_feature_maps(model, "conv1", digits)   # 9 digits × 16 filters (+ the input)
+    >>> len(fig.axes)
+    153
     """
     import matplotlib.pyplot as plt
 

@@ -13,9 +13,15 @@ def plot_filters(model, layer=None, rgb: bool | None = None, max_filters: int = 
     ``rgb=True`` draws each filter of a layer with 3 input channels as one colour picture
     (the first layer of a CIFAR-10 model); otherwise one grey picture per input channel,
     a row per filter. ``rgb=None`` picks RGB when the layer has 3 input channels.
+    ``layer`` is a PyTorch module name or a Keras layer name (``plot_filters(model, "conv2d")``).
 
-    >>> fig = plot_filters(model, "conv1")            # torch: a module name
-    >>> fig = plot_filters(keras_model, "conv2d")     # keras: a layer name
+    >>> import collections, torch
+    >>> model = torch.nn.Sequential(collections.OrderedDict(
+    ...     conv1=torch.nn.Conv2d(3, 6, 5), relu=torch.nn.ReLU(), conv2=torch.nn.Conv2d(6, 4, 3)))
+    >>> fig = plot_filters(model, "conv1")    # 3 input channels: 6 RGB pictures in a grid of 8
+    >>> fig = plot_filters(model, "conv2")    # one grey picture per filter and input channel
+    >>> len(fig.axes)
+    24
     """
     import matplotlib.pyplot as plt
 

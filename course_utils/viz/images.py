@@ -15,7 +15,11 @@ def image_grid(images, labels=None, classes: Sequence[str] | None = None, ncols:
 
     Accepts NHWC or NCHW, numpy or tensors, 0–255 or normalised values.
 
-    >>> fig = image_grid(ds.x_train[:16], ds.y_train[:16], ds.classes)
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).integers(0, 256, (16, 28, 28, 1), dtype=np.uint8)
+    >>> fig = image_grid(images, labels=np.arange(16) % 10, classes=[str(d) for d in range(10)])
+    >>> fig.axes[3].get_title()
+    '3'
     """
     import matplotlib.pyplot as plt
 
@@ -49,7 +53,12 @@ def plot_misclassified(images, y_true, probs, classes: Sequence[str] | None = No
 
     ``probs`` is ``(N, K)`` (see :func:`course_utils.models.predict_proba`).
 
-    >>> fig = plot_misclassified(x_test, y_test, predict_proba(model, x_test), ds.classes)
+    >>> import numpy as np
+    >>> images = np.zeros((4, 28, 28), np.float32)
+    >>> probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])   # predicts 0, 1, 0, 1
+    >>> fig = plot_misclassified(images, [0, 0, 0, 1], probs, ["cat", "dog"])
+    >>> fig.axes[0].get_title()   # one row per mistake: image #1 only
+    '#1: true cat'
     """
     import matplotlib.pyplot as plt
 

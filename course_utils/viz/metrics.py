@@ -53,7 +53,8 @@ def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str] | None = None,
                           normalize: bool = False):  # fmt: skip
     """Heat map of the confusion matrix with counts (or row fractions) written in.
 
-    >>> fig = plot_confusion_matrix(y_test, probs.argmax(1), ds.classes)
+    >>> fig = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], ["cat", "dog", "bird"])
+    >>> fig = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], normalize=True)
     """
     import matplotlib.pyplot as plt
 

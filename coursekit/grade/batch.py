@@ -136,6 +136,12 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
         for e in events:
             if e["event"] == "sandbox":
                 notes.append(f"isolation: {e['mode']}")
+            if e["event"] == "limits" and e.get("on"):
+                notes.append(f"limits: {e['on']}")
+            if e["event"] == "limits" and e.get("off"):
+                notes.append(e["off"])
+            if e["event"] == "limit":
+                notes.append(f"{e['limit']} in cell {e['cell']}")
             if e["event"] == "tampering_undone":
                 notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
                              f"{', '.join(e['fixed'])}")  # fmt: skip
@@ -209,6 +215,13 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
 
     names = names or graded_names(root)
     failed, rows = [], []
+    if autograde:
+        from coursekit.grade import jail, sandbox
+
+        off = jail.available()
+        on = "limits: memory, processes, disk, network, environment (course.toml)"
+        shown = on if off is None else f"resource limits OFF: {off}"
+        print(f"isolation: {sandbox.mode()}; {shown}", flush=True)
     jobs = max(1, jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     for name in names:

@@ -31,11 +31,14 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
+import time
 
 from nbclient.exceptions import DeadKernelError
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 
+from coursekit.grade import jail
 from coursekit.grade import sandbox as grading_sandbox
 
 STATUS_ENV = "COURSE_GRADING_STATUS"
@@ -140,13 +143,36 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._token = "course-grader-guard-" + secrets.token_hex(16)
         self._snapshot_taken = False
+        self._stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
+        self._limit_cells: dict[str, int] = {}
         resources = resources if resources is not None else {}
         meta = resources.setdefault("metadata", {})
         source = meta.get("path")
-        mode = grading_sandbox.mode()
-        self._sandbox_uid = grading_sandbox.free_uid() if mode == "namespace" else None
         self._course_root = grading_sandbox.course_root(source)
+        name = resources.get("nbgrader", {}).get("assignment")
+        settings = self._settings(name)
+        if settings is not None and "COURSE_GRADING_TIMEOUT" not in os.environ:
+            self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
+        self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
+        self._handin_timeout = settings.handin_timeout_s if settings else None
+        self._limits = jail.Limits() if settings is None else jail.Limits(
+            memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
+            disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network)  # fmt: skip
+        mode = grading_sandbox.mode()
+        self._mode = mode
+        self._sandbox_uid = grading_sandbox.free_uid() if mode in ("namespace", "bwrap") else None
         workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
+        self._cgroup = self._sockets = None
+        if mode == "bwrap":
+            self._sockets = tempfile.mkdtemp(prefix="course-kernel-")
+            os.chown(self._sockets, self._sandbox_uid, self._sandbox_uid)
+            os.chmod(self._sockets, 0o700)
+            self._cgroup = jail.Cgroup(f"k{os.getpid()}-{secrets.token_hex(4)}", self._limits).create()
+            record({"event": "limits", "on": self._limits.describe()})
+        else:
+            why = jail.available() or "COURSE_GRADING_SANDBOX chose another sandbox"
+            record({"event": "limits", "off": f"memory, processes, disk, network and environment limits are "
+                                              f"off ({why})"})  # fmt: skip
         record({"event": "sandbox", "mode": mode, "uid": self._sandbox_uid})
         meta["path"] = workdir
         try:
@@ -154,16 +180,57 @@ class GuardedExecute(Execute):
         finally:
             meta["path"] = source
             shutil.rmtree(workdir, ignore_errors=True)
+            if self._cgroup is not None:
+                self._check_limits(len(self.nb.cells) if getattr(self, "nb", None) else 0)
+                self._cgroup.remove()  # nothing the hand-in started survives its grading
+            if self._sockets:
+                shutil.rmtree(self._sockets, ignore_errors=True)
+
+    def _settings(self, name):
+        try:
+            from coursekit.config import Course
+
+            return Course.load(self._course_root).grading_for(name) if name else None
+        except Exception:  # a course without course.toml (nbgrader used directly): defaults
+            return None
 
     def create_kernel_manager(self):
-        if self._sandbox_uid is not None:
+        if self._mode == "bwrap":
+            self.kernel_manager_class = jail_manager()
+        elif self._sandbox_uid is not None:
             self.kernel_manager_class = grading_sandbox.SandboxKernelManager
         km = super().create_kernel_manager()
-        if self._sandbox_uid is not None:
+        if self._mode == "bwrap":
+            km.transport, km.ip = "ipc", os.path.join(self._sockets, "kernel")
+            workdir = self.resources["metadata"]["path"]
+            km.jail_command = jail.wrapper(workdir, self._sockets, self._sandbox_uid, self._cgroup,
+                                           grading_sandbox.kept_paths(), self._limits)  # fmt: skip
+        elif self._sandbox_uid is not None:
             km.sandbox_workdir = self.resources["metadata"]["path"]
             km.sandbox_uid = self._sandbox_uid
             km.sandbox_course_root = self._course_root
         return km
+
+    def _check_limits(self, index: int) -> str | None:
+        """Record each limit the first time it bites (in cell ``index``); the memory limit's text if hit."""
+        if self._cgroup is None:
+            return None
+        stats = self._cgroup.stats()
+        gib = self._limits.memory_bytes / jail.GIB
+        hit = None
+        for key, text in (("oom_kills", f"memory limit {gib:g} GiB reached"),
+                          ("forks_refused", f"process limit {self._limits.processes} reached")):  # fmt: skip
+            if stats[key] and key not in self._limit_cells:
+                self._limit_cells[key] = index
+                record({"event": "limit", "limit": text, "cell": index})
+            if key == "oom_kills" and stats[key]:
+                hit = text
+        return hit
+
+    def _not_run(self, cell, why: str):
+        if cell.cell_type == "code":
+            cell.outputs = [new_output("error", ename="NotRun", evalue=why, traceback=[f"NotRun: {why}"])]
+        return cell, self.resources
 
     def _run_hidden(self, source: str, index: int) -> str:
         cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))
@@ -171,20 +238,45 @@ class GuardedExecute(Execute):
         return _text(cell)
 
     def preprocess_cell(self, cell, resources, index):
+        if self._stopped:
+            return self._not_run(cell, self._stopped)
+        if time.monotonic() > self._deadline:
+            self._stopped = f"time limit of the hand-in ({self._handin_timeout} s) reached before this cell"
+            record({"event": "limit", "limit": f"time limit {self._handin_timeout} s for the hand-in reached",
+                    "cell": index + 1})  # fmt: skip
+            return self._not_run(cell, self._stopped)
         try:
             if not self._snapshot_taken:
                 self._run_hidden(_SNAPSHOT, index)
                 self._snapshot_taken = True
             if _is_autograded_test(cell):
                 self._guard(cell, index)
-            return super().preprocess_cell(cell, resources, index)
+            result = super().preprocess_cell(cell, resources, index)
+            self._check_limits(index + 1)
+            self._check_disk(cell, index + 1)
+            return result
         except DeadKernelError:
+            memory = self._check_limits(index + 1)
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if memory:  # a limit, not the notebook's own doing: points earned so far still count
+                self._stopped = f"{memory} in cell {index + 1}: the kernel was stopped, later cells not run"
+                self.log.warning("Cell %d: %s", index + 1, memory)
+                return self._not_run(cell, self._stopped)
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
             record({"event": "kernel_died", "cell": index + 1, "cells": len(self.nb.cells),
                     "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
             self.log.error("The kernel died in cell %d (%s)", index + 1, grade_id or first[:60])
             raise
+
+    def _check_disk(self, cell, index: int) -> None:
+        """The disk limit shows as ENOSPC / EFBIG in what the cell raised or printed."""
+        if self._cgroup is None or "disk" in self._limit_cells:
+            return
+        text = _text(cell)
+        if "No space left on device" in text or "File too large" in text:
+            self._limit_cells["disk"] = index
+            gib = self._limits.disk_bytes / jail.GIB
+            record({"event": "limit", "limit": f"disk limit {gib:g} GiB reached", "cell": index})
 
     def _guard(self, cell, index):
         grade_id = cell.metadata.nbgrader.get("grade_id")
@@ -198,3 +290,18 @@ class GuardedExecute(Execute):
         if fixed:
             record({"event": "tampering_undone", "grade_id": grade_id, "fixed": fixed})
             self.log.warning("Before %s, undid the notebook's changes to: %s", grade_id, ", ".join(fixed))
+
+
+def jail_manager():
+    """A kernel manager whose kernel command starts inside :mod:`coursekit.grade.jail`."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JailKernelManager(AsyncKernelManager):
+        jail_command: list[str] = []
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            # a SIGINT would reach bubblewrap, not the kernel: interrupt over the control channel
+            self.kernel_spec.interrupt_mode = "message"
+            return [*self.jail_command, *super().format_kernel_cmd(extra_arguments)]
+
+    return JailKernelManager

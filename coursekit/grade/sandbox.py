@@ -51,9 +51,19 @@ def _namespaces_work() -> bool:
 
 
 def mode() -> str:
-    """``"namespace"`` (hidden course, own user) or ``"workdir"`` (only a fresh directory)."""
-    if os.environ.get("COURSE_GRADING_SANDBOX", "1") == "0":
+    """``"bwrap"`` (:mod:`coursekit.grade.jail`: bubblewrap, cgroups), ``"namespace"`` (hidden course,
+    own user, no resource limits) or ``"workdir"`` (only a fresh directory).
+
+    ``COURSE_GRADING_SANDBOX``: ``0`` = workdir, ``namespace`` = no bubblewrap; default: the best here.
+    """
+    chosen = os.environ.get("COURSE_GRADING_SANDBOX", "1")
+    if chosen == "0":
         return "workdir"
+    if chosen != "namespace":
+        from coursekit.grade import jail
+
+        if jail.available() is None:
+            return "bwrap"
     tools = shutil.which("unshare") and shutil.which("mount")
     if sys.platform != "linux" or os.geteuid() != 0 or not tools:
         return "workdir"

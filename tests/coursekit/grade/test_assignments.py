@@ -19,7 +19,7 @@ import pytest
 from coursekit.collect import _grade_ids, check_handin, plan_collect
 from coursekit.config import Course
 from coursekit.nbgrader_cli import NBGRADER
-from tests.helpers import ROOT, kit, mnist_available
+from tests.helpers import ROOT, always_equal_submission, kit, mnist_available
 
 ASSIGNMENTS = sorted(Course.load(ROOT).notebook_names())
 TOTALS = {  # nbgrader points per assignment (the README, "Instructors" explains them)
@@ -141,6 +141,8 @@ def course(make_course, perfect_handin):
         nbformat.write(perfect_handin(root, name),
                        handins / f"perfect__{name}.ipynb")  # fmt: skip
         shutil.copy2(release, handins / f"blank__{name}.ipynb")
+        nbformat.write(always_equal_submission(release, root / "solutions" / f"{name}.ipynb"),
+                       handins / f"alwayseq__{name}.ipynb")  # fmt: skip
         if name in WRONG:  # a deliberately wrong answer: the partial score designed for it
             old, new = WRONG[name]
             nb = perfect_handin(root, name)
@@ -207,6 +209,15 @@ def test_perfect_submission_gets_full_autograded_marks(course):
         assert scores, f"{name}: nothing was autograded"
         lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
         assert not lost, f"{name}: the worked solution lost points in {lost}"
+
+
+@pytest.mark.slow
+def test_always_equal_answers_get_nothing(course):
+    """Every answer replaced by an object that claims to equal anything: 0 autograded points."""
+    for name in course["names"]:
+        scores = _scores(course["root"], name, "alwayseq")
+        earned = {gid: got for gid, (got, _) in scores.items() if got}
+        assert not earned, f"{name}: an always-equal answer earned points in {earned}"
 
 
 @pytest.mark.slow

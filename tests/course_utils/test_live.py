@@ -7,7 +7,7 @@ import math
 import pytest
 
 from course_utils import LivePlot
-from tests.helpers import run_notebook
+from tests.helpers import ROOT, run_notebook
 
 
 def _images(outputs):
@@ -83,12 +83,7 @@ def test_history_panels_twin_and_files(tmp_path):
     assert len(fig.axes) == 3  # scores + its right axis, loss
     assert fig.axes[1].get_ylabel() == "accuracy"
     png = live.save(str(tmp_path / "run.png"))
-    gif = live.save_gif(str(tmp_path / "run.gif"), frames=4, fps=4)
     assert (tmp_path / "run.png").stat().st_size > 1000 and png.endswith("run.png")
-    from PIL import Image
-
-    with Image.open(gif) as im:
-        assert im.n_frames == 4
 
 
 def test_validation_metrics_share_a_panel():
@@ -111,21 +106,6 @@ def test_non_numeric_metric_explains_item():
     live = LivePlot()
     with pytest.raises(TypeError, match=r"loss.item\(\)"):
         live.update(loss=[1, 2])
-    with pytest.raises(ValueError, match="Nothing to animate"):
-        LivePlot().save_gif("x.gif")
-
-
-def test_set_series_replaces_whole_lines():
-    import numpy as np
-
-    live = LivePlot(panels={"scores": ["s0", "s1"]}, twin={"scores": ["accuracy"]}, xlabel="digit")
-    for frame in range(3):
-        live.set_series(np.arange(200), s0=np.full(200, frame), s1=np.zeros(200))
-        live.update(step=frame, accuracy=frame / 3)
-    live.finish()
-    assert live.history["s0"].dropna().tolist() == [2.0] * 200
-    with pytest.raises(ValueError, match="has 3 values but x has 200"):
-        live.set_series(np.arange(200), s0=[1, 2, 3])
 
 
 def test_budget_from_environment(monkeypatch):
@@ -157,3 +137,80 @@ print(live._mode, live.renders)
     assert len(views) == 1, "one canvas widget, updated in place"
     # ipympl adds a static PNG of the canvas to the same output (for viewers without widgets)
     assert len(_images(outputs)) <= 1 and all(o in views for o in _images(outputs))
+
+
+def test_new_lines_join_the_drawn_figure_and_new_panels_rebuild_it():
+    live = LivePlot()
+    live.update(loss=1.0, accuracy=0.5)
+    live.render()
+    fig = live.figure
+    live.update(step=1, val_loss=1.1, val_accuracy=0.4)
+    live.render()
+    assert live.figure is fig, "validation lines go into the panels already drawn"
+    loss_ax = fig.axes[0]
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["loss", "val_loss"]
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["loss", "val_loss"]
+    live.update(step=2, lr=0.1)
+    live.render()
+    assert live.figure is not fig
+    assert [ax.get_title() for ax in live.figure.axes] == ["loss", "accuracy", "lr"]
+
+
+def test_figure_is_built_while_the_model_trains():
+    """The first update starts building the figure in a helper thread; the render adopts it."""
+    live = LivePlot()
+    live.update(loss=1.0, accuracy=0.5)
+    job = live._prebuilt
+    assert job is not None
+    job.thread.join()
+    live.render()
+    assert live.figure is job._built[0]
+    assert live._prebuilt is None
+    panels = LivePlot(panels={"scores": ["s0", "s1"]})  # panels known: built from the start
+    assert panels._prebuilt is not None
+
+
+@pytest.mark.parametrize("mode", ["script", "inline"])
+def test_first_render_in_a_fresh_process_imports_nothing(mode):
+    """Imports (matplotlib, Agg, Pillow's plugins) happen in a helper thread, not in a render."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"""
+import os, sys, threading
+if {mode!r} == "inline":
+    import IPython  # as in a kernel
+import course_utils.live as live_module
+from course_utils import LivePlot
+
+class Handle:
+    def update(self, obj):
+        pass
+
+live_module._choose_mode = lambda: {mode!r}
+live_module._display = lambda obj, display_id=False: Handle()
+live = LivePlot()
+live.update(loss=1.0, accuracy=0.5)
+for thread in threading.enumerate():
+    if thread is not threading.main_thread():
+        thread.join()
+before = set(sys.modules)
+live.render()
+print("NEW", sorted(set(sys.modules) - before))
+warm_up = live_module._warm_up_thread
+live2 = LivePlot()
+live2.update(loss=1.0)  # starts building its figure in a helper thread
+print("ONE WARM-UP", live_module._warm_up_thread is warm_up)
+if hasattr(os, "fork"):  # not on Windows
+    pid = os.fork()  # waits for the helpers first: no lock is left held in the child
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+print("ALIVE AFTER FORK", [t.name for t in live_module._helpers if t.is_alive()])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "NEW []" in out.stdout, out.stdout
+    assert "ONE WARM-UP True" in out.stdout, out.stdout
+    assert "ALIVE AFTER FORK []" in out.stdout or not hasattr(os, "fork"), out.stdout

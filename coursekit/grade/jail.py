@@ -1,0 +1,253 @@
+"""The kernel's jail: bubblewrap for isolation, cgroups and rlimits for resources.
+
+Where the grader runs as root on Linux with ``bwrap`` (Debian's ``bubblewrap``), each student's
+kernel starts through this module's program (``python -P -m coursekit.grade.jail ...``), which
+
+1. puts itself into a fresh memory and pids cgroup (v1 controllers where they are mounted,
+   else the v2 unified hierarchy): ``memory`` without swap, ``processes`` at most;
+2. sets rlimits for what cgroups do not cover: the largest file (``RLIMIT_FSIZE``), no core files;
+3. execs bubblewrap with its own mount, PID, network, IPC, UTS and cgroup namespaces, in which
+   ``setpriv`` drops the kernel to an unused uid (no capabilities, no new privileges); a clean
+   environment (``--clearenv``: no ``PGPASSWORD``, no gradebook URL, nothing the instructor's
+   shell holds), read-only binds of exactly what the kernel needs (the system, Python, the
+   installed packages, ``course_utils``, the data), the home folder and ``/tmp`` on tmpfs of
+   ``disk`` bytes, and ``--die-with-parent``: when the kernel ends, every process it started ends.
+
+The kernel talks to the grader over Unix sockets in a folder bound into the jail (there is no
+network inside). :class:`Cgroup` reads what happened (out-of-memory kills, refused forks), so
+the report can say which limit stopped which cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+GIB = 1024**3
+# system folders the kernel reads (Debian merges /bin, /lib into /usr: --ro-bind-try follows them)
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc/alternatives", "/etc/ld.so.cache",
+          "/etc/fonts", "/etc/ssl", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime",
+          "/etc/matplotlibrc")  # fmt: skip
+ENV_KEPT = ("NBGRADER_EXECUTION", "COURSE_FAST", "COURSE_FAST_SIZES", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL",
+            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+            "TF_NUM_INTEROP_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION", "JPY_SESSION_NAME")  # fmt: skip
+HOME = "/home/student"
+INPUT = "/home/.handin"  # the hand-in's data files, copied into HOME when the kernel starts
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one hand-in may use (course.toml ``[grading]``, per assignment ``[grading.<name>]``)."""
+
+    memory_bytes: int = 4 * GIB
+    processes: int = 512
+    disk_bytes: int = 1 * GIB
+    network: bool = False
+
+    def describe(self) -> str:
+        return (f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
+                f"disk {self.disk_bytes / GIB:g} GiB, network {'on' if self.network else 'off'}, "
+                "clean environment")  # fmt: skip
+
+
+@functools.cache
+def available() -> str | None:
+    """None when the jail can be used here, else why not (said once by ``grade``, and in each row)."""
+    if sys.platform != "linux":
+        return f"{sys.platform} has no bubblewrap or cgroups"
+    if os.geteuid() != 0:
+        return "the grader is not root (cgroups and an unused uid need root)"
+    if not shutil.which("bwrap"):
+        return "bubblewrap is missing (apt-get install bubblewrap; `make setup` does it as root)"
+    if not Cgroup.controllers():
+        return "no memory and pids cgroup controllers are mounted"
+    if not shutil.which("setpriv"):
+        return "setpriv (util-linux) is missing"
+    probe = ["bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+             "--ro-bind-try", "/bin", "/bin", "--ro-bind-try", "/lib", "/lib",
+             "--ro-bind-try", "/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",
+             "--", "/bin/true"]  # fmt: skip
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"bubblewrap does not start here ({err})"
+    if done.returncode:
+        return f"bubblewrap cannot make namespaces here: {done.stderr.strip()[:200]}"
+    return None
+
+
+class Cgroup:
+    """A memory + pids cgroup for one kernel (cgroup v1 controllers, or v2)."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.name, self.limits = name, limits
+        self.paths: dict[str, Path] = {}
+
+    @staticmethod
+    def controllers() -> dict[str, Path]:
+        """``{"memory": dir, "pids": dir}`` of this machine (v1), or both the v2 root."""
+        v1 = {c: CGROUP_ROOT / c for c in ("memory", "pids") if (CGROUP_ROOT / c / "cgroup.procs").exists()}
+        if len(v1) == 2:
+            return v1
+        unified = CGROUP_ROOT / "cgroup.controllers"
+        if unified.exists() and {"memory", "pids"} <= set(unified.read_text().split()):
+            return {"memory": CGROUP_ROOT, "pids": CGROUP_ROOT}
+        return {}
+
+    def create(self) -> Cgroup:
+        for controller, root in self.controllers().items():
+            path = root / "coursekit" / self.name
+            path.mkdir(parents=True, exist_ok=True)
+            self.paths[controller] = path
+        mem, pids = self.paths["memory"], self.paths["pids"]
+        if (mem / "memory.limit_in_bytes").exists():  # v1
+            (mem / "memory.limit_in_bytes").write_text(str(self.limits.memory_bytes))
+            swap = mem / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                swap.write_text(str(self.limits.memory_bytes))
+            else:
+                (mem / "memory.swappiness").write_text("0")
+        else:  # v2
+            (mem / "memory.max").write_text(str(self.limits.memory_bytes))
+            (mem / "memory.swap.max").write_text("0")
+        (pids / "pids.max").write_text(str(self.limits.processes))
+        return self
+
+    def procs_files(self) -> list[str]:
+        return sorted({str(p / "cgroup.procs") for p in self.paths.values()})
+
+    def stats(self) -> dict[str, int]:
+        """``{"oom_kills": n, "forks_refused": n, "memory_peak": bytes}`` so far."""
+        mem, pids = self.paths.get("memory"), self.paths.get("pids")
+        out = {"oom_kills": 0, "forks_refused": 0, "memory_peak": 0}
+        if mem and (mem / "memory.oom_control").exists():
+            fields = dict(line.split() for line in (mem / "memory.oom_control").read_text().splitlines())
+            out["oom_kills"] = int(fields.get("oom_kill", 0))
+            out["memory_peak"] = int((mem / "memory.max_usage_in_bytes").read_text())
+        elif mem and (mem / "memory.events").exists():
+            events = dict(line.split() for line in (mem / "memory.events").read_text().splitlines())
+            out["oom_kills"] = int(events.get("oom_kill", 0))
+        if pids and (pids / "pids.events").exists():
+            events = dict(line.split() for line in (pids / "pids.events").read_text().splitlines())
+            out["forks_refused"] = int(events.get("max", 0))
+        return out
+
+    def processes(self) -> list[int]:
+        found: set[int] = set()
+        for path in self.paths.values():
+            try:
+                found |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return sorted(found)
+
+    def remove(self) -> None:
+        """Kill whatever is left in the cgroup, then remove it: nothing a hand-in started survives."""
+        import signal
+        import time
+
+        for _ in range(50):
+            left = self.processes()
+            if not left:
+                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+        for path in self.paths.values():
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str],
+            limits: Limits) -> list[str]:  # fmt: skip
+    """The command that starts a kernel command inside the jail (this module's ``main``)."""
+    cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", workdir, "--sockets", sockets,
+           "--uid", str(uid), "--disk", str(limits.disk_bytes)]  # fmt: skip
+    if limits.network:
+        cmd.append("--network")
+    for path in cgroup.procs_files():
+        cmd += ["--cgroup-procs", path]
+    for path in keep:
+        cmd += ["--keep", path]
+    return [*cmd, "--"]
+
+
+def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool) -> list[str]:
+    """bubblewrap, run as root (it mounts what root can read), without a user namespace: the
+    kernel then drops to the unused uid with ``setpriv``, so on the host it is that uid."""
+    args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv", "--unshare-pid", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try"]  # fmt: skip
+    if not network:
+        args.append("--unshare-net")
+    for path in SYSTEM:
+        args += ["--ro-bind-try", path, path]
+    parents = sorted({str(p) for path in keep for p in Path(path).parents if str(p) != "/"},
+                     key=lambda p: p.count("/"))  # fmt: skip
+    for folder in parents:  # bwrap would make them 0700 (like /root): the uid could not pass
+        if not any(folder == s or folder.startswith(s + "/") for s in SYSTEM):
+            args += ["--perms", "0755", "--dir", folder]
+    for path in keep:
+        args += ["--ro-bind", path, path]
+    for folder in ("/home",):
+        args += ["--perms", "0755", "--dir", folder]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
+             "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
+    env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
+    data = os.environ.get("COURSE_DATA_DIR")
+    if data:
+        env["COURSE_DATA_DIR"] = os.path.realpath(data)
+    env.update(HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp", LANG="C.UTF-8",
+               PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+               MPLCONFIGDIR=f"{HOME}/.matplotlib", IPYTHONDIR=f"{HOME}/.ipython",
+               JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter", XDG_CACHE_HOME=f"{HOME}/.cache")  # fmt: skip
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="start a kernel in the grading jail (as root)")
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--sockets", required=True)
+    parser.add_argument("--uid", type=int, required=True)
+    parser.add_argument("--disk", type=int, required=True)
+    parser.add_argument("--network", action="store_true")
+    parser.add_argument("--cgroup-procs", action="append", default=[])
+    parser.add_argument("--keep", action="append", default=[])
+    parser.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    for procs in args.cgroup_procs:  # from here on, this process and all it starts are counted
+        Path(procs).write_text(str(os.getpid()))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (args.disk, args.disk))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if "-f" in cmd:  # the connection file lies in the grader's runtime folder: copy it to the sockets
+        i = cmd.index("-f") + 1
+        conn = Path(args.sockets) / "kernel.json"
+        shutil.copy(cmd[i], conn)
+        os.chown(conn, args.uid, args.uid)
+        cmd[i] = str(conn)
+    drop = ["setpriv", f"--reuid={args.uid}", f"--regid={args.uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--"]  # fmt: skip
+    start = ["/bin/sh", "-c", f'cp -R {INPUT}/. {HOME}/ 2>/dev/null; exec "$@"', "kernel", *cmd]
+    full = [*_bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network), "--", *drop, *start]
+    os.execvp(full[0], full)
+
+
+if __name__ == "__main__":
+    main()

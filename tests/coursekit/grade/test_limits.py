@@ -1,0 +1,136 @@
+"""Each limit of the grading jail against a bounded attack (bubblewrap, cgroups, rlimits).
+
+One grading batch of matmul_timing in a scratch course whose course.toml sets small limits: a
+perfect hand-in, and perfect hand-ins whose last (manually graded) code cell attacks. Every
+attack is bounded (it asks for a little more than its limit, and sleeps at most minutes), so
+without the jail it would still end. Skipped, with the reason, where the machine cannot jail
+(not root, no bubblewrap, no cgroups).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import threading
+
+import nbformat
+import pytest
+
+from coursekit.grade import jail
+from tests.helpers import kit
+
+NAME = "matmul_timing"
+SECRET = "pg-secret-7d1f"  # in the grader's environment: no kernel may see it
+ATTACKS = {
+    "memory": "blob = bytearray(900 * 2**20)  # 900 MiB against a 512 MiB limit\nblob[::4096] = b'x' * len(blob[::4096])",
+    "processes": ("import subprocess\nkids = []\ntry:\n    for _ in range(200):\n"
+                  "        kids.append(subprocess.Popen(['sleep', '3001']))\n"
+                  "except OSError as err:\n    print('FORK REFUSED', len(kids), err)"),
+    "orphans": ("import os\nos.system('setsid sleep 3002 > /dev/null 2>&1 &')\n"
+                "os.system('nohup sleep 3002 > /dev/null 2>&1 &')\nprint('ORPHANS STARTED')"),
+    "disk": ("try:\n    with open('big.bin', 'wb') as f:\n        for _ in range(300):\n"
+             "            f.write(b'x' * 2**20)\nexcept OSError as err:\n    print('DISK', err)\n    raise"),
+    "network": ("import os, socket\ntry:\n    socket.create_connection(('127.0.0.1', int(PORT)), timeout=5)\n"
+                "    print('NETWORK OPEN')\nexcept OSError as err:\n    print('NETWORK BLOCKED', err)"),
+    "environment": "import os\nprint('ENV', sorted(os.environ))\nprint('SECRET' if any('SECRET' in v for v in os.environ.values()) else 'CLEAN')",
+    "proc": ("import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\nseen = ''\nfor p in pids:\n"
+             "    try:\n        seen += open(f'/proc/{p}/environ', errors='replace').read()\n"
+             "    except OSError:\n        pass\nprint('PIDS', len(pids), 'LEAK' if 'SECRET' in seen else 'NOLEAK')"),
+}
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}")]
+
+
+def _sleepers(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+
+
+@pytest.fixture(scope="module")
+def graded(make_course, perfect_handin):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    root = make_course([NAME])
+    toml = root / "course.toml"
+    toml.write_text(toml.read_text().replace("grading = { cell_timeout_s = 60 }",
+                                             "grading = { cell_timeout_s = 60, memory_gib = 0.5, processes = 64, "
+                                             "disk_gib = 0.1 }"))  # fmt: skip
+    handins = root / "handins"
+    handins.mkdir()
+    nbformat.write(perfect_handin(root, NAME), handins / f"perfect__{NAME}.ipynb")
+    for kind, code in ATTACKS.items():
+        nb = perfect_handin(root, NAME)
+        (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "plot_b"]
+        cell.source += "\n\n" + code.replace("SECRET", SECRET).replace("PORT", str(port))
+        nbformat.write(nb, handins / f"{kind}__{NAME}.ipynb")
+    assert kit(root, "collect", str(handins)).returncode == 0
+    env = dict(os.environ, PGPASSWORD=SECRET, COURSE_GRADEBOOK_TOKEN=SECRET)
+    result = kit(root, "grade", NAME, "--no-canary", env=env)
+    with open(root / "grading_report.csv", newline="") as f:
+        report = {r["student_id"]: r for r in csv.DictReader(f)}
+    listener.close()
+    return {"root": root, "report": report, "result": result, "accepted": accepted}
+
+
+def _printed(graded, student: str) -> str:
+    nb = nbformat.read(graded["root"] / "autograded" / student / NAME / f"{NAME}.ipynb", as_version=4)
+    return "\n".join(o.get("text", "") + str(o.get("evalue", "")) for c in nb.cells for o in c.get("outputs", []))
+
+
+def _row(graded, student):
+    row = graded["report"][student]
+    assert row["status"] == "graded", row
+    return row
+
+
+def test_limits_are_named_on_every_row(graded):
+    assert "limits: memory, processes, disk" in graded["result"].stdout
+    for row in graded["report"].values():
+        assert "limits: memory 0.5 GiB without swap, 64 processes, disk 0.1 GiB, network off" in row["notes"], row
+
+
+def test_memory_limit_stops_the_cell_and_keeps_earlier_points(graded):
+    row = _row(graded, "memory")
+    assert "memory limit 0.5 GiB reached in cell" in row["notes"], row
+    assert float(row["score"]) == float(_row(graded, "perfect")["score"])  # the tests before it still count
+
+
+def test_process_limit(graded):
+    row = _row(graded, "processes")
+    assert "process limit 64 reached in cell" in row["notes"], row
+    assert "FORK REFUSED" in _printed(graded, "processes")
+
+
+def test_nothing_survives_grading(graded):
+    assert not _sleepers("sleep 3001"), _sleepers("sleep 3001")
+    assert not _sleepers("sleep 3002"), _sleepers("sleep 3002")
+    assert "ORPHANS STARTED" in _printed(graded, "orphans")
+
+
+def test_disk_limit(graded):
+    row = _row(graded, "disk")
+    assert "disk limit 0.1 GiB reached in cell" in row["notes"], row
+
+
+def test_no_network(graded):
+    assert "NETWORK BLOCKED" in _printed(graded, "network")
+    assert not graded["accepted"], "the kernel reached a TCP listener of the grading machine"
+
+
+def test_environment_is_clean(graded):
+    printed = _printed(graded, "environment")
+    assert "CLEAN" in printed and SECRET not in printed and "PGPASSWORD" not in printed
+
+
+def test_proc_shows_only_the_jail(graded):
+    printed = _printed(graded, "proc")
+    assert "NOLEAK" in printed
+    count = int(printed.split("PIDS ", 1)[1].split()[0])
+    assert count < 20, f"the kernel sees {count} processes: not its own PID namespace"
