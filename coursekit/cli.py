@@ -10,6 +10,7 @@
     coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
     coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck
+    coursekit export moodle|canvas NAME   grades back to the LMS the hand-ins came from
     coursekit publish DEST          the students' repository, scanned for leaks
 
 Each subcommand forwards to the module that does its job (``coursekit.release``,
@@ -100,6 +101,12 @@ def _publish(course: Course, args) -> list[str]:
     return publish(course, args.dest, force=args.force)
 
 
+def _export(course: Course, args) -> list[str]:
+    from coursekit.export import export
+
+    return export(course, args.lms, args.name, args.out, args.canvas_column)
+
+
 def _jobs(course: Course, args) -> int:
     """``--jobs``, ``$COURSE_GRADING_JOBS``, course.toml's ``[grading] jobs``, or one per core."""
     env = int(os.environ.get("COURSE_GRADING_JOBS", "0"))
@@ -147,6 +154,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=0)
     p = add("feedback", _feedback, "after manual grading: feedback/ and grades.csv again")
     p.add_argument("names", nargs="*")
+    p = add("export", _export, "grades back to the LMS: Moodle's grading worksheet, Canvas' gradebook CSV")
+    p.add_argument("lms", choices=["moodle", "canvas"])
+    p.add_argument("name", help="the assignment, as collected from that LMS's zip")
+    p.add_argument("--out", type=Path, default=None, help="default: lms_export/<lms>_<name>.csv")
+    p.add_argument("--canvas-column", default=None,
+                   help="Canvas' column title, 'Name (assignment id)' as a gradebook export has it")
     p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")
     p.add_argument("dest", type=Path, help="folder of the students' repository (created if missing)")
     p.add_argument("--force", action="store_true", help="replace what DEST holds (its .git is kept)")

@@ -41,6 +41,29 @@ def check_handin(path: Path, assignment: str, root: Path) -> list[str]:
     return problems
 
 
+LMS_IDS = "lms_ids.csv"  # student data: git-ignored, never published
+LMS_FIELDS = ["assignment", "student_id", "lms", "identifier", "user_id", "submission_id", "name"]
+
+
+def remember_lms_ids(root: Path, handins: list) -> None:
+    """Keep the LMS's ids of each collected hand-in in ``lms_ids.csv``, for ``coursekit export``."""
+    import csv
+
+    path = root / LMS_IDS
+    rows = {}
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    for h in handins:
+        rows[(h.assignment, h.student)] = {"assignment": h.assignment, "student_id": h.student,
+                                           **{k: h.lms.get(k, "") for k in LMS_FIELDS[2:]}}  # fmt: skip
+    if rows:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=LMS_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows[key] for key in sorted(rows))
+
+
 def plan_collect(handins: Path, assignment: str | None, known: list[str]):
     """``([(student, assignment, notebook, extra files)], errors)`` from a folder of hand-ins.
 
@@ -68,6 +91,7 @@ def collect(handins: Path, assignment: str | None, root: Path) -> list[str]:
         errors += plan.errors
         for note in plan.notes:
             print(f"NOTE: {note}")
+        remember_lms_ids(root, [h for h in plan.handins if h.lms])
         for h in plan.handins:
             target = root / "submitted" / h.student / h.assignment
             if target.exists():

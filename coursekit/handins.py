@@ -79,6 +79,7 @@ class Handin:
     layout: str = ""  # "ours", "plain", "folder", "moodle" or "canvas"
     late: bool = False  # Canvas marked it LATE
     when: float = 0.0  # modification time (zip entry date), to keep the newest of two
+    lms: dict = field(default_factory=dict)  # the LMS's own ids, to send grades back (coursekit export)
 
     def __post_init__(self) -> None:
         self.label = self.label or self.notebook.name
@@ -198,19 +199,27 @@ def _from_folder(entry: Path, student: str, layout: str, assignment: str | None,
     else:
         extras = [(p, p.name) for p in sorted(entry.iterdir()) if p.is_file() and p != notebooks[0]
                   and not p.name.startswith(".")]  # fmt: skip
+        lms = {}
+        moodle = MOODLE.match(entry.name)
+        if layout == "moodle" and moodle:
+            lms = {"lms": "moodle", "identifier": f"Participant {moodle['id']}", "name": moodle["name"]}
         plan.handins.append(Handin(student, name, notebooks[0], extras, str(notebooks[0].relative_to(root)),
-                                   layout, when=notebooks[0].stat().st_mtime))  # fmt: skip
+                                   layout, when=notebooks[0].stat().st_mtime, lms=lms))  # fmt: skip
 
 
 def _from_file(entry: Path, assignment: str | None, known: list[str], root: Path, plan: Plan) -> None:
     stem, layout, late = entry.stem, "plain", False
     moodle, canvas = MOODLE.match(entry.name), CANVAS.match(entry.name)
+    lms: dict = {}
     if moodle and moodle["plugin"] == "file":
         student, layout, original = moodle["id"], "moodle", moodle["rest"]
         name = assignment or _known_name(original, known)
+        lms = {"lms": "moodle", "identifier": f"Participant {moodle['id']}", "name": moodle["name"]}
     elif canvas:
         student, layout, original, late = canvas["login"], "canvas", canvas["rest"], bool(canvas["late"])
         name = assignment or _known_name(original, known)
+        lms = {"lms": "canvas", "user_id": canvas["uid"], "submission_id": canvas["sid"],
+               "name": canvas["login"]}
     elif SEP in stem:
         (student, name), layout = stem.split(SEP, 1), "ours"
     elif assignment:
@@ -241,7 +250,7 @@ def _from_file(entry: Path, assignment: str | None, known: list[str], root: Path
         extras = [(p, p.name[len(prefix):]) for p in sorted(entry.parent.glob(f"{_glob_escape(prefix)}*"))
                   if p.is_file() and p != entry and p.suffix != ".ipynb"]  # fmt: skip
     plan.handins.append(Handin(student, name, entry, extras, str(entry.relative_to(root)), layout, late,
-                               entry.stat().st_mtime))  # fmt: skip
+                               entry.stat().st_mtime, lms))  # fmt: skip
 
 
 def _glob_escape(text: str) -> str:

@@ -39,7 +39,8 @@ MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "
 # what only the instructor's side has: names of files and folders
 PRIVATE_NAMES = {"course.toml": "course configuration", "nbgrader_config.py": "nbgrader configuration",
                  "gradebook.db": "gradebook", "grades.csv": "gradebook export",
-                 "grading_report.csv": "grading report", "timestamp.txt": "hand-in (nbgrader timestamp)",
+                 "grading_report.csv": "grading report", "lms_ids.csv": "students' LMS ids",
+                 "lms_export": "grades for the LMS", "timestamp.txt": "hand-in (nbgrader timestamp)",
                  "submitted": "hand-ins", "autograded": "hand-ins", "feedback": "hand-ins (feedback)",
                  "grading_logs": "grading logs", "exchange": "nbgrader exchange",
                  "coursekit": "instructor tool", "solutions": "worked solutions",

@@ -301,3 +301,40 @@ def test_moodle_and_canvas_zips_of_colab_notebooks_are_graded(lms_course):
     with open(lms_course["root"] / "grades.csv", newline="") as f:
         grades = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
     assert grades == {s: AUTO for s in report}
+
+
+@pytest.mark.slow
+def test_grades_go_back_to_moodle_and_canvas(lms_course):
+    """The ids collect read from the zips come back in each LMS's import format."""
+    root = lms_course["root"]
+    for lms in ("moodle", "canvas"):
+        result = subprocess.run([*KIT, "export", lms, NAME], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    with open(root / "lms_export" / f"moodle_{NAME}.csv", newline="", encoding="utf-8") as f:
+        moodle = list(csv.DictReader(f))
+    # Moodle's offline grading worksheet: matched on "Identifier", grade in "Grade"
+    assert list(moodle[0]) == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                               "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+                               "Feedback comments"]  # fmt: skip
+    by_id = {r["Identifier"]: r for r in moodle}
+    assert set(by_id) == {"Participant 123456", "Participant 123457"}
+    assert by_id["Participant 123456"]["Full name"] == "Jane Doe"
+    assert by_id["Participant 123457"]["Full name"] == "山田 太郎"
+    assert all(float(r["Grade"]) == AUTO and float(r["Maximum Grade"]) == 21 for r in moodle)
+    with open(root / "lms_export" / f"canvas_{NAME}.csv", newline="", encoding="utf-8") as f:
+        canvas = list(csv.reader(f))
+    # Canvas' gradebook import: Student, ID (the user id Canvas matches on), SIS columns, Section, assignment
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", NAME]
+    assert canvas[1][0] == "Points Possible" and float(canvas[1][5]) == 21
+    rows = {r[1]: r for r in canvas[2:]}
+    assert set(rows) == {"4521", "4522"}  # the user ids of s2301234 and s2301235
+    assert rows["4521"][0] == "s2301234" and float(rows["4521"][5]) == AUTO
+
+
+def test_cap_of_course_toml():
+    from coursekit.config import Course
+    from coursekit.export import capped
+
+    course = Course.load(ROOT)
+    assert capped(9, course, "param_study_keras") == 8  # 課題4: at most 8 of 9 points count
+    assert capped(21, course, "matmul_timing") == 21
