@@ -64,21 +64,26 @@ def main(argv=None) -> int:
             for k, kind in enumerate(kinds):
                 (handins / f"s{k:03d}{kind}__{name}.ipynb").write_text(_handin(kind, release, solution))
             subprocess.run([*tool, "collect", str(handins)], cwd=course, check=True, capture_output=True)
+            t0 = time.perf_counter()  # the canary, once per grading run (the worked solution)
+            subprocess.run([*tool, "selfcheck", name, "--jobs", str(args.jobs)], cwd=course, capture_output=True)
+            canary = time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = subprocess.run([*tool, "grade", name, "--jobs", str(args.jobs)], cwd=course,
+            result = subprocess.run([*tool, "grade", name, "--no-canary", "--jobs", str(args.jobs)], cwd=course,
                                     capture_output=True, text=True)  # fmt: skip
             seconds = time.perf_counter() - t0
+            isolation = next((ln for ln in result.stdout.splitlines() if ln.startswith("isolation:")), "")
             graded = result.stdout.count(" graded ") - result.stdout.count(" not graded ")
             per = seconds / args.students
             rows.append({"assignment": name, "submissions": args.students, "jobs": args.jobs,
                          "graded": graded, "not_graded": result.stdout.count(" not graded "),
                          "seconds": round(seconds, 1), "s_per_submission": round(per, 2),
-                         "minutes_for_200": round(200 * per / 60, 1)})  # fmt: skip
+                         "minutes_for_200": round((200 * per + canary) / 60, 1), "canary_s": round(canary, 1),
+                         "isolation": isolation})  # fmt: skip
             print(rows[-1], flush=True)
     print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}")
     for r in rows:
         print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}")
-    save("autograde", rows, note=f"make grade (coursekit grade --jobs {args.jobs}) on a mix of "
+    save("autograde", rows, note=f"coursekit grade --no-canary --jobs {args.jobs} (the canary timed apart) on a mix of "
          f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores")  # fmt: skip
     return 0
 

@@ -32,7 +32,6 @@ from coursekit.config import Course
 
 PACKAGE = "course_utils"
 COPIED = ("notebooks", PACKAGE, "lessons/data")  # folders copied as they are (then scanned)
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 MIN_SECRET = 16  # shorter lines ("return x", "pass") say nothing about an answer
 _REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -166,8 +165,10 @@ def write_tree(course: Course, dest: Path, force: bool = False) -> list[str]:
     for p in existing:
         shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     dest.mkdir(parents=True, exist_ok=True)
-    for folder in COPIED:
-        shutil.copytree(course.root / folder, dest / folder, ignore=IGNORED)
+    for folder in COPIED:  # (the master's README files of these folders are for the instructor)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info",
+                                        "README.md")  # fmt: skip
+        shutil.copytree(course.root / folder, dest / folder, ignore=ignore)
     releases = released(course)
     for name, path in releases.items():
         (dest / "assignments" / name).mkdir(parents=True)

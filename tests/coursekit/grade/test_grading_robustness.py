@@ -1,7 +1,7 @@
 """Grading an instructor can trust: one batch of broken, hostile and correct hand-ins.
 
 Every bad hand-in is *generated* from the released ``matmul_timing`` notebook (one function
-per case), collected with the correct ones and graded in one ``tools/grading.py grade`` run
+per case), collected with the correct ones and graded in one ``coursekit grade`` run
 in a copy of the course. Each student must get the score the work deserves, or an explicit
 "not graded" with a readable reason in ``grading_report.csv``; the batch must finish and the
 correct submissions keep full marks.
