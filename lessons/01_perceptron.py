@@ -430,8 +430,9 @@ for name in by_hand:
 # | GD (勾配降下法) | $w \leftarrow w - \eta\,g$, $g$ from **all** data | exact but slow steps; can stop in a local minimum |
 # | SGD (確率的勾配降下法) | same, $g$ from one **mini-batch** | zig-zags, which helps to leave a local minimum |
 # | momentum | $v \leftarrow 0.9v - \eta g$, $w \leftarrow w + v$ | a ball rolling downhill: opposite zig-zags cancel |
-# | Adagrad | $\eta$ divided by $\sqrt{\sum g^2}$ | big steps first, smaller later |
-# | Adam | momentum + Adagrad-like scaling | "とりあえず Adam": a good default |
+# | Adagrad | $\eta$ divided by $\sqrt{\sum g^2}$ | big steps first, smaller later (the sum only grows) |
+# | RMSprop | $\eta$ divided by $\sqrt{\text{running mean of } g^2}$ | Adagrad's scaling, but old gradients fade, so steps do not shrink to nothing |
+# | Adam | momentum + RMSprop's scaling (both as running means, bias-corrected) | "とりあえず Adam": a good default |
 #
 # We train the *same* 2-2-2-1 network from the *same* starting weights on the XOR-like data with
 # each optimiser, learning rate $\eta = 0.05$, and plot the mean $E$ after every epoch — live.

@@ -194,6 +194,9 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
         args.append("--unshare-net")
     for path in SYSTEM:
         args += ["--ro-bind-try", path, path]
+    # /tmp first: what is kept may lie under /tmp (a course checked out there), and a later
+    # tmpfs would hide it
+    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp"]
     parents = sorted({str(p) for path in keep for p in Path(path).parents if str(p) != "/"},
                      key=lambda p: p.count("/"))  # fmt: skip
     for folder in parents:  # bwrap would make them 0700 (like /root): the uid could not pass
@@ -204,8 +207,7 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     for folder in ("/home",):
         args += ["--perms", "0755", "--dir", folder]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
+    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
              "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
     env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
     data = os.environ.get("COURSE_DATA_DIR")
