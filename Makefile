@@ -14,7 +14,7 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup browser-deps postgres-deps sandbox-deps course test lint lab notebooks check-notebooks execute publish check-publish bench clean help
+.PHONY: setup browser-deps postgres-deps sandbox-deps course test lint lab notebooks check-notebooks execute publish check-publish site bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
@@ -23,7 +23,8 @@ help:
 	@echo "make lint     ruff"
 	@echo "make bench    run the benchmarks in benchmarks/ and write benchmarks/RESULTS.md"
 	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
-	@echo "              make publish DEST=folder   (the students' repository; or: coursekit --help)"
+	@echo "              make publish DEST=folder   (the students' repository and its website; or: coursekit --help)"
+	@echo "make site     the course website into _build/site/html (coursekit site)"
 
 setup: $(STAMP) browser-deps postgres-deps sandbox-deps
 
@@ -33,6 +34,11 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will be skipped (apt-get install chromium)"
+	@# a Japanese font, so the browser (and matplotlib) draw the seeds' Japanese instead of boxes
+	@ls /usr/share/fonts/*/fonts-japanese-gothic* /usr/share/fonts/opentype/ipafont-gothic >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null) ; } || \
+	  echo "no Japanese font: Japanese text shows as boxes in screenshots (apt-get install fonts-ipafont-gothic)"
 
 # Debian's bubblewrap for the grading jail (coursekit.grade.jail: namespaces, cgroups, rlimits).
 # Best effort: without it `coursekit grade` says which limits are off, and the limit tests skip.
@@ -76,7 +82,11 @@ publish: setup
 	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder  (the students' repository)" >&2; exit 2; }
 	$(KIT) publish "$(DEST)"
 
-# What make course checks: a publish into a temporary folder, with its leak scan.
+# The course website alone (publish writes it too, into DEST/docs): _build/site/html/index.html
+site: setup
+	$(KIT) site
+
+# What make course checks: a publish (with the website) into a temporary folder, with its leak scan.
 check-publish: setup
 	@d=$$(mktemp -d) && $(KIT) publish "$$d/students" && rm -rf "$$d"
 

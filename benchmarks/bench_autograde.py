@@ -5,6 +5,14 @@ In a temporary copy of the course directory, for each assignment: release it, ge
 nbgrader metadata by an editor, or not valid JSON), collect them and time
 ``coursekit grade NAME --jobs J`` (repair, sandboxed autograde, rules, feedback, export).
 
+Where a hand-in's seconds go, from the "timing" events the grader writes per hand-in
+(``grading_logs/<student>__<name>.events``) and the "autograde N s" of grading_report.csv, as
+means over the hand-ins that ran: ``kernel_s`` (starting the jailed kernel), ``setup_s`` (the
+instructor's given cells: imports, data), ``answers_s`` (the student's answer cells), ``tests_s``
+(the test cells), ``guard_s`` (the grader's hidden checks), ``stop_s`` (kernel shutdown, cgroup
+and folder clean-up), ``nbgrader_s`` (the rest of nbgrader's autograde: copies, gradebook,
+preprocessors) and the slowest cell.
+
     COURSE_DATA_DIR=../shared/data python benchmarks/bench_autograde.py [--students 20] [--jobs 2]
 """
 
@@ -40,6 +48,47 @@ def _handin(kind: str, release: Path, solution: Path) -> str:
             cell.metadata = {}
     text = nbformat.writes(nb)
     return text[: len(text) // 2] if kind == "broken" else text
+
+
+def breakdown(course: Path, name: str) -> dict:
+    """Mean seconds per part of a hand-in's autograde (see the module's docstring)."""
+    import csv
+    import json
+    import re
+    from statistics import mean
+
+    kinds = {}
+    for cell in nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id"):
+            kinds[meta["grade_id"]] = "answers_s" if meta.get("solution") else "tests_s" if meta.get("grade") else "setup_s"
+    parts: dict[str, list[float]] = {k: [] for k in ("kernel_s", "setup_s", "answers_s", "tests_s", "guard_s", "stop_s", "nbgrader_s")}
+    slowest: dict[str, list[float]] = {}
+    with open(course / "grading_report.csv", newline="") as f:
+        totals = {r["student_id"]: float(m.group(1)) for r in csv.DictReader(f)
+                  if r["assignment"] == name and (m := re.search(r"autograde ([0-9.]+) s", r["notes"]))}  # fmt: skip
+    for student, total in totals.items():
+        events = course / "grading_logs" / f"{student}__{name}.events"
+        timing = [e for e in map(json.loads, events.read_text().splitlines()) if e["event"] == "timing"] if events.exists() else []
+        if not timing:
+            continue
+        t = timing[-1]
+        sums = dict.fromkeys(("setup_s", "answers_s", "tests_s"), 0.0)
+        for _, label, seconds in t["cells"]:
+            sums[kinds.get(label, "setup_s")] += seconds
+            slowest.setdefault(label, []).append(seconds)
+        for key, value in sums.items():
+            parts[key].append(value)
+        parts["kernel_s"].append(t["kernel_start_s"])
+        parts["guard_s"].append(t["hidden_s"])
+        parts["stop_s"].append(t["execute_s"] - t["kernel_start_s"] - sum(sums.values()) - t["hidden_s"])
+        parts["nbgrader_s"].append(total - t["execute_s"])
+    row = {k: round(mean(v), 2) if v else None for k, v in parts.items()}
+    if slowest:
+        label, values = max(slowest.items(), key=lambda kv: mean(kv[1]))
+        row["slowest_cell"] = f"{label[:40]} ({mean(values):.2f} s)"
+    row["autograde_s"] = round(mean(totals.values()), 2) if totals else None
+    return row
 
 
 def main(argv=None) -> int:
@@ -78,11 +127,13 @@ def main(argv=None) -> int:
                          "graded": graded, "not_graded": result.stdout.count(" not graded "),
                          "seconds": round(seconds, 1), "s_per_submission": round(per, 2),
                          "minutes_for_200": round((200 * per + canary) / 60, 1), "canary_s": round(canary, 1),
-                         "isolation": isolation})  # fmt: skip
+                         "isolation": isolation, **breakdown(course, name)})  # fmt: skip
             print(rows[-1], flush=True)
-    print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}")
+    parts = ("autograde_s", "kernel_s", "setup_s", "answers_s", "tests_s", "guard_s", "stop_s", "nbgrader_s")
+    print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}  " + " ".join(f"{p:>10s}" for p in parts))
     for r in rows:
-        print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}")
+        cells = " ".join(f"{r[p]:10.2f}" if r.get(p) is not None else f"{'-':>10s}" for p in parts)
+        print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}  {cells}  {r.get('slowest_cell', '')}")
     save("autograde", rows, note=f"coursekit grade --no-canary --jobs {args.jobs} (the canary timed apart) on a mix of "
          f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores")  # fmt: skip
     return 0

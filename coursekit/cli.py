@@ -11,7 +11,8 @@
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
     coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck
     coursekit export moodle|canvas NAME   grades back to the LMS the hand-ins came from
-    coursekit publish DEST          the students' repository, scanned for leaks
+    coursekit publish DEST          the students' repository and its website, scanned for leaks
+    coursekit site [OUT]            the course website alone (default: _build/site/html)
 
 Each subcommand forwards to the module that does its job (``coursekit.release``,
 ``coursekit.collect``, ``coursekit.grade.batch``, ...), as otter's CLI forwards to
@@ -98,7 +99,14 @@ def _selfcheck(course: Course, args) -> list[str]:
 def _publish(course: Course, args) -> list[str]:
     from coursekit.publish import publish
 
-    return publish(course, args.dest, force=args.force)
+    return publish(course, args.dest, force=args.force, site=not args.no_site)
+
+
+def _site(course: Course, args) -> list[str]:
+    from coursekit.site import site
+
+    fast = not args.full and os.environ.get("COURSE_FAST", "1") != "0"
+    return site(course, args.out, args.published, fast=fast)
 
 
 def _export(course: Course, args) -> list[str]:
@@ -163,6 +171,13 @@ def parser() -> argparse.ArgumentParser:
     p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")
     p.add_argument("dest", type=Path, help="folder of the students' repository (created if missing)")
     p.add_argument("--force", action="store_true", help="replace what DEST holds (its .git is kept)")
+    p.add_argument("--no-site", action="store_true", help="leave the website (DEST/docs) out")
+    p = add("site", _site, "the course website: a page per lesson with a synced tab per track, the "
+            "assignments, the course_utils reference (Sphinx, MyST, sphinx-design)")
+    p.add_argument("out", nargs="?", type=Path, default=None, help="default: _build/site/html")
+    p.add_argument("--from", dest="published", type=Path, default=None,
+                   help="a tree `coursekit publish` wrote (default: publish into a temporary folder first)")
+    p.add_argument("--full", action="store_true", help="outputs of full-mode runs (COURSE_FAST=0)")
     return top
 
 

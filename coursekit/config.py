@@ -176,6 +176,12 @@ class Course:
         return f"https://colab.research.google.com/github/{self.public_repo}/blob/{self.branch}/{path}"
 
     @property
+    def site_url(self) -> str:
+        """Where GitHub Pages serves the course website (the ``docs/`` folder that publish writes)."""
+        owner, name = self.public_repo.split("/", 1)
+        return f"https://{owner}.github.io/{name}/"
+
+    @property
     def install_url(self) -> str:
         """What ``pip install`` takes on Colab: the students' repository."""
         return f"git+https://github.com/{self.public_repo}"

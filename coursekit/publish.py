@@ -11,6 +11,7 @@ tests. Students get another repository, written by ``coursekit publish DEST``:
     notebooks/pytorch/ …
     lessons/data/             the small CSV files lesson 02 reads
     assignments/<name>/<name>.ipynb   the released student versions (nbgrader's release/)
+    docs/                     the course website (coursekit.site; GitHub Pages serves /docs)
 
 Before it finishes, :func:`scan` reads every file of ``DEST`` and fails, naming file and line,
 on any solution line, hidden-test line, assignment source, gradebook, hand-in or instructor
@@ -118,6 +119,8 @@ def student_readme(course: Course, assignments: list[str]) -> str:
     return f"""# {course.title or course.id}
 
 The lecture notebooks and assignments of the course, in {" and ".join(course.tracks.values())}.
+Read it as a website, with a tab per framework, at {course.site_url} (the `docs/` folder:
+GitHub Pages, "Deploy from a branch", `main`, `/docs`).
 
 ## On Google Colab
 
@@ -291,12 +294,27 @@ def _scan_notebook(path: Path, rel: str) -> list[Leak]:
     return []
 
 
-def publish(course: Course, dest: Path, force: bool = False) -> list[str]:
-    """``coursekit publish DEST``: write the students' repository, then scan it."""
+def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
+            cache: Path | None = None) -> list[str]:  # fmt: skip
+    """``coursekit publish DEST``: write the students' repository and its website, then scan both.
+
+    ``cache``: where the site finds executed notebooks (default ``_build/cache``).
+    """
     try:
         files = write_tree(course, dest, force=force)
     except RuntimeError as err:
         return [str(err)]
+    if site:
+        import os
+
+        from coursekit.site import build_site
+
+        fast = os.environ.get("COURSE_FAST", "1") != "0"
+        failed = build_site(course, dest, dest / "docs", fast=fast, cache=cache)
+        if failed:
+            return failed
+        files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*")
+                       if p.is_file() and ".git" not in p.parts)  # fmt: skip
     leaks = scan(dest, course)
     size = sum((dest / f).stat().st_size for f in files)
     if leaks:

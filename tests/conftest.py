@@ -29,6 +29,13 @@ def mnist_small(data_dir):
 
 
 @pytest.fixture(scope="session")
+def lesson_cache(tmp_path_factory) -> Path:
+    """One cache of executed lesson notebooks per test session: the lessons' execution tests
+    fill it, the site test reuses it (whichever runs first executes)."""
+    return tmp_path_factory.mktemp("executed")
+
+
+@pytest.fixture(scope="session")
 def make_course(tmp_path_factory):
     """Factory of scratch courses: ``make_course(["matmul_timing"], env=...)`` copies this course
     (configuration, sources, solutions, student material) into a fresh folder and releases the

@@ -12,6 +12,12 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT = [sys.executable, "-m", "coursekit"]  # the instructor's CLI, as `coursekit`
+# Debian's Chromium for the browser tests, driven by Playwright; screenshots kept as artefacts
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"]  # fmt: skip
+ARTEFACTS = ROOT / "_build" / "browser"
 
 
 def kit(root: Path, *args: str, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:

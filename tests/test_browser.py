@@ -19,12 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
-
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-ARTEFACTS = ROOT / "_build" / "browser"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+from tests.helpers import ARTEFACTS, CHROMIUM, ROOT
+from tests.helpers import CHROMIUM_FLAGS as FLAGS
 
 pytestmark = [
     pytest.mark.browser,

@@ -141,6 +141,8 @@ class GuardedExecute(Execute):
     """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
 
     def preprocess(self, nb, resources=None, km=None):
+        # where a hand-in's seconds go, recorded as one "timing" event (benchmarks/bench_autograde.py)
+        self._t0, self._ready, self._cells, self._hidden_s = time.perf_counter(), None, [], 0.0
         self._token = "course-grader-guard-" + secrets.token_hex(16)
         self._snapshot_taken = False
         self._stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
@@ -185,6 +187,9 @@ class GuardedExecute(Execute):
                 self._cgroup.remove()  # nothing the hand-in started survives its grading
             if self._sockets:
                 shutil.rmtree(self._sockets, ignore_errors=True)
+            record({"event": "timing", "kernel_start_s": round(self._ready or 0.0, 3),
+                    "hidden_s": round(self._hidden_s, 3), "cells": self._cells,
+                    "execute_s": round(time.perf_counter() - self._t0, 3)})  # fmt: skip
 
     def _settings(self, name):
         try:
@@ -233,8 +238,10 @@ class GuardedExecute(Execute):
         return cell, self.resources
 
     def _run_hidden(self, source: str, index: int) -> str:
+        started = time.perf_counter()
         cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))
         self.execute_cell(cell, index, store_history=False)
+        self._hidden_s += time.perf_counter() - started
         return _text(cell)
 
     def preprocess_cell(self, cell, resources, index):
@@ -245,13 +252,21 @@ class GuardedExecute(Execute):
             record({"event": "limit", "limit": f"time limit {self._handin_timeout} s for the hand-in reached",
                     "cell": index + 1})  # fmt: skip
             return self._not_run(cell, self._stopped)
+        if self._ready is None:  # the kernel has started (nbclient starts it before the first cell)
+            self._ready = time.perf_counter() - self._t0
         try:
             if not self._snapshot_taken:
                 self._run_hidden(_SNAPSHOT, index)
                 self._snapshot_taken = True
             if _is_autograded_test(cell):
                 self._guard(cell, index)
+            started = time.perf_counter()
             result = super().preprocess_cell(cell, resources, index)
+            if cell.cell_type == "code":
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                first = next((line for line in cell.source.splitlines() if line.strip()), "")
+                seconds = round(time.perf_counter() - started, 3)
+                self._cells.append([index + 1, grade_id or first[:50], seconds])
             self._check_limits(index + 1)
             self._check_disk(cell, index + 1)
             return result

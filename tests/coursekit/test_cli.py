@@ -8,7 +8,7 @@ import subprocess
 from tests.helpers import KIT, ROOT
 
 SUBCOMMANDS = ("build", "check", "execute", "release", "collect", "grade", "feedback", "selfcheck", "publish",
-               "doctor", "export")
+               "doctor", "export", "site")
 
 
 def test_help_lists_every_subcommand():

@@ -29,7 +29,7 @@ def published(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("publish")
     course = Course.load(scratch_course(tmp / "course"))
     dest = tmp / "students"
-    assert publish(course, dest) == []
+    assert publish(course, dest, site=False) == []  # the site: tests/coursekit/test_site.py
     return course, dest
 
 
@@ -146,7 +146,7 @@ def test_publish_fails_and_names_the_leak(published, tmp_path, capsys):
     course, _ = published
     bad = Course.load(scratch_course(tmp_path / "course", ["matmul_timing"]))
     where = _plant_line(bad.root, course, "hidden")
-    failed = publish(bad, tmp_path / "out")
+    failed = publish(bad, tmp_path / "out", site=False)
     assert failed and "leak" in failed[0]
     assert f"LEAK: {where}:" in capsys.readouterr().out
 
