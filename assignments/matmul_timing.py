@@ -555,7 +555,9 @@ for _label in _LABELS:
     assert _label in exponents_b, f"exponents_b has no entry {_label!r}"
 assert 2.3 <= exponents_b["matmul python"] <= 3.7, \
     f"exponent of the pure-Python product is {exponents_b['matmul python']:.2f}, expected about 3"
-assert 1.5 <= exponents_b["conv python"] <= 2.5, \
+# (2.9, not 2.5: on a busy machine the small sizes of a graded run bend the fit upwards; a
+# correct convolution measured 2.66 with 3 jobs on 2 cores)
+assert 1.5 <= exponents_b["conv python"] <= 2.9, \
     f"exponent of the pure-Python convolution is {exponents_b['conv python']:.2f}, expected about 2"
 
 ### BEGIN HIDDEN TESTS

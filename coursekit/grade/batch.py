@@ -105,7 +105,6 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
     ``worker``: the autograde worker process to use (default: one started for this student).
     """
     from coursekit import repair
-    from coursekit.grade import checks as grading_checks
 
     row = {"student_id": student, "assignment": name, "status": "not graded", "reason": "",
            "score": "", "max_score": "", "notes": ""}  # fmt: skip
@@ -125,58 +124,74 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
         if own:
             worker = Worker(root, grading_env(threads), logs / f"worker-{student}__{name}.log")
         try:
-            result = worker.autograde(name, student, status)
+            _autograde(name, student, root, worker, status, row, notes)
         finally:
             if own:
                 worker.close()
-        (logs / f"{student}__{name}.log").write_text(result.output)
-        events = _events(status)
-        died = [e for e in events if e["event"] == "kernel_died"]
-        guard = [e for e in events if e["event"] == "guard_failed"]
-        for e in events:
-            if e["event"] == "sandbox":
-                notes.append(f"isolation: {e['mode']}")
-            if e["event"] == "limits" and e.get("on"):
-                notes.append(f"limits: {e['on']}")
-            if e["event"] == "limits" and e.get("off"):
-                notes.append(e["off"])
-            if e["event"] == "limit":
-                notes.append(f"{e['limit']} in cell {e['cell']}")
-            if e["event"] == "tampering_undone":
-                notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
-                             f"{', '.join(e['fixed'])}")  # fmt: skip
-        if died:
-            e = died[0]
-            where = e["grade_id"] or e["first_line"]
-            row["reason"] = f"kernel died in cell {e['cell']} of {e['cells']} ({where})"
-        elif guard:
-            row["reason"] = (f"the notebook interferes with grading: the grader's check before "
-                             f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
-        elif failure := setup_failure(root / "autograded" / student / name / f"{name}.ipynb"):
-            row["reason"] = f"{failure} (not the student's fault: {explain(failure)})"
-        elif result.returncode:
-            last = [line for line in result.output.splitlines() if line.strip()]
-            row["reason"] = "nbgrader failed: " + (last[-1][:200] if last else f"exit {result.returncode}")
-        else:
-            import nbformat
-
-            violations = grading_checks.check_rules(name, nbformat.read(notebook, as_version=4))
-            lost = retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
-            notes += [v.message for v in violations]
-            if violations:
-                notes.append(f"{lost:g} autograded point(s) withheld")
-            notes += _timeouts(name, student, root)
-            late = retry_locked(_lateness, name, student, root)
-            notes += [late] if late else []
-            row["status"] = "graded"
-        if row["status"] != "graded":
-            retry_locked(_forget, name, student, root)
         notes.append(f"autograde {time.perf_counter() - started:.1f} s")
     score, max_score = retry_locked(_scores, name, student, root)
     row["score"] = "" if score is None or row["status"] != "graded" else f"{score:g}"
     row["max_score"] = f"{max_score:g}"
     row["notes"] = "; ".join(notes)
     return row
+
+
+def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path, row: dict,
+               notes: list[str]) -> None:  # fmt: skip
+    """Autograde one repaired hand-in in ``worker``, check its rules, write its feedback; fills
+    ``row`` (status, reason) and ``notes``."""
+    from coursekit.grade import checks as grading_checks
+
+    logs = root / "grading_logs"
+    notebook = root / "submitted" / student / name / f"{name}.ipynb"
+    result = worker.autograde(name, student, status)
+    (logs / f"{student}__{name}.log").write_text(result.output)
+    events = _events(status)
+    died = [e for e in events if e["event"] == "kernel_died"]
+    guard = [e for e in events if e["event"] == "guard_failed"]
+    for e in events:
+        if e["event"] == "sandbox":
+            notes.append(f"isolation: {e['mode']}")
+        if e["event"] == "limits" and e.get("on"):
+            notes.append(f"limits: {e['on']}")
+        if e["event"] == "limits" and e.get("off"):
+            notes.append(e["off"])
+        if e["event"] == "limit":
+            notes.append(f"{e['limit']} in cell {e['cell']}")
+        if e["event"] == "tampering_undone":
+            notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
+                         f"{', '.join(e['fixed'])}")  # fmt: skip
+    if died:
+        e = died[0]
+        where = e["grade_id"] or e["first_line"]
+        row["reason"] = f"kernel died in cell {e['cell']} of {e['cells']} ({where})"
+    elif guard:
+        row["reason"] = (f"the notebook interferes with grading: the grader's check before "
+                         f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
+    elif failure := setup_failure(root / "autograded" / student / name / f"{name}.ipynb"):
+        row["reason"] = f"{failure} (not the student's fault: {explain(failure)})"
+    elif result.returncode:
+        last = [line for line in result.output.splitlines() if line.strip()]
+        row["reason"] = "nbgrader failed: " + (last[-1][:200] if last else f"exit {result.returncode}")
+    else:
+        import nbformat
+
+        violations = grading_checks.check_rules(name, nbformat.read(notebook, as_version=4))
+        lost = retry_locked(grading_checks.withhold, gradebook_url(root), name, student, violations)
+        notes += [v.message for v in violations]
+        if violations:
+            notes.append(f"{lost:g} autograded point(s) withheld")
+        notes += _timeouts(name, student, root)
+        late = retry_locked(_lateness, name, student, root)
+        notes += [late] if late else []
+        row["status"] = "graded"
+        written = worker.feedback(name, student)
+        if written.returncode:  # the grade stands; the student's feedback page is missing
+            last = [line for line in written.output.splitlines() if line.strip()]
+            notes.append("feedback not written: " + (last[-1][:200] if last else "nbgrader failed")
+                         + " (run coursekit feedback)")  # fmt: skip
+    if row["status"] != "graded":
+        retry_locked(_forget, name, student, root)
 
 
 def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
@@ -252,7 +267,8 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
                 seconds = time.perf_counter() - started
                 print(f"{name}: {len(students)} submission(s) in {seconds:.0f} s with {jobs} job(s), "
                       f"{seconds / len(students):.1f} s each", flush=True)  # fmt: skip
-        if not nbgrader("generate_feedback", name, "--force", root=root):
+        # autograde wrote each student's feedback in its worker; after manual grading, all again
+        if not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
             failed.append(f"generate_feedback {name}")
     if rows:
         print(f"report: {write_report(rows, root)}")

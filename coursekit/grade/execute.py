@@ -141,6 +141,9 @@ class GuardedExecute(Execute):
     """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
 
     def preprocess(self, nb, resources=None, km=None):
+        # the kernel is killed when the last cell is done: a graceful shutdown waited 1-2 s per
+        # hand-in for a kernel whose state nobody reads, and the cgroup then ends what it started
+        self.shutdown_kernel = "immediate"
         # where a hand-in's seconds go, recorded as one "timing" event (benchmarks/bench_autograde.py)
         self._t0, self._ready, self._cells, self._hidden_s = time.perf_counter(), None, [], 0.0
         self._token = "course-grader-guard-" + secrets.token_hex(16)
