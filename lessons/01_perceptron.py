@@ -9,7 +9,8 @@
 #    $w_1x_1 + w_2x_2 + b = 0$, a sigmoid that turns the distance from the line into a
 #    probability, and the error $E = -\log P$ that training minimises;
 # 2. add a hidden layer (隠れ層) of two $\tanh$ units and see it cut the plane with *two* lines;
-# 3. solve an XOR-like layout that no single line can separate, with two hidden layers;
+# 3. solve an XOR-like layout that no single line can separate, with the seed's two hidden layers
+#    and with one hidden layer of two units;
 # 4. say why ReLU trains faster than sigmoid and $\tanh$ (their gradients vanish);
 # 5. compare the optimisers GD, SGD, momentum, Adagrad and Adam on the same problem.
 #
@@ -324,12 +325,18 @@ plt.show()
 #
 # ## 3. Two hidden layers for an XOR-like layout (seed §2.3)
 #
-# Four clusters: ① and ③ are ×, ② and ④ are ●. No straight line separates them, and even the
-# four regions of one hidden layer do not help the output neuron directly. The first hidden layer
-# extracts the **features** $(z_1, z_2)$ (特徴変数); the second hidden layer then has to sort
-# $(1, 1), (-1, -1)$ from $(1, -1), (-1, 1)$ — exactly the logic XOR gate.
+# Four clusters: ① and ③ are ×, ② and ④ are ●. No straight line separates them. The seed
+# solves this with **two** hidden layers: the first extracts the **features** $(z_1, z_2)$
+# (特徴変数); the second then sorts $(1, 1), (-1, -1)$ from $(1, -1), (-1, 1)$ — the logic of an
+# XOR gate.
 #
 # Parameters: $2\cdot2+2$ (first hidden layer) $+\;2\cdot2+2$ (second) $+\;2+1$ (output) = **15**.
+#
+# Two hidden layers are one way, not the only one. **One** hidden layer of two $\tanh$ units
+# (9 parameters) can do it too: its two lines can run side by side, so that ① and ③ lie in the
+# band between them and ② and ④ outside, or the other way round, and the output neuron then
+# only has to tell "inside the band" from "outside". The cell trains both and shows them (the
+# clusters overlap a little, so 100 % is out of reach for any network).
 
 # %%
 rng = np.random.default_rng(2)
@@ -338,28 +345,55 @@ labels = np.array([1, 0, 1, 0])  # ① ③ ×, ② ④ ●
 X3 = np.concatenate([rng.normal(c, 0.55, size=(60, 2)) for c in centres]).astype(np.float32)
 y3 = np.repeat(labels, 60).astype(np.float32)
 
-seed_everything(6)  # the starting weights matter here: see the remark below the pictures
+seed_everything(6)  # the starting weights matter here: see the cell after the pictures
 net3 = build(hidden=(2, 2), activation="tanh")
 print("parameters:", n_params(net3))
 assert n_params(net3) == 15
 losses = train(net3, X3, y3, make_optimizer("Adam", 0.05), epochs=fast_or(400, 100), batch_size=32)
 acc3 = np.mean((predict(net3, X3) > 0.5) == y3)
-print(f"final E/N = {losses[-1]:.4f}, accuracy {acc3:.1%}  (full mode: about 96 %; the clusters overlap a little)")
+print(f"2 hidden layers: final E/N = {losses[-1]:.4f}, accuracy {acc3:.1%}")
 
-fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 4))
+# one hidden layer of 2 units (9 parameters): from some starting weights it gets stuck (see
+# below), so we try seeds until one ends above 90 % and keep the best
+acc_one, net_one = 0.0, None
+for seed in range(fast_or(8, 4)):
+    seed_everything(seed)
+    candidate = build(hidden=(2,), activation="tanh")
+    assert n_params(candidate) == 9
+    train(candidate, X3, y3, make_optimizer("Adam", 0.05), epochs=fast_or(400, 150), batch_size=32)
+    acc = np.mean((predict(candidate, X3) > 0.5) == y3)
+    print(f"1 hidden layer of 2 units, seed {seed}: accuracy {acc:.1%}")
+    if acc > acc_one:
+        acc_one, net_one = acc, candidate
+    if acc > 0.9:
+        break
+
+fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(14, 4))
 one = build(hidden=())
 train(one, X3, y3, make_optimizer("Adam", 0.05), epochs=fast_or(200, 50), batch_size=32)
 acc1 = np.mean((predict(one, X3) > 0.5) == y3)
 plot_probability(lambda g: predict(one, g), X3, y3, ax_a, f"one neuron: {acc1:.0%}")
-plot_probability(lambda g: predict(net3, g), X3, y3, ax_b, f"2 hidden layers (15 params): {acc3:.0%}")
+plot_probability(lambda g: predict(net_one, g), X3, y3, ax_b, f"1 hidden layer (9 params): {acc_one:.0%}")
+plot_probability(lambda g: predict(net3, g), X3, y3, ax_c, f"2 hidden layers (15 params): {acc3:.0%}")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# With only two units per layer the training often gets stuck in a local minimum (極小値): with
-# `seed_everything(0)` instead of 6 the PyTorch version stops at 75 % (one cluster on the wrong
-# side) — try it. Other seeds, another learning rate or 4 units per layer get out of it.
-#
+# With only two units per layer the training can get stuck in a local minimum (極小値), for
+# example with one cluster on the wrong side. Whether it does depends on the starting weights:
+# on the seed, and on the framework, since Keras and PyTorch draw their initial weights
+# differently. The cell trains the 15-parameter network from several seeds and prints where each
+# ends; your track's numbers are the ones printed. Another learning rate or 4 units per layer
+# get out of most minima.
+
+# %%
+for seed in range(fast_or(6, 2)):
+    seed_everything(seed)
+    model = build(hidden=(2, 2), activation="tanh")
+    train(model, X3, y3, make_optimizer("Adam", 0.05), epochs=fast_or(400, 60), batch_size=32)
+    print(f"seed {seed}: accuracy {np.mean((predict(model, X3) > 0.5) == y3):.1%}")
+
+# %% [markdown]
 # ## 4. ReLU versus sigmoid and tanh: vanishing gradients
 #
 # Training multiplies derivatives layer after layer. The sigmoid's derivative is at most 0.25
@@ -457,14 +491,19 @@ live.history.plot(logy=True, figsize=(6, 3.5), title="the same curves from live.
 plt.show()
 
 # %% [markdown]
-# Typically GD (one step per epoch) is slowest, SGD and Adagrad are in between, and momentum and
-# Adam reach a small error first. Your curves may differ a little from run to run.
+# Typically GD (one step per epoch) is slowest and momentum and Adam reach a small error first.
+# Adagrad is where the two frameworks part: PyTorch starts its sum of squared gradients at 0, so
+# the first step is a full $\eta$ in every direction and the steps then shrink fast; Keras starts
+# it at 0.1 (`initial_accumulator_value`), which damps the first steps and keeps later ones
+# larger. On this problem that gives a clearly different end point per track: read yours in the
+# printed table. Your curves may differ a little from run to run.
 #
 # ## Summary
 #
 # - One neuron = line + sigmoid; training minimises $E = -\log P$ (cross-entropy).
-# - A hidden layer of two $\tanh$ units gives two lines (9 parameters); a second hidden layer
-#   combines the features like an XOR gate (15 parameters).
+# - A hidden layer of two $\tanh$ units gives two lines (9 parameters); the XOR-like layout can
+#   be solved with it (a band between the lines) or, as in the seed, with a second hidden layer
+#   that combines the features like an XOR gate (15 parameters).
 # - Sigmoid and tanh gradients vanish for large $|u|$; ReLU's do not.
 # - Mini-batches (SGD), momentum and adaptive learning rates (Adagrad, Adam) make descent faster.
 #

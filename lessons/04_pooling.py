@@ -229,3 +229,6 @@ plt.show()
 # 2. Shift the digit by one pixel (`np.roll`) and compare the max-pooled images. How many pixels
 #    change before and after pooling?
 # 3. Replace max pooling by average pooling in section 5. Which feature maps look weaker, and why?
+#    (`plot_feature_maps` scales each panel to its own range, so a weak map looks as bright as a
+#    strong one: draw both versions with `plot_feature_maps(..., vmin=0, vmax=v)` and the same `v`,
+#    for example the largest value of the max-pooled maps.)

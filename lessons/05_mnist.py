@@ -102,7 +102,87 @@ plt.show()
 # The report stores labels **one-hot** (`to_categorical`: 5 → `[0,0,0,0,0,1,0,0,0,0]`). We keep
 # the integer labels and use the *sparse* form of the cross-entropy, which does the same thing.
 #
-# ## 2. The fully connected network of the lecture
+# ## 2. The training loop, written out once
+#
+# Every network of this course is trained by the same loop; the PyTorch CIFAR-10 tutorial (seed
+# 000, §2.5) writes it out. Two words first:
+#
+# - a **mini-batch** (ミニバッチ) is a small group of training images (here 64) whose mean loss
+#   gives one gradient and one update of the parameters;
+# - an **epoch** (エポック) is one pass over all training images: $N / 64$ mini-batches, each
+#   image seen once, in a new random order every epoch.
+#
+# For every mini-batch, five steps:
+#
+# | step | PyTorch | Keras (TensorFlow backend) |
+# |---|---|---|
+# | 1. forget the last gradient | `optimizer.zero_grad()` (PyTorch *adds* new gradients to old ones) | nothing: `GradientTape` records afresh each time |
+# | 2. forward: outputs of the network | `scores = model(x)` | `scores = model(x, training=True)` inside `with tf.GradientTape() as tape:` |
+# | 3. the loss: how wrong the outputs are | `loss = loss_fn(scores, y)` | `loss = loss_fn(y, scores)` (note the order) |
+# | 4. backward: the gradient of the loss | `loss.backward()` | `grads = tape.gradient(loss, model.trainable_weights)` |
+# | 5. update the parameters | `optimizer.step()` | `optimizer.apply_gradients(zip(grads, model.trainable_weights))` |
+#
+# Layers such as dropout and batch normalisation (lesson 7) behave differently while training
+# and while testing, so the model is told which one it is: PyTorch's `model.train()` /
+# `model.eval()`, Keras' `training=True` / `training=False`. When we only measure, no gradient
+# is needed: PyTorch's `with torch.no_grad():` saves the memory and time of recording one (Keras
+# records only inside a `GradientTape`).
+#
+# The simplest model, 784 inputs straight to 10 scores (softmax regression, lesson 2), for one
+# epoch, by hand:
+
+# %% tags=["keras"]
+import tensorflow as tf  # the backend of this Keras; only the hand-written loop needs it
+
+seed_everything(0)
+model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+optimizer = keras.optimizers.SGD(0.1)
+batches = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=0).batch(64)
+for epoch in range(1):
+    for step, (x, y) in enumerate(batches):
+        with tf.GradientTape() as tape:                         # (1) record afresh
+            scores = model(x, training=True)                    # (2) forward
+            loss = loss_fn(y, scores)                           # (3) loss
+        grads = tape.gradient(loss, model.trainable_weights)    # (4) backward
+        optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))  # (5) update
+        if step % 10 == 0:
+            print(f"epoch {epoch + 1}, mini-batch {step:4d}: loss {float(loss):.3f}")
+scores = model(x_test, training=False)                          # measuring: no tape
+print(f"test accuracy after one epoch: {np.mean(np.argmax(scores, axis=1) == y_test):.1%}")
+
+# %% tags=["pytorch"]
+seed_everything(0)
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).to(device)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+train_loader, test_loader = mnist.torch_loaders(batch_size=64, normalize="unit")  # shuffled each epoch
+for epoch in range(1):
+    model.train()                                   # training behaviour (dropout, batch norm)
+    for step, (x, y) in enumerate(train_loader):
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()                       # (1) forget the last gradient
+        scores = model(x)                           # (2) forward
+        loss = loss_fn(scores, y)                   # (3) loss
+        loss.backward()                             # (4) backward
+        optimizer.step()                            # (5) update
+        if step % 10 == 0:
+            print(f"epoch {epoch + 1}, mini-batch {step:4d}: loss {loss.item():.3f}")
+model.eval()                                        # testing behaviour
+with torch.no_grad():                               # measuring: no gradient needed
+    correct = sum((model(x.to(device)).argmax(dim=1) == y.to(device)).sum().item() for x, y in test_loader)
+print(f"test accuracy after one epoch: {correct / len(test_loader.dataset):.1%}")
+
+# %% [markdown]
+# From here on the loop is one call. Keras' `model.fit(x, y, batch_size=64, epochs=3)` runs
+# exactly these steps (its `train_step` is steps 2–5) and `model.evaluate` / `model.predict` the
+# measuring part; the course's `fit(model, train_loader, ...)` for PyTorch
+# (`course_utils.torch_training`) is the loop above with a live plot and a history table. The
+# loss printed every 10 mini-batches jumps up and down: each is the loss of 64 images only. The
+# "loss" of the live plots below is, in both tracks, the running mean over the epoch so far, and
+# the history table holds the mean of each finished epoch: smoother, and the same thing in both.
+#
+# ## 3. The fully connected network of the lecture
 #
 # 知能工学特別講義: flatten the image to 784 numbers, two hidden layers of 784 sigmoid units,
 # 10 outputs, plain SGD, 3 epochs. (The lecture's code ends with `log_softmax` and uses the
@@ -155,7 +235,7 @@ fc_history = fit(fc, train_loader, test_loader, optimizer=torch.optim.SGD(fc.par
 fc_history
 
 # %% [markdown]
-# ## 3. The CNN of the report
+# ## 4. The CNN of the report
 #
 # | layer | output | parameters |
 # |---|---|---|
@@ -241,7 +321,7 @@ history.plot(y=["loss", "val_loss"], ax=ax_loss, marker="o", title="loss")
 plt.show()
 
 # %% [markdown]
-# ## 4. Animation: the 10 class scores of 200 test digits
+# ## 5. Animation: the 10 class scores of 200 test digits
 #
 # The practical course (深層実習) animates, while the network learns, the 10 output scores for
 # 200 test digits — 20 zeros, then 20 ones, …, 20 nines — with the accuracy on a right-hand axis.
@@ -379,7 +459,7 @@ live.finish()
 # (Drawing costs time: switch the animation off when you measure training speed, as the course's
 # assignment 3 reminds you.)
 #
-# ## 5. What did the CNN learn?
+# ## 6. What did the CNN learn?
 #
 # ### Filters and feature maps
 #
