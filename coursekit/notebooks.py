@@ -163,14 +163,21 @@ def lesson_targets(course: Course) -> dict[Path, str]:
 
 
 def lecture_solution_targets(course: Course) -> dict[Path, str]:
-    """``solutions/lectures/NN_name.ipynb`` from ``solutions/lectures/src/NN_name.py``."""
+    """The worked solutions of the lecture exercises, from ``solutions/lectures/src/NN_name.py``.
+
+    A source with track-tagged cells builds one notebook per track,
+    ``solutions/lectures/<track>/NN_name.ipynb``, as a lesson does; a source without builds
+    ``solutions/lectures/NN_name.ipynb``.
+    """
     files = {}
     for source in sorted((course.root / "solutions" / "lectures" / "src").glob("[0-9][0-9]_*.py")):
         name = source.stem
-        path = f"solutions/lectures/{name}.ipynb"
-        ids = lambda i, _j, _c, name=name: stable_id(f"solutions/lectures/{name}", i)  # noqa: E731
-        cells = track_cells(read_cells(source, course.tracks), course, None, path, ids)
-        files[course.root / path] = render(make_notebook(cells))
+        cells = read_cells(source, course.tracks)
+        tracked = any(set(c.metadata.get("tags", [])) & set(course.tracks) for c in cells)
+        for track in course.tracks if tracked else [None]:
+            path = f"solutions/lectures/{track}/{name}.ipynb" if track else f"solutions/lectures/{name}.ipynb"
+            ids = lambda i, _j, _c, path=path: stable_id(path.removesuffix(".ipynb"), i)  # noqa: E731
+            files[course.root / path] = render(make_notebook(track_cells(cells, course, track, path, ids)))
     return files
 
 
@@ -182,7 +189,8 @@ def build(course: Course, check: bool = False) -> int:
                   rebuild="Run `coursekit build` (make notebooks) and commit the result.")  # fmt: skip
     expected = lecture_solution_targets(course)
     folder = course.root / "solutions" / "lectures"
-    orphans = [p for p in folder.glob("[0-9][0-9]_*.ipynb") if p not in expected]
+    built = [*folder.glob("[0-9][0-9]_*.ipynb"), *folder.glob("*/[0-9][0-9]_*.ipynb")]
+    orphans = [p for p in built if p not in expected]
     lessons = {p.stem for p in lesson_sources(course)}
     missing = tuple(f"no solution source for lesson: lessons/{name}.py"
                     for name in sorted(lessons - {p.stem for p in expected}))  # fmt: skip

@@ -25,6 +25,19 @@ def kit(root: Path, *args: str, env: dict | None = None, timeout: int = 900) -> 
     return subprocess.run([*KIT, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def grade_batch(root: Path, name: str, env: dict | None = None, timeout: int = 900) -> dict:
+    """``coursekit grade NAME`` in ``root``, timed; its process, seconds and grading_report.csv by student."""
+    import csv
+    import time
+
+    started = time.perf_counter()
+    graded = kit(root, "grade", name, env=env, timeout=timeout)
+    seconds = time.perf_counter() - started
+    with open(root / "grading_report.csv", newline="") as f:
+        report = {r["student_id"]: r for r in csv.DictReader(f)}
+    return {"grade": graded, "report": report, "seconds": seconds}
+
+
 def scratch_course(target: Path, names: list[str] | None = None, env: dict | None = None) -> Path:
     """A copy of this course in ``target``, with ``names`` (default: none) released."""
     from coursekit.selfcheck import copy_course

@@ -1,11 +1,26 @@
 # %% [markdown]
-# # Lesson 02 (softmax): solutions of the exercises
+# # Lesson 02 (softmax): solutions of the exercises ({{Track}})
 #
-# Worked answers to the four exercises at the end of `lessons/02_softmax.py`, in PyTorch. In
-# Keras only `build` changes (`keras.Sequential([keras.Input((1,)), keras.layers.Dense(hidden,
-# activation="relu"), keras.layers.Dense(n_classes)])`, compiled with
-# `SparseCategoricalCrossentropy(from_logits=True)`). In fast mode (`COURSE_FAST=1`) the models
-# train for fewer epochs, so the printed numbers differ from a full run.
+# Worked answers to the four exercises at the end of `lessons/02_softmax.py`, in {{Track}}, with
+# the lesson's `build` (1 input → ReLU units → one score per class, no softmax), `train` (Adam,
+# learning rate 0.01, batch size 32, cross-entropy on the scores) and `scores`. In fast mode
+# (`COURSE_FAST=1`) the models train for fewer epochs, so the printed numbers differ from a full
+# run.
+
+# %% tags=["keras"]
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import tensorflow as tf  # the backend: tf.data feeds the training below
+
+print("Keras", keras.__version__, "backend", keras.backend.backend())
+
+# %% tags=["pytorch"]
+import torch
+from torch import nn
+
+print("PyTorch", torch.__version__)
 
 # %%
 from pathlib import Path
@@ -13,15 +28,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from course_utils import fast_mode, fast_or, seed_everything, set_cpu_threads
 
 set_cpu_threads(1)
 print("fast mode:", fast_mode())
 
-DATA = Path("../../lessons/data")  # the notebook runs in solutions/lectures/
+DATA = Path("../../../lessons/data")  # the notebook runs in solutions/lectures/{{track}}/
 
 
 def softmax(z):
@@ -30,6 +43,43 @@ def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+# %% tags=["keras"]
+def build(n_classes, hidden=30):
+    """1 input → `hidden` ReLU units → n_classes scores (logits, no softmax)."""
+    return keras.Sequential([
+        keras.Input(shape=(1,)),
+        keras.layers.Dense(hidden, activation="relu"),
+        keras.layers.Dense(n_classes),
+    ])
+
+
+def train(model, x, y, epochs, lr=0.01):
+    """Adam + cross-entropy on the logits, batch size 32; returns the loss per epoch.
+
+    The lesson's `train` (compile + fit), with one change for speed: the data comes as one
+    repeating, reshuffled tf.data pipeline and each epoch runs as one call
+    (`steps_per_execution`), so `fit` does not rebuild its data iterator every epoch.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(-1, 1)
+    steps = -(-len(x) // 32)  # batches per epoch
+    data = (tf.data.Dataset.from_tensor_slices((x, np.asarray(y)))
+            .shuffle(len(x), reshuffle_each_iteration=True).batch(32).repeat())
+    model.compile(optimizer=keras.optimizers.Adam(lr), steps_per_execution=steps,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(data, epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0)
+    return history.history["loss"]
+
+
+def scores(model, x):
+    """The model's outputs (logits) for the inputs x, as numpy, shape (N, K)."""
+    return keras.ops.convert_to_numpy(model(np.asarray(x, dtype=np.float32).reshape(-1, 1)))
+
+
+def n_params(model):
+    return model.count_params()
+
+
+# %% tags=["pytorch"]
 def build(n_classes, hidden=30):
     """1 input → `hidden` ReLU units → n_classes scores (logits)."""
     return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
@@ -56,10 +106,16 @@ def train(model, x, y, epochs, lr=0.01):
 
 
 def scores(model, x):
+    """The model's outputs (logits) for the inputs x, as numpy, shape (N, K)."""
     with torch.no_grad():
         return model(torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(-1, 1)).numpy()
 
 
+def n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+# %%
 def accuracy(model, x, y):
     return float(np.mean(scores(model, x).argmax(axis=1) == y))
 
@@ -121,7 +177,7 @@ plt.show()
 # - **× 10** (low temperature $T = 0.1$): the differences grow, the largest score takes almost all
 #   the probability; the mountains become steep-sided plateaus, softmax tends to a hard "arg max".
 #
-# The printed example shows both. (In Keras or PyTorch: divide the logits by $T$ before
+# The printed example shows both. (In either framework: divide the logits by $T$ before
 # `softmax`; the same trick is used for sampling in language models and for distillation.)
 
 # %% [markdown]
@@ -136,7 +192,7 @@ for hidden in (30, 3, 1):
     model = build(10, hidden=hidden)
     losses = train(model, x10, y10, epochs)
     row_results[hidden] = model
-    n = sum(p.numel() for p in model.parameters())
+    n = n_params(model)
     print(f"hidden={hidden:2d}: {n:3d} parameters, final loss {losses[-1]:.3f}, "
           f"accuracy {accuracy(model, x10, y10):.1%}")
 
@@ -156,6 +212,13 @@ plt.show()
 # units a unit that dies (inactive on all data) or bends at the wrong place costs a lot, and the
 # slopes need more epochs to spread apart, so in fast mode the small models may still mix up
 # neighbouring classes.
+#
+# The single unit shows the risk of dying most plainly, and it depends on the starting weights,
+# which the two frameworks draw differently: in our runs (fast and full mode) Keras' one unit ends
+# up inactive on every point, so all ten scores are constants, the loss stays at
+# $\log 10 \approx 2.303$ and the accuracy at 10 % (chance), while PyTorch's stays alive and learns
+# part of the order. With 3 units the Keras model also stayed below the PyTorch one in our runs;
+# another seed (`seed_everything(1)`, …) gives other numbers in both tracks.
 
 # %% [markdown]
 # ## Exercise 3

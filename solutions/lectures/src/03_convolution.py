@@ -1,16 +1,29 @@
 # %% [markdown]
-# # Lesson 03 (convolution): solutions of the exercises
+# # Lesson 03 (convolution): solutions of the exercises ({{Track}})
 #
 # Worked answers to the four exercises at the end of `lessons/03_convolution.py`, in numpy and
-# PyTorch. The Keras equivalents are named where they differ (`keras.layers.Conv2D` with kernels
-# shaped `(kh, kw, in, out)` instead of PyTorch's `(out, in, kh, kw)`).
+# {{Track}}. Keras stores a `Conv2D` kernel as `(kh, kw, in, out)` and images as NHWC
+# (batch, height, width, channel); PyTorch stores a `Conv2d` weight as `(out, in, kh, kw)` and
+# images as NCHW.
+
+# %% tags=["keras"]
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+
+print("Keras", keras.__version__, "backend", keras.backend.backend())
+
+# %% tags=["pytorch"]
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+print("PyTorch", torch.__version__)
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 from course_utils import fast_mode, load_mnist, seed_everything, set_cpu_threads
 
@@ -19,10 +32,19 @@ seed_everything(0)
 print("fast mode:", fast_mode())
 
 
+# %% tags=["keras"]
+def conv(image, kernel, padding=0):
+    """Cross-correlation of a (H, W) image with a (kh, kw) kernel, as keras.layers.Conv2D computes it."""
+    x = np.pad(np.asarray(image, dtype=np.float32), padding)[None, :, :, None]  # zero padding, NHWC
+    k = np.asarray(kernel, dtype=np.float32)[:, :, None, None]  # (kh, kw, in, out)
+    return keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="valid"))[0, :, :, 0]
+
+
+# %% tags=["pytorch"]
 def conv(image, kernel, padding=0):
     """Cross-correlation of a (H, W) image with a (kh, kw) kernel, as nn.Conv2d computes it."""
-    x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None, None]
-    k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))[None, None]
+    x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None, None]  # NCHW
+    k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))[None, None]  # (out, in, kh, kw)
     return F.conv2d(x, k, padding=padding)[0, 0].numpy()
 
 
@@ -102,13 +124,22 @@ for name, k in kernels.items():
 # *How many parameters does `Conv2d(3, 6, 5)` (CIFAR-10, lesson 6) have? Check in your framework.*
 #
 # in·F·F·out + out $= 3\cdot5\cdot5\cdot6 + 6 = 450 + 6 = 456$: six filters of shape 3×5×5 plus
-# one bias each. (Keras: `keras.layers.Conv2D(6, 5)` built on input `(32, 32, 3)`, then
-# `layer.count_params()`, also 456.)
+# one bias each. In Keras the layer is `keras.layers.Conv2D(6, 5)`: it learns the number of input
+# channels (3) when it is built on a `(32, 32, 3)` input, and stores the kernel as `(5, 5, 3, 6)`;
+# PyTorch's `nn.Conv2d(3, 6, 5)` stores it as `(6, 3, 5, 5)`. Same 450 weights, same 6 biases.
 
-# %%
+# %% tags=["keras"]
+layer = keras.layers.Conv2D(6, 5)
+layer.build((None, 32, 32, 3))  # a batch of 32×32 RGB images, NHWC
+print("kernel", tuple(layer.kernel.shape), " bias", tuple(layer.bias.shape))
+n = layer.count_params()
+
+# %% tags=["pytorch"]
 layer = nn.Conv2d(3, 6, 5)
 print("weight", tuple(layer.weight.shape), " bias", tuple(layer.bias.shape))
 n = sum(p.numel() for p in layer.parameters())
+
+# %%
 print("parameters:", n)
 assert n == 3 * 5 * 5 * 6 + 6 == 456
 
@@ -131,8 +162,21 @@ h = 32
 for step, (f, s) in [("conv 5×5", (5, 1)), ("pool 2×2", (2, 2)), ("conv 5×5", (5, 1)), ("pool 2×2", (2, 2))]:
     h = out_size(h, f, s=s)
     print(f"after {step}: {h}×{h}")
+assert h == 5
 
+# %% [markdown]
+# The framework agrees (Keras reports NHWC, PyTorch NCHW shapes):
+
+# %% tags=["keras"]
+net = keras.Sequential([keras.Input(shape=(32, 32, 3)),
+                        keras.layers.Conv2D(6, 5), keras.layers.MaxPooling2D(2),
+                        keras.layers.Conv2D(16, 5), keras.layers.MaxPooling2D(2)])
+shape = net.output_shape
+print("Keras:", shape)
+assert shape == (None, 5, 5, 16)
+
+# %% tags=["pytorch"]
 net = nn.Sequential(nn.Conv2d(3, 6, 5), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.MaxPool2d(2))
 shape = tuple(net(torch.zeros(1, 3, 32, 32)).shape)
 print("PyTorch:", shape)
-assert h == 5 and shape == (1, 16, 5, 5)
+assert shape == (1, 16, 5, 5)

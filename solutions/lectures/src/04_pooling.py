@@ -1,15 +1,29 @@
 # %% [markdown]
-# # Lesson 04 (pooling): solutions of the exercises
+# # Lesson 04 (pooling): solutions of the exercises ({{Track}})
 #
-# Worked answers to the three exercises at the end of `lessons/04_pooling.py`, in PyTorch
-# (`F.max_pool2d`, `F.avg_pool2d`). In Keras the same layers are `keras.layers.MaxPooling2D(3,
-# strides=3)` and `keras.layers.AveragePooling2D(2)`.
+# Worked answers to the three exercises at the end of `lessons/04_pooling.py`, in numpy and
+# {{Track}}. Two small helpers do the framework's part — `pool2d` (Keras `MaxPooling2D` /
+# `AveragePooling2D`, PyTorch `F.max_pool2d` / `F.avg_pool2d`) and `conv_relu` — and hand back
+# numpy arrays in the layout (N, H, W, C), so that the analysis below is the same numpy code in
+# both tracks.
+
+# %% tags=["keras"]
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+
+print("Keras", keras.__version__, "backend", keras.backend.backend())
+
+# %% tags=["pytorch"]
+import torch
+import torch.nn.functional as F
+
+print("PyTorch", torch.__version__)
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from course_utils import fast_mode, load_mnist, seed_everything, set_cpu_threads
 
@@ -23,10 +37,38 @@ digit = x_test[0]
 print("digit label:", mnist.y_test[0], " shape:", digit.shape)
 
 
-def as_tensor(images):
-    """(H, W) or (N, H, W) numpy → (N, 1, H, W) tensor."""
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
-    return x.reshape(-1, 1, *x.shape[-2:])
+# %% tags=["keras"]
+def pool2d(images, kind="max", size=2, stride=None):
+    """MaxPooling2D / AveragePooling2D on (N, H, W, C) numpy images (NHWC, Keras' layout)."""
+    layer = (keras.layers.MaxPooling2D if kind == "max" else keras.layers.AveragePooling2D)(
+        size, strides=stride or size)
+    return keras.ops.convert_to_numpy(layer(np.asarray(images, dtype="float32")))
+
+
+def conv_relu(images, bank):
+    """ReLU(conv) of (N, H, W) images with the (K, kh, kw) filters of `bank`, padding "same" → (N, H, W, K)."""
+    x = np.asarray(images, dtype="float32")[..., None]  # NHWC with one channel
+    layer = keras.layers.Conv2D(len(bank), bank.shape[1:], padding="same", activation="relu",
+                                use_bias=False)
+    layer.build(x.shape)
+    layer.set_weights([bank.transpose(1, 2, 0)[:, :, None, :]])  # Keras kernels: (kh, kw, in, out)
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+# %% tags=["pytorch"]
+def pool2d(images, kind="max", size=2, stride=None):
+    """F.max_pool2d / F.avg_pool2d on (N, H, W, C) numpy images, answered in the same layout."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).permute(0, 3, 1, 2)  # → NCHW
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    return pool(x, size, stride or size).permute(0, 2, 3, 1).numpy()  # → NHWC
+
+
+def conv_relu(images, bank):
+    """ReLU(conv) of (N, H, W) images with the (K, kh, kw) filters of `bank`, padding "same" → (N, H, W, K)."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32))[:, None]  # NCHW with one channel
+    k = torch.as_tensor(np.asarray(bank, dtype=np.float32))[:, None]  # PyTorch weights: (out, in, kh, kw)
+    with torch.no_grad():
+        return F.relu(F.conv2d(x, k, padding="same")).permute(0, 2, 3, 1).numpy()  # → NHWC
 
 
 # %% [markdown]
@@ -39,13 +81,13 @@ def as_tensor(images):
 # looked at. Of the 27×27 pixels that are covered, each window keeps 1 of 9 numbers.
 
 # %%
-pooled3 = F.max_pool2d(as_tensor(digit), kernel_size=3, stride=3)[0, 0].numpy()
+pooled3 = pool2d(digit[None, :, :, None], "max", size=3, stride=3)[0, :, :, 0]
 print("3×3/3 max pooling:", digit.shape, "→", pooled3.shape)
 print("ink in the dropped last row + column:", float(digit[27, :].sum() + digit[:, 27].sum()))
 assert pooled3.shape == (9, 9)
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 for ax, (title, img) in zip(axes, (("28×28", digit), ("max pool 2×2 → 14×14",
-                                   F.max_pool2d(as_tensor(digit), 2)[0, 0].numpy()),
+                                   pool2d(digit[None, :, :, None], "max", 2)[0, :, :, 0]),
                                    ("max pool 3×3, stride 3 → 9×9", pooled3)), strict=True):
     ax.imshow(img, cmap="gray")
     ax.set_title(title)
@@ -83,7 +125,9 @@ def relative_change(a, b):
 
 
 def max_pool(images):
-    return F.max_pool2d(as_tensor(images), 2)[:, 0].numpy()
+    """2×2 max pooling of (H, W) or (N, H, W) images → (N, H/2, W/2)."""
+    images = np.asarray(images).reshape(-1, *np.shape(images)[-2:])
+    return pool2d(images[..., None], "max", 2)[..., 0]
 
 
 pooled = max_pool(x_test)
@@ -128,37 +172,36 @@ plt.show()
 # *Replace max pooling by average pooling in section 5. Which feature maps look weaker, and why?*
 #
 # Section 5's model: four fixed 3×3 edge filters (vertical, horizontal, two diagonals), ReLU, then
-# 2×2 pooling, on 6 test digits. (Keras: `keras.layers.AveragePooling2D(2)` instead of
-# `MaxPooling2D(2)`.)
+# 2×2 pooling, on 6 test digits. Only `kind="avg"` changes: Keras' `AveragePooling2D(2)` instead
+# of `MaxPooling2D(2)`, PyTorch's `F.avg_pool2d` instead of `F.max_pool2d`. The maps are
+# (digit, row, column, filter).
 
 # %%
 edge = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
 diag = np.array([[0, 1, 2], [-1, 0, 1], [-2, -1, 0]], dtype=np.float32)
-bank = torch.tensor(np.stack([edge, edge.T, diag, diag[:, ::-1]]))[:, None]  # (4, 1, 3, 3)
+bank = np.stack([edge, edge.T, diag, diag[:, ::-1]])  # (4, 3, 3)
 names = ["vertical", "horizontal", "diagonal /", "diagonal \\"]
-images = as_tensor(x_test[:6])
-with torch.no_grad():
-    maps = F.relu(F.conv2d(images, bank, padding=1))  # (6, 4, 28, 28)
-    max_maps = F.max_pool2d(maps, 2)
-    avg_maps = F.avg_pool2d(maps, 2)
+maps = conv_relu(x_test[:6], bank)  # (6, 28, 28, 4)
+max_maps = pool2d(maps, "max", 2)   # (6, 14, 14, 4)
+avg_maps = pool2d(maps, "avg", 2)
 
 print("filter       mean peak (max pool)  mean peak (avg pool)  avg/max")
 for k, name in enumerate(names):
-    peak_max = max_maps[:, k].amax(dim=(1, 2)).mean().item()
-    peak_avg = avg_maps[:, k].amax(dim=(1, 2)).mean().item()
+    peak_max = max_maps[..., k].max(axis=(1, 2)).mean()
+    peak_avg = avg_maps[..., k].max(axis=(1, 2)).mean()
     print(f"{name:12s} {peak_max:20.2f}  {peak_avg:20.2f}  {peak_avg / peak_max:7.2f}")
 print("fraction of 2×2 blocks with any response that are fully active (all 4 pixels > 0):")
-blocks = (maps > 0).float().reshape(6, 4, 14, 2, 14, 2).sum(dim=(3, 5))
+blocks = (maps > 0).reshape(6, 14, 2, 14, 2, 4).sum(axis=(2, 4))  # active pixels per 2×2 block
 for k, name in enumerate(names):
-    active = blocks[:, k] > 0
-    print(f"  {name:12s} {(blocks[:, k][active] == 4).float().mean().item():.0%}")
+    active = blocks[..., k] > 0
+    print(f"  {name:12s} {np.mean(blocks[..., k][active] == 4):.0%}")
 
 fig, axes = plt.subplots(2, 4, figsize=(10, 5))
-vmax = max_maps[0].max().item()
+vmax = max_maps[0].max()
 for k in range(4):
-    axes[0, k].imshow(max_maps[0, k], cmap="gray", vmin=0, vmax=vmax)
+    axes[0, k].imshow(max_maps[0, :, :, k], cmap="gray", vmin=0, vmax=vmax)
     axes[0, k].set_title(f"max: {names[k]}", fontsize=9)
-    axes[1, k].imshow(avg_maps[0, k], cmap="gray", vmin=0, vmax=vmax)
+    axes[1, k].imshow(avg_maps[0, :, :, k], cmap="gray", vmin=0, vmax=vmax)
     axes[1, k].set_title(f"avg: {names[k]}", fontsize=9)
 for ax in axes.flat:
     ax.axis("off")
@@ -171,8 +214,8 @@ plt.show()
 # maps that lose most (smallest avg/max ratio above) are those whose responses are **thin**: an
 # edge filter fires along a line one or two pixels wide, and after the ReLU only the side of the
 # stroke with the right sign survives, so a 2×2 block often holds one strong value and three zeros
-# — its average is a quarter of its maximum. The second table shows how common that is: the share of
-# responding blocks that are active in all four pixels is small. Max
+# — its average is a quarter of its maximum. The second table shows how common such blocks are: only
+# about a third of the responding blocks are active in all four pixels. Max
 # pooling asks "is the feature *somewhere* in this block?", average pooling "how much of the block
 # is the feature?" — for sparse detectors like edges, the first question is the useful one, which
 # is why CNNs between conv layers mostly use max pooling.

@@ -1,14 +1,37 @@
 # %% [markdown]
-# # Lesson 05 (MNIST): solutions of the exercises
+# # Lesson 05 (MNIST): solutions of the exercises ({{Track}})
 #
-# Worked answers to the four exercises at the end of `lessons/05_mnist.py`, in PyTorch with
-# `course_utils.torch_training.fit`. In Keras the models are the `keras.Sequential` versions of the
-# lesson, trained with `model.fit(..., validation_data=(x_test, y_test))`; the conclusions are the
-# same.
+# Worked answers to the four exercises at the end of `lessons/05_mnist.py`, in {{Track}}: Keras
+# models are `keras.Sequential` and train with `model.fit(..., validation_data=(x_test, y_test))`,
+# PyTorch models are `nn.Sequential` and train with `course_utils.torch_training.fit`. Every model
+# ends in 10 scores (logits) and is trained with the cross-entropy on them (Keras'
+# `SparseCategoricalCrossentropy(from_logits=True)`, PyTorch's `CrossEntropyLoss`).
 #
 # **Fast mode** (`COURSE_FAST=1`) trains on the first 2,000 training digits and tests on 500, for
 # one epoch: the accuracies printed then are far below the full-data numbers (97–99 %), and only
 # the *comparisons* mean something. Run without `COURSE_FAST` for the real answers (minutes).
+
+# %% tags=["keras"]
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+
+from course_utils.keras_callback import history_frame
+
+LAYOUT = "NHWC"
+print("Keras", keras.__version__, "backend", keras.backend.backend())
+
+# %% tags=["pytorch"]
+import torch
+from torch import nn
+
+from course_utils import pick_device
+from course_utils.torch_training import fit
+
+LAYOUT = "NCHW"
+device = pick_device()
+print("PyTorch", torch.__version__, "device", device)
 
 # %%
 import time
@@ -16,36 +39,50 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
-from course_utils import fast_mode, fast_or, load_mnist, pick_device, seed_everything, set_cpu_threads
+from course_utils import fast_mode, fast_or, load_mnist, seed_everything, set_cpu_threads
 from course_utils.models import predict_proba
-from course_utils.torch_training import fit
 from course_utils.viz import confusion_matrix, per_class_accuracy, plot_confusion_matrix
 
 set_cpu_threads(1)  # on a busy 2-core machine one thread is faster than two
-device = pick_device()
-print("fast mode:", fast_mode(), " device:", device)
+print("fast mode:", fast_mode())
 
 mnist = load_mnist()  # fast mode: 2,000 training and 500 test images
 print(mnist)
-x_train, y_train, x_test, y_test = mnist.arrays(normalize="unit", layout="NCHW")
-train_loader, test_loader = mnist.torch_loaders(batch_size=64, normalize="unit", seed=0)
+x_train, y_train, x_test, y_test = mnist.arrays(normalize="unit", layout=LAYOUT)  # pixels 0…1
 epochs = fast_or(3, 1)
+
+
+# %% tags=["keras"]
+def n_params(model):
+    return model.count_params()
+
+
+def train(model, optimizer=None, n_epochs=epochs):
+    """Adam (0.001) unless told otherwise, batch size 64; return (history, seconds, final test accuracy)."""
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(1e-3), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    t0 = time.perf_counter()
+    history = history_frame(model.fit(x_train, y_train, validation_data=(x_test, y_test),
+                                      batch_size=64, epochs=n_epochs, verbose=0))
+    return history, time.perf_counter() - t0, float(history.val_accuracy.iloc[-1])
+
+
+# %% tags=["pytorch"]
+train_loader, test_loader = mnist.torch_loaders(batch_size=64, normalize="unit", seed=0)
 
 
 def n_params(model):
     return sum(p.numel() for p in model.parameters())
 
 
-def train(model, optimizer=None, n_epochs=epochs, loss_fn=None):
-    """Train with fit(); return (history, seconds, final test accuracy)."""
+def train(model, optimizer=None, n_epochs=epochs):
+    """Adam (0.001) unless told otherwise, batch size 64; return (history, seconds, final test accuracy)."""
     model = model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=1e-3)
     t0 = time.perf_counter()
     history = fit(model, train_loader, test_loader, optimizer=optimizer, epochs=n_epochs,
-                  loss_fn=loss_fn or nn.CrossEntropyLoss(), live=False, verbose=False)
+                  loss_fn=nn.CrossEntropyLoss(), live=False, verbose=False)
     return history, time.perf_counter() - t0, float(history.val_accuracy.iloc[-1])
 
 
@@ -55,12 +92,30 @@ def train(model, optimizer=None, n_epochs=epochs, loss_fn=None):
 # *Remove the conv layers of the small CNN, adapt the first `Linear` layer, and compare training
 # time and accuracy. How small can the model get at 97 %?*
 #
-# The small CNN: `Conv2d(1, 4, 3)` → ReLU → `Conv2d(4, 4, 3)` → ReLU → flatten (4·24·24 = 2304) →
-# `Linear(2304, 128)` → ReLU → `Linear(128, 10)`. Without the conv layers the first `Linear` gets
-# the 784 raw pixels: `Linear(784, 128)`. Then we shrink the hidden layer. All with Adam (0.001),
-# batch size 64, the same number of epochs.
+# The small CNN: conv 4 filters 3×3 → ReLU → conv 4 filters 3×3 → ReLU → flatten (4·24·24 = 2304)
+# → dense 128 → ReLU → dense 10 (Keras `Conv2D(4, 3)` / `Dense(128)`, PyTorch `Conv2d(1, 4, 3)` /
+# `Linear(2304, 128)`). Without the conv layers the first dense layer gets the 784 raw pixels:
+# `Dense(128)` on the flattened image, `Linear(784, 128)`. Then we shrink the hidden layer. All with
+# Adam (0.001), batch size 64, the same number of epochs.
 
-# %%
+# %% tags=["keras"]
+def small_cnn():
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(4, 3, activation="relu"),   # → 26×26×4
+        keras.layers.Conv2D(4, 3, activation="relu"),   # → 24×24×4
+        keras.layers.Flatten(),                          # → 2304
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+
+
+def mlp(hidden):
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(hidden, activation="relu"), keras.layers.Dense(10)])
+
+
+# %% tags=["pytorch"]
 def small_cnn():
     return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3), nn.ReLU(), nn.Flatten(),
                          nn.Linear(2304, 128), nn.ReLU(), nn.Linear(128, 10))
@@ -70,6 +125,7 @@ def mlp(hidden):
     return nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 
+# %%
 rows = []
 for name, make in [("small CNN", small_cnn)] + [(f"MLP 784-{h}-10", lambda h=h: mlp(h))
                                                 for h in (128, 32, 16, 8)]:
@@ -89,13 +145,13 @@ else:
     print("no model reached 97 % with this much data and training (expected in fast mode)")
 
 # %% [markdown]
-# **Answer.** The parameter count is dominated by the first `Linear` layer: $2304 \cdot 128 + 128
+# **Answer.** The parameter count is dominated by the first dense layer: $2304 \cdot 128 + 128
 # = 295{,}040$ in the CNN, $784 \cdot 128 + 128 = 100{,}480$ without the convs, so the MLP is about
 # 3× smaller and — with no convolutions to compute — faster per epoch (compare the `train s`
-# column). With the full data set and a few epochs the 128-unit MLP typically gets to about 97 %, the
-# CNN a little more; shrinking the hidden layer costs accuracy slowly at first and then quickly:
-# read off the smallest model that still reaches 97 % in the table (a full-mode run is needed for
-# that answer; in fast mode none gets there, because 2,000 images and one epoch are too little).
+# column). Shrinking the hidden layer costs accuracy slowly at first and then quickly (in fast mode
+# already from 32 to 16 units, in both tracks). Read off the smallest model that still reaches 97 %
+# in the table of a full-mode run (all 60,000 images, 3 epochs); in fast mode none gets there,
+# because 2,000 images and one epoch are too little.
 # The conv layers pay off in accuracy per parameter, not in speed on a CPU.
 
 # %% [markdown]
@@ -104,23 +160,41 @@ else:
 # *Replace the sigmoid of the FC network by ReLU, and SGD by Adam. What changes after one epoch?*
 #
 # The lesson's FC network is 784-784-784-10 with sigmoid, trained with SGD (lr 0.1). We train four
-# versions for exactly one epoch from the same seed. (Keras: `activation="relu"` and
-# `optimizer=keras.optimizers.Adam(1e-3)`.)
+# versions for exactly one epoch from the same seed.
 
-# %%
+# %% tags=["keras"]
+def fc(activation):
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(784, activation=activation),
+        keras.layers.Dense(784, activation=activation),
+        keras.layers.Dense(10),
+    ])
+
+
+def make_optimizer(name, model):
+    return keras.optimizers.SGD(0.1) if name.startswith("SGD") else keras.optimizers.Adam(1e-3)
+
+
+# %% tags=["pytorch"]
 def fc(activation):
     act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 784), act(), nn.Linear(784, 784), act(),
                          nn.Linear(784, 10))
 
 
+def make_optimizer(name, model):
+    return (torch.optim.SGD(model.parameters(), lr=0.1) if name.startswith("SGD")
+            else torch.optim.Adam(model.parameters(), lr=1e-3))
+
+
+# %%
 rows = []
 for activation in ("sigmoid", "relu"):
     for opt_name in ("SGD 0.1", "Adam 0.001"):
         seed_everything(0)
         model = fc(activation)
-        opt = (torch.optim.SGD(model.parameters(), lr=0.1) if opt_name.startswith("SGD")
-               else torch.optim.Adam(model.parameters(), lr=1e-3))
+        opt = make_optimizer(opt_name, model)
         history, seconds, acc = train(model, opt, n_epochs=1)
         rows.append({"activation": activation, "optimiser": opt_name,
                      "train loss": round(float(history.loss.iloc[-1]), 3),
@@ -133,8 +207,9 @@ print(pd.DataFrame(rows).to_string(index=False))
 # reaching the first layer are small (lesson 1's vanishing gradients), and plain SGD takes equal
 # small steps. ReLU (slope 1 where active) or Adam (per-weight step sizes) each speed up learning;
 # together the network reaches in one epoch what the original needs several for. The time per
-# epoch barely changes: the cost is in the 784×784 matrix products, not in the activation or the
-# optimiser.
+# epoch (the `s` column) hardly depends on the activation: the cost is in the 784×784 matrix
+# products. Adam's steps cost somewhat more than SGD's, because it updates two running averages
+# per weight as well.
 
 # %% [markdown]
 # ## Exercise 3
@@ -146,12 +221,25 @@ print(pd.DataFrame(rows).to_string(index=False))
 # $1024\cdot10 + 10$. For $c = 16$: 416 + 3,212,288 + 10,250 = **3,222,954**; for $c = 4$:
 # 104 + 803,840 + 10,250 = **814,194** — a quarter of the size, almost all of it in the dense layer.
 
-# %%
+# %% tags=["keras"]
+def report_cnn(filters):
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(filters, (5, 5), padding="same", activation="relu"),
+        keras.layers.MaxPooling2D((2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1024, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+
+
+# %% tags=["pytorch"]
 def report_cnn(filters):
     return nn.Sequential(nn.Conv2d(1, filters, 5, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(14 * 14 * filters, 1024), nn.ReLU(), nn.Linear(1024, 10))
 
 
+# %%
 report = {}
 for filters in (16, 4):
     seed_everything(20190222)
@@ -165,8 +253,7 @@ for filters in (16, 4):
 # %% [markdown]
 # **Answer.** 814,194 parameters instead of 3,222,954 (asserted above). The accuracy (printed) drops
 # only a little, if at all: four 5×5 filters already cover the main edge directions, and MNIST is
-# easy. The training time falls roughly with the size of the dense layer. (Keras:
-# `keras.layers.Conv2D(4, (5, 5), padding="same", activation="relu")` and `cnn.count_params()`.)
+# easy. The training time falls roughly with the size of the dense layer.
 
 # %% [markdown]
 # ## Exercise 4

@@ -21,7 +21,7 @@ import pytest
 
 from coursekit import handins, repair
 from coursekit.collect import collect, handed_in
-from tests.helpers import KIT, ROOT, answers_of, fill
+from tests.helpers import KIT, ROOT, answers_of, fill, grade_batch
 
 NAME = "matmul_timing"
 KNOWN = ["fc_vs_conv_keras", "matmul_timing", "param_study_keras"]
@@ -271,12 +271,7 @@ def lms_course(make_course):
     }, {"s2301234_4521_998877_matmul_timing.ipynb": day2, "s2301234_4521_998001_matmul_timing.ipynb": day1})
     collected = [subprocess.run([*tool, "collect", str(zipped), "--assignment", NAME], **run)
                  for zipped in (moodle, canvas)]  # fmt: skip
-    started = time.perf_counter()
-    graded = subprocess.run([*tool, "grade", NAME], **run)
-    seconds = time.perf_counter() - started
-    with open(root / "grading_report.csv", newline="") as f:
-        report = {r["student_id"]: r for r in csv.DictReader(f)}
-    return {"root": root, "collect": collected, "grade": graded, "report": report, "seconds": seconds}
+    return {"root": root, "collect": collected, **grade_batch(root, NAME, env, timeout=600)}
 
 
 @pytest.mark.slow

@@ -14,7 +14,6 @@ import csv
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import nbformat
@@ -22,7 +21,7 @@ import pytest
 
 from coursekit.grade import batch as grading
 from coursekit.grade import checks as grading_checks
-from tests.helpers import KIT, fill, scratch_course
+from tests.helpers import KIT, fill, grade_batch, scratch_course
 
 NAME = "matmul_timing"
 AUTO = 10  # autograded points of matmul_timing (the rest is graded by hand)
@@ -326,12 +325,7 @@ def batch(tmp_path_factory):
         else:
             path.write_text(json.dumps(made, indent=1))
     collected = subprocess.run([*tool, "collect", str(handins)], **run)
-    started = time.perf_counter()
-    graded = subprocess.run([*tool, "grade", NAME], **run)
-    seconds = time.perf_counter() - started
-    with open(root / "grading_report.csv", newline="") as f:
-        report = {r["student_id"]: r for r in csv.DictReader(f)}
-    return {"root": root, "collect": collected, "grade": graded, "report": report, "seconds": seconds}
+    return {"root": root, "collect": collected, **grade_batch(root, NAME, env, timeout=900)}
 
 
 def _cells(batch, student):
