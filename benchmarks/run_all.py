@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("live_overhead", "bench_live_overhead.py", ["--pairs", "5"], ["--pairs", "1"]),
     ("mnist_cnn", "bench_mnist_cnn.py", ["--epochs", "1"], ["--epochs", "1"]),
-    ("cifar10", "bench_cifar10.py", ["--improved-epochs", "10"], ["--improved-epochs", "1"]),
+    ("lessons_full", "bench_lessons.py", [], ["--lessons", "05", "--tracks", "pytorch"]),
     ("matmul", "bench_matmul.py", [], []),
     ("autograde", "bench_autograde.py", ["--students", "20"], ["--students", "4"]),
     ("notebooks", "bench_notebooks.py", [], []),
@@ -31,7 +31,7 @@ BENCHMARKS = [
 TITLES = {
     "live_overhead": "Live-plot overhead (with / without, same run, interleaved)",
     "mnist_cnn": "MNIST CNN of the lecture (3,222,954 parameters): Keras vs PyTorch",
-    "cifar10": "CIFAR-10: tutorial LeNet and an improved CNN (PyTorch)",
+    "lessons_full": "Lessons 05-06 in full mode, both tracks: measured numbers next to the seeds'",
     "matmul": "matmul_timing assignment: times and fitted exponents",
     "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
     "notebooks": "Fast-mode execution of every lecture notebook (COURSE_FAST=1)",

@@ -11,7 +11,7 @@ when you use them:
 
 from __future__ import annotations
 
-from course_utils.data import ImageData, load_cifar10, load_mnist
+from course_utils.data import ImageData, load_cifar10, load_fashion_mnist, load_mnist
 from course_utils.env import fast_mode, fast_or, in_notebook
 from course_utils.live import LivePlot
 from course_utils.repro import pick_device, seed_everything, set_cpu_threads
@@ -28,6 +28,7 @@ __all__ = [
     "fit_power_law",
     "in_notebook",
     "load_cifar10",
+    "load_fashion_mnist",
     "load_mnist",
     "pick_device",
     "plot_timing",

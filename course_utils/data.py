@@ -1,4 +1,4 @@
-"""MNIST and CIFAR-10 as numpy arrays, with thin adapters for PyTorch and Keras.
+"""MNIST, Fashion-MNIST and CIFAR-10 as numpy arrays, with thin adapters for PyTorch and Keras.
 
 Both frameworks get identical pixels and identical normalisation: the arrays are
 loaded once as ``uint8`` and converted by :meth:`ImageData.arrays` (Keras, NHWC) or
@@ -7,7 +7,8 @@ loaded once as ``uint8`` and converted by :meth:`ImageData.arrays` (Keras, NHWC)
 Where data is looked for, in order:
 
 1. ``$COURSE_DATA_DIR`` (torchvision layout ``MNIST/raw/*-ubyte``, Keras ``mnist.npz``,
-   ``cifar-10-batches-py/``, or the course's CIFAR-10 ``.npz`` subsets);
+   ``FashionMNIST/raw/*-ubyte``, ``cifar-10-batches-py/``, or the course's CIFAR-10 ``.npz``
+   subsets);
 2. the usual caches: ``~/.keras/datasets``, ``./data`` and ``~/.cache/course_utils``;
 3. a download through torchvision or Keras (needs internet).
 """
@@ -26,6 +27,10 @@ import numpy as np
 from course_utils.env import fast_mode
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
@@ -58,10 +63,11 @@ class ImageData:
     classes: tuple[str, ...]
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    test_part: str = "test"  # what x_test holds: "test", or "validation" after holdout()
 
     def __repr__(self) -> str:
         return (
-            f"ImageData({self.name}: train {self.x_train.shape}, test {self.x_test.shape}, "
+            f"ImageData({self.name}: train {self.x_train.shape}, {self.test_part} {self.x_test.shape}, "
             f"{len(self.classes)} classes, from {self.source})"
         )
 
@@ -82,6 +88,33 @@ class ImageData:
             y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test],
             y_test=self.y_test[:n_test],
+        )
+
+    def holdout(self, n_val: int) -> ImageData:
+        """A validation split: train on all but the last ``n_val`` training images, which become
+        the *test* part of the result (the real test set is not in it, so it cannot be used for
+        choices by accident; keep the original for the one final measurement).
+
+        >>> images, labels = np.zeros((10, 28, 28, 1), np.uint8), np.arange(10)
+        >>> dev = ImageData("digits", images, labels, images[:4], labels[:4], MNIST_CLASSES).holdout(3)
+        >>> dev.x_train.shape[0], dev.y_test.tolist(), dev.name
+        (7, [7, 8, 9], 'digits (validation split)')
+        """
+        n = len(self.x_train)
+        if not isinstance(n_val, int) or not 0 < n_val < n:
+            raise ValueError(
+                f"n_val must be an int between 1 and {n - 1} (the {self.name} training set has "
+                f"{n:,} images), got {n_val!r}. Hold out fewer images, or load more (fast mode "
+                "loads only a few: see load_mnist / load_cifar10)."
+            )
+        return replace(
+            self,
+            name=f"{self.name} (validation split)",
+            test_part="validation",
+            x_train=self.x_train[:-n_val],
+            y_train=self.y_train[:-n_val],
+            x_test=self.x_train[-n_val:],
+            y_test=self.y_train[-n_val:],
         )
 
     def arrays(self, normalize: str = "unit", layout: str = "NHWC"):
@@ -222,6 +255,50 @@ def _read_mnist_idx(folder: Path):
         else:
             return None
     return tuple(_read_idx(p) for p in paths)
+
+
+# --------------------------------------------------------------------- Fashion-MNIST
+
+
+def load_fashion_mnist(
+    n_train: int | None = None,
+    n_test: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> ImageData:
+    """Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 28×28×1 ``uint8``.
+
+    The same file format as MNIST (four IDX files, plain or ``.gz``), looked for in
+    torchvision's layout ``FashionMNIST/raw/`` and Keras' ``fashion-mnist/`` under each
+    search root, else downloaded through torchvision or Keras. Without the four files and
+    without internet it raises :class:`DataNotFoundError`; ``download=False`` never tries
+    the network. Here, a stand-in folder with 12 blank pictures:
+
+    >>> import tempfile, pathlib; folder = pathlib.Path(tempfile.mkdtemp())
+    >>> raw = folder / "FashionMNIST" / "raw"; raw.mkdir(parents=True)
+    >>> def idx(name, array):  # the IDX header: 0, 0, type 8 (uint8), ndim, then the sizes
+    ...     header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    ...     (raw / name).write_bytes(header + array.tobytes())
+    >>> idx("train-images-idx3-ubyte", np.zeros((8, 28, 28), np.uint8))
+    >>> idx("train-labels-idx1-ubyte", np.arange(8, dtype=np.uint8))
+    >>> idx("t10k-images-idx3-ubyte", np.zeros((4, 28, 28), np.uint8))
+    >>> idx("t10k-labels-idx1-ubyte", np.arange(4, dtype=np.uint8))
+    >>> ds = load_fashion_mnist(data_dir=folder, download=False)
+    >>> ds.x_train.shape, ds.classes[ds.y_test[0]]
+    ((8, 28, 28, 1), 'T-shirt/top')
+    """
+    searched: list[str] = []
+    for root in _search_roots(data_dir):
+        for folder in (root / "FashionMNIST" / "raw", root / "FashionMNIST",
+                       root / "fashion-mnist", root / "datasets" / "fashion-mnist"):  # fmt: skip
+            found = _read_mnist_idx(folder)
+            searched.append(str(folder))
+            if found is not None:
+                return _finish("Fashion-MNIST", found, FASHION_MNIST_CLASSES, str(folder), n_train, n_test)
+    if not download:
+        raise _not_found("Fashion-MNIST", searched, None)
+    arrays, where = _download("fashion_mnist", searched)
+    return _finish("Fashion-MNIST", arrays, FASHION_MNIST_CLASSES, where, n_train, n_test)
 
 
 # -------------------------------------------------------------------------- CIFAR-10
@@ -378,22 +455,26 @@ def _download(which: str, searched: list[str]):
         if use_keras:
             import keras
 
-            loader = keras.datasets.mnist if which == "mnist" else keras.datasets.cifar10
+            loader = getattr(keras.datasets, which)  # mnist, fashion_mnist, cifar10
             (x_train, y_train), (x_test, y_test) = loader.load_data()
             return (x_train, y_train.ravel(), x_test, y_test.ravel()), "keras.datasets download"
         import torchvision
 
         root = _cache_dir()
-        cls = torchvision.datasets.MNIST if which == "mnist" else torchvision.datasets.CIFAR10
+        cls = {"mnist": torchvision.datasets.MNIST, "fashion_mnist": torchvision.datasets.FashionMNIST,
+               "cifar10": torchvision.datasets.CIFAR10}[which]
         train = cls(root=str(root), train=True, download=True)
         test = cls(root=str(root), train=False, download=True)
         arrays = (np.asarray(train.data), np.asarray(train.targets),
                   np.asarray(test.data), np.asarray(test.targets))  # fmt: skip
         return arrays, f"torchvision download into {root}"
     except ImportError as err:
-        raise _not_found(which.upper(), searched, err) from None
+        raise _not_found(_NAMES[which], searched, err) from None
     except Exception as err:  # network errors differ between the two libraries
-        raise _not_found(which.upper(), searched, err) from err
+        raise _not_found(_NAMES[which], searched, err) from err
+
+
+_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
 def _not_found(name: str, searched: list[str], err) -> DataNotFoundError:

@@ -11,10 +11,14 @@
 # 3. predict the output size $\frac{H + 2P - F}{S} + 1$ and choose padding `valid` or `same`;
 # 4. count the parameters of a conv layer with several channels (40, 148, …) and check them
 #    against the model summary;
-# 5. play with your own 3×3 kernel on a real MNIST digit.
+# 5. write an activation as a layer or as a function and read what `print(model)` and the summary
+#    then show (370 and 1,300 parameters), flatten feature maps without losing the batch, and
+#    draw several sub-plots without the `plt.subplot` pitfall;
+# 6. play with your own 3×3 kernel on a real MNIST digit.
 #
 # Sources: *Pythonと深層学習* §3.3 (畳み込みフィルター), 「ゼロから作る Deep Learning」 notes
-# (the size formula) and 深層実習 第7,8回 (channels and parameter counts).
+# (the size formula) and 深層実習 第7,8回 (channels and parameter counts, ReLU in `__init__` or
+# not, torchinfo, `Flatten`, subplots).
 
 # %% [markdown]
 # ## Setup
@@ -277,6 +281,113 @@ assert total == 296_518
 # Note how the two tiny conv layers have 188 parameters, while the first dense layer has 295,040:
 # weight sharing (the same 3×3 filter everywhere in the image) makes convolution cheap.
 #
+# ### Writing a model: where the ReLU goes, what the summary shows, how to flatten (seed 003)
+#
+# The practical course asks *ReLUを__init__に書くかどうか* — should the ReLU be declared as a
+# layer, or called as a function? Its answer: **either**. A layer with weights must be created
+# once (in PyTorch: in `__init__`), or its weights would start afresh at every call; ReLU (and
+# sigmoid, tanh) has no weights, it is a pure function. The only difference is what the model's
+# printout and summary list. The course's tiny example: 1 input → 30 hidden units → 10 outputs has
+# $1·30 + 30 = 60$ and $30·10 + 10 = 310$ parameters, **370** in all; with a second hidden layer
+# of 30 ($30·30 + 30 = 930$) it has **1,300**.
+
+# %% tags=["keras"]
+relu_argument = keras.Sequential([      # ReLU as an argument of the Dense layer
+    keras.Input(shape=(1,)), keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10),
+], name="relu_as_argument")
+relu_layer = keras.Sequential([         # ReLU as a layer of its own
+    keras.Input(shape=(1,)), keras.layers.Dense(30), keras.layers.ReLU(), keras.layers.Dense(10),
+], name="relu_as_layer")
+relu_argument.summary()  # two rows: the ReLU hides inside the first Dense layer
+relu_layer.summary()     # three rows: the ReLU has a row of its own, with 0 parameters
+two_hidden = keras.Sequential([
+    keras.Input(shape=(1,)), keras.layers.Dense(30, activation="relu"),
+    keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10),
+])
+counts = [relu_argument.count_params(), relu_layer.count_params(), two_hidden.count_params()]
+
+# %% tags=["pytorch"]
+class ReluInInit(nn.Module):
+    """The course's MyModel: the ReLU declared in __init__, as a layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(1, 30)
+        self.layer2 = nn.ReLU()
+        self.layer3 = nn.Linear(30, 10)
+
+    def forward(self, x):
+        return self.layer3(self.layer2(self.layer1(x)))
+
+
+class ReluAsFunction(nn.Module):
+    """Two hidden layers; ReLU called as a function in forward (torch.relu = F.relu = nn.ReLU()(x))."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(1, 30)
+        self.layer3 = nn.Linear(30, 30)
+        self.layer5 = nn.Linear(30, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.layer1(x))
+        x = torch.nn.functional.relu(self.layer3(x))
+        return self.layer5(x)
+
+
+class OneReluTwice(ReluAsFunction):
+    """The same network with one ReLU module, declared once and used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.layer5(self.relu(self.layer3(self.relu(self.layer1(x)))))
+
+
+for model in (ReluInInit(), ReluAsFunction(), OneReluTwice()):
+    print(model)  # lists the modules made in __init__, in that order, each once
+    print(torchinfo.summary(model, input_size=(1, 1), verbose=0))  # lists every call in forward
+counts = [torchinfo.summary(m(), input_size=(1, 1), verbose=0).total_params
+          for m in (ReluInInit, ReluAsFunction, OneReluTwice)]
+
+# %% [markdown]
+# Read the printouts: `print(model)` shows the ReLU only where it was declared in `__init__`, and
+# the reused one only once; torchinfo follows the forward pass and shows it at every call. A trap
+# from the course: `torch.nn.ReLU(x)` is **not** the ReLU of `x` — it builds a ReLU *layer* (with
+# `x` as its `inplace` setting). Call the function (`torch.relu(x)`) or a layer (`nn.ReLU()(x)`).
+
+# %% tags=["pytorch"]
+x = torch.tensor([-1.0, 2.0])
+print("torch.relu(x) =", torch.relu(x), "   nn.ReLU()(x) =", nn.ReLU()(x))
+print("nn.ReLU(x) is a", type(nn.ReLU(x)).__name__, "layer, not a tensor")
+
+# %% [markdown]
+# The parameter counts are the same however the ReLU is written:
+
+# %%
+print("parameters:", counts)
+assert counts[-1] == 1_300 and counts[0] == 370
+
+# %% [markdown]
+# **Flattening.** Before the first dense layer a stack of feature maps, shape
+# (batch, …) with 4×24×24 numbers per image, becomes one row of 2,304 numbers *per image*. The
+# batch dimension must stay: flattening it too mixes all images of a batch into one long row.
+
+# %% tags=["keras"]
+maps = np.zeros((8, 24, 24, 4), dtype=np.float32)  # a batch of 8 images, 24×24×4 each
+print("keras.layers.Flatten():", tuple(keras.layers.Flatten()(maps).shape))   # (8, 2304)
+print("keras.ops.reshape(maps, (-1,)):", tuple(keras.ops.reshape(maps, (-1,)).shape),
+      "  ← the batch is gone")
+
+# %% tags=["pytorch"]
+maps = torch.zeros(8, 4, 24, 24)  # a batch of 8 images, 4×24×24 each
+print("nn.Flatten():         ", tuple(nn.Flatten()(maps).shape))       # (8, 2304)
+print("torch.flatten(maps, 1):", tuple(torch.flatten(maps, 1).shape))  # the same: from dimension 1 on
+print("torch.flatten(maps):   ", tuple(torch.flatten(maps).shape), "  ← the batch is gone")
+
+# %% [markdown]
 # ## 5. Filters on a real digit
 #
 # Let us apply classic 3×3 filters to an MNIST test digit with {{Track}}'s conv layer
@@ -307,6 +418,37 @@ plt.show()
 # Red = positive response, blue = negative: the vertical-edge filter lights up on the left and
 # right borders of the strokes, with opposite signs.
 #
+# ### Several pictures in one figure: `subplots` and its pitfall (seed 003)
+#
+# The figure above comes from `fig, axes = plt.subplots(1, 5)`: one figure (`fig`) and a list of
+# sub-plots (`axes[0]` … `axes[4]`; `plt.subplots(2, 2)` gives a 2×2 array `axes[i][j]`), and we
+# draw into each through its own object (`ax.imshow`, `ax.set_title`). The short form found in
+# many examples, `plt.subplot(121)` then `plt.plot(...)`, draws into the *current* sub-plot, the
+# one made last. The course shows the pitfall: create both sub-plots first, then plot twice, and
+# both lines land on the right.
+
+# %%
+t = np.linspace(0, 2 * np.pi, 50)
+plt.figure(figsize=(7, 2))
+plt.subplot(121)
+plt.subplot(122)            # now the right one is "current"
+plt.plot(t, np.sin(t))      # meant for the left one …
+plt.plot(t, np.cos(t))      # … but both go to the right
+plt.suptitle("pitfall: plt.plot draws into the current sub-plot")
+lines_per_axes = [len(ax.lines) for ax in plt.gcf().axes]
+plt.show()
+print("lines in the left and right sub-plot:", lines_per_axes)
+assert lines_per_axes == [0, 2]
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7, 2))  # the safe way: one object per sub-plot
+ax1.plot(t, np.sin(t))
+ax1.set(title="sin", xlabel="t [rad]")
+ax2.plot(t, np.cos(t))
+ax2.set(title="cos", xlabel="t [rad]")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
 # ## 6. Playground: your own kernel
 #
 # Edit the nine numbers (or pick a preset); the filtered digit is redrawn after every change.

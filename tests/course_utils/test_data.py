@@ -76,3 +76,60 @@ def test_fast_sizes_can_be_overridden(data_dir, monkeypatch):
     monkeypatch.setenv("COURSE_FAST_SIZES", "lots")
     with pytest.raises(ValueError, match="COURSE_FAST_SIZES must be two positive ints"):
         load_mnist()
+
+
+def test_holdout_is_a_validation_split_of_the_real_training_set(data_dir):
+    mnist = load_mnist(data_dir=data_dir, download=False)
+    dev = mnist.holdout(5_000)
+    assert (len(dev.x_train), len(dev.x_test)) == (55_000, 5_000)
+    assert "validation (5000, 28, 28, 1)" in repr(dev)
+    # the validation images are the last training images, never test images
+    assert np.array_equal(dev.x_test, mnist.x_train[-5_000:])
+    assert np.array_equal(dev.y_train, mnist.y_train[:-5_000])
+    assert not np.array_equal(dev.x_test[:100], mnist.x_test[:100])
+    with pytest.raises(ValueError, match="Hold out fewer images"):
+        mnist.holdout(60_000)
+
+
+def test_fashion_mnist_offline_with_labels_only_says_so(data_dir, tmp_path, monkeypatch):
+    """The course's FashionMNIST/raw holds only the label files: no images, so a clear error."""
+    from course_utils import load_fashion_mnist
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataNotFoundError) as info:
+        load_fashion_mnist(data_dir=data_dir, download=False)
+    message = str(info.value)
+    assert "Fashion-MNIST" in message and str(data_dir / "FashionMNIST" / "raw") in message
+    assert "COURSE_DATA_DIR" in message
+
+
+def test_fashion_mnist_from_idx_files(tmp_path, monkeypatch):
+    """Four IDX files (gzipped, as torchvision and Keras store them) in FashionMNIST/raw."""
+    import gzip
+
+    from course_utils import load_fashion_mnist
+
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (14, 28, 28), dtype=np.uint8)
+    labels = (np.arange(14) % 10).astype(np.uint8)
+
+    def write(name, array):
+        header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+        with gzip.open(raw / f"{name}.gz", "wb") as f:
+            f.write(header + array.tobytes())
+
+    write("train-images-idx3-ubyte", images[:10])
+    write("train-labels-idx1-ubyte", labels[:10])
+    write("t10k-images-idx3-ubyte", images[10:])
+    write("t10k-labels-idx1-ubyte", labels[10:])
+    ds = load_fashion_mnist(data_dir=tmp_path, download=False)
+    assert ds.name == "Fashion-MNIST" and ds.x_train.shape == (10, 28, 28, 1)
+    np.testing.assert_array_equal(ds.x_test[..., 0], images[10:])
+    assert ds.y_test.tolist() == [0, 1, 2, 3] and ds.classes[9] == "Ankle boot"
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert len(load_fashion_mnist(n_train=3, data_dir=tmp_path, download=False).x_train) == 3

@@ -2,9 +2,10 @@
 # # Lesson 06 (CIFAR-10): solutions of the exercises ({{Track}})
 #
 # Worked answers to the four exercises at the end of `lessons/06_cifar10.py`, in {{Track}}: Keras
-# models are `keras.Sequential` and train with `model.fit(..., validation_data=(x_test, y_test))`,
+# models are `keras.Sequential` and train with `model.fit(..., validation_data=(x_val, y_val))`,
 # PyTorch models train with `course_utils.torch_training.fit`. `course_utils.models.predict_proba`
-# works for both.
+# works for both. As in the lesson, every comparison uses the validation set (the last 1,000
+# training images); the test set is used once, in exercise 4, on the final network.
 #
 # **Fast mode** (`COURSE_FAST=1`) trains on 2,000 images (the improved network with its channel
 # widths divided by 4 and batch size 32) for one or two epochs: the printed accuracies are far below
@@ -53,7 +54,9 @@ cifar = load_cifar10()  # fast mode: 2,000 training and 500 test images
 print(cifar)
 for note in cifar.notes:
     print("note:", note)
-x_train, y_train, x_test, y_test = cifar.arrays(normalize="symmetric", layout=LAYOUT)  # pixels −1…1
+dev = cifar.holdout(fast_or(1_000, 200))  # the lesson's split: training part + validation part
+x_train, y_train, x_val, y_val = dev.arrays(normalize="symmetric", layout=LAYOUT)  # pixels −1…1
+x_test, y_test = cifar.arrays(normalize="symmetric", layout=LAYOUT)[2:]  # exercise 4 only
 
 
 # %% tags=["keras"]
@@ -73,12 +76,12 @@ def lenet():
 
 
 def run(model, x, y, optimizer, epochs, batch_size):
-    """model.fit with the test set as validation data; return (history, seconds)."""
+    """model.fit with the validation set; return (history, seconds)."""
     model.compile(optimizer=optimizer, metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     t0 = time.perf_counter()
     # validation in batches of 500, as evaluate() below: one traced test function serves both
-    history = history_frame(model.fit(x, y, validation_data=(x_test, y_test), batch_size=batch_size,
+    history = history_frame(model.fit(x, y, validation_data=(x_val, y_val), batch_size=batch_size,
                                       validation_batch_size=500, epochs=epochs, verbose=0))
     return history, time.perf_counter() - t0
 
@@ -117,11 +120,11 @@ class Net(nn.Module):
         return self.fc3(x)
 
 
-def run(model, train_loader, test_loader, optimizer, epochs):
-    """fit() with the test set as validation data; return (history, seconds)."""
+def run(model, train_loader, val_loader, optimizer, epochs):
+    """fit() with the validation set; return (history, seconds)."""
     model = model.to(device)
     t0 = time.perf_counter()
-    history = fit(model, train_loader, test_loader, optimizer=optimizer, epochs=epochs,
+    history = fit(model, train_loader, val_loader, optimizer=optimizer, epochs=epochs,
                   loss_fn=nn.CrossEntropyLoss(), live=False, verbose=False)
     return history, time.perf_counter() - t0
 
@@ -134,7 +137,7 @@ def train_tutorial(batch_size, epochs):
     net = Net()
     optimizer = (torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9) if batch_size == 4
                  else torch.optim.Adam(net.parameters(), lr=0.001))
-    loaders = cifar.torch_loaders(batch_size=batch_size, normalize="symmetric", seed=0)
+    loaders = dev.torch_loaders(batch_size=batch_size, normalize="symmetric", seed=0)
     history, seconds = run(net, *loaders, optimizer, epochs)
     return history, seconds, len(loaders[0])
 
@@ -154,8 +157,8 @@ for name, batch_size in (("SGD+momentum, batch 4", 4), ("Adam 0.001, batch 32", 
     history, seconds, steps = train_tutorial(batch_size, tutorial_epochs)
     rows.append({"setting": name, "steps per epoch": steps, "seconds": round(seconds, 1),
                  "train loss": round(float(history.loss.iloc[-1]), 3),
-                 "test accuracy": round(float(history.val_accuracy.iloc[-1]), 3)})
-print(f"{tutorial_epochs} epoch(s) on {len(cifar.x_train):,} images")
+                 "validation accuracy": round(float(history.val_accuracy.iloc[-1]), 3)})
+print(f"{tutorial_epochs} epoch(s) on {len(x_train):,} images")
 print(pd.DataFrame(rows).to_string(index=False))
 
 # %% [markdown]
@@ -177,16 +180,16 @@ print(pd.DataFrame(rows).to_string(index=False))
 # ## The improved network, with switches
 #
 # The lesson's improved network (three blocks of two 3×3 conv + batch norm + ReLU, max pooling,
-# dropout; a 1024-unit dense layer; augmentation by random horizontal flips and small shifts), with
-# switches for augmentation and batch norm. In fast mode the widths are 16-32-64 instead of
-# 64-128-256. The augmentation is the lesson's, which differs a little per track: Keras uses the
-# layers `RandomFlip("horizontal")` and `RandomTranslation(0.1, 0.1)` (shifts of up to 10 % =
-# 3.2 pixels, the border filled by reflection; active only in training), PyTorch a hand-written
-# `augment` (shifts of up to 4 pixels, zero padding) applied to every training batch.
+# dropout; a dense layer of 16·width units), with switches for augmentation and batch norm. Full
+# mode uses the lesson's `WIDTH = 32` (blocks of 32, 64, 128 filters, 512 dense units), fast mode
+# 16. The augmentation is the lesson's, the same in both tracks: a random left-right flip and a
+# random shift of up to 4 whole pixels, the border filled with 0 (Keras: the layers
+# `RandomFlip("horizontal")` and `RandomTranslation(4 / 32, 4 / 32, fill_mode="constant",
+# interpolation="nearest")`, active only in training; PyTorch: `augment` on every training batch).
 
 # %%
-width = fast_or(64, 16)
-n_improved = fast_or(len(cifar.x_train), 2000)
+width = fast_or(32, 16)
+n_improved = len(x_train)  # fast mode: 1,800
 batch_size = fast_or(128, 32)  # fast mode: more, smaller steps in the few epochs
 improved_epochs = fast_or(10, 2)
 
@@ -205,7 +208,8 @@ def conv_block(filters, batch_norm=True):
 
 def improved(augmentation=True, batch_norm=True, w=width):
     augment = ([keras.layers.RandomFlip("horizontal"),  # augmentation: active only in training
-                keras.layers.RandomTranslation(0.1, 0.1)] if augmentation else [])
+                keras.layers.RandomTranslation(4 / 32, 4 / 32, fill_mode="constant", fill_value=0.0,
+                                               interpolation="nearest")] if augmentation else [])
     return keras.Sequential([
         keras.Input(shape=(32, 32, 3)), *augment,
         *conv_block(w, batch_norm), *conv_block(w, batch_norm), keras.layers.MaxPooling2D(2),
@@ -214,7 +218,7 @@ def improved(augmentation=True, batch_norm=True, w=width):
         keras.layers.Dropout(0.2),
         *conv_block(4 * w, batch_norm), *conv_block(4 * w, batch_norm), keras.layers.MaxPooling2D(2),
         keras.layers.Dropout(0.3),
-        keras.layers.Flatten(), keras.layers.Dense(1024, activation="relu"), keras.layers.Dropout(0.5),
+        keras.layers.Flatten(), keras.layers.Dense(16 * w, activation="relu"), keras.layers.Dropout(0.5),
         keras.layers.Dense(10),
     ])
 
@@ -246,7 +250,7 @@ def improved(batch_norm=True, w=width):
         nn.Dropout(0.2),
         *conv_block(2 * w, 4 * w, batch_norm), *conv_block(4 * w, 4 * w, batch_norm), nn.MaxPool2d(2),
         nn.Dropout(0.3),
-        nn.Flatten(), nn.Linear(4 * w * 4 * 4, 1024), nn.ReLU(), nn.Dropout(0.5), nn.Linear(1024, 10),
+        nn.Flatten(), nn.Linear(4 * w * 4 * 4, 16 * w), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16 * w, 10),
     )
 
 
@@ -273,8 +277,8 @@ class Augmented:
             yield augment(x), y
 
 
-subset = cifar.subset(n_train=n_improved)
-train_loader, test_loader = subset.torch_loaders(batch_size=batch_size, normalize="symmetric", seed=0)
+subset = dev.subset(n_train=n_improved)
+train_loader, val_loader = subset.torch_loaders(batch_size=batch_size, normalize="symmetric", seed=0)
 plain_train_loader = subset.torch_loaders(batch_size=500, normalize="symmetric", shuffle=False)[0]
 
 
@@ -282,7 +286,7 @@ def train_variant(augmentation, batch_norm):
     """Train one variant from seed 0; return (model, history, seconds, final training accuracy)."""
     seed_everything(0)
     model = improved(batch_norm)
-    history, seconds = run(model, Augmented(train_loader) if augmentation else train_loader, test_loader,
+    history, seconds = run(model, Augmented(train_loader) if augmentation else train_loader, val_loader,
                            torch.optim.Adam(model.parameters(), lr=1e-3), improved_epochs)
     _, train_acc = evaluate(model, plain_train_loader)  # eval mode, un-augmented training images
     return model, history, seconds, train_acc
@@ -297,9 +301,9 @@ for name, (augmentation, batch_norm) in variants.items():
     improved_models[name] = model
     improved_results.append({
         "variant": name, "epoch-1 loss": round(float(history.loss.iloc[0]), 3),
-        "epoch-1 test acc": round(float(history.val_accuracy.iloc[0]), 3),
+        "epoch-1 val acc": round(float(history.val_accuracy.iloc[0]), 3),
         "final train acc": round(train_acc, 3),
-        "final test acc": round(float(history.val_accuracy.iloc[-1]), 3),
+        "final val acc": round(float(history.val_accuracy.iloc[-1]), 3),
         "gap": round(train_acc - float(history.val_accuracy.iloc[-1]), 3), "seconds": round(seconds, 1),
     })
 print(f"width {width}, {n_improved:,} training images, batch size {batch_size}, {improved_epochs} epochs")
@@ -308,18 +312,18 @@ print(pd.DataFrame(improved_results).to_string(index=False))
 # %% [markdown]
 # ## Exercise 2
 #
-# *Remove the augmentation from the improved network. Compare training and test accuracy: what
+# *Remove the augmentation from the improved network. Compare training and validation accuracy: what
 # does the gap tell you (過学習, overfitting)?*
 #
 # Compare the rows "augmentation + batch norm" and "no augmentation": `final train acc` is measured
-# on the (un-augmented) training images in evaluation mode, `gap` = train − test.
+# on the (un-augmented) training images in evaluation mode, `gap` = train − validation.
 #
 # **Answer.** Without augmentation the network sees exactly the same images every epoch; with
 # millions of parameters it can memorise them, so its training accuracy climbs towards 100 % while
-# the test accuracy stalls: a large and growing gap is the signature of **overfitting** (過学習) — the
+# the validation accuracy stalls: a large and growing gap is the signature of **overfitting** (過学習) — the
 # network has learned the training images rather than the classes. Augmentation shows a slightly
 # different picture each time (flipped, shifted), which makes memorising much harder: the training
-# accuracy rises more slowly, the gap stays small, and the test accuracy ends higher. The effect
+# accuracy rises more slowly, the gap stays small, and the validation accuracy ends higher. The effect
 # needs several epochs to show: in full mode the gap without augmentation becomes large, in fast
 # mode (two short epochs on 2,000 images) both variants are still underfitting and the gap is small
 # and noisy — read the table with that in mind.
@@ -330,22 +334,21 @@ print(pd.DataFrame(improved_results).to_string(index=False))
 # *Remove batch normalisation. How does the first epoch change?*
 #
 # Compare the rows "augmentation + batch norm" and "no batch norm", columns `epoch-1 loss` (mean
-# training loss over the first epoch) and `epoch-1 test acc`.
+# training loss over the first epoch) and `epoch-1 val acc`.
 #
 # **Answer.** Batch normalisation rescales every channel to mean 0 and variance 1 over the batch,
 # so each layer receives well-scaled inputs from the very first step; that lets Adam take large
 # useful steps. Without it, the six stacked conv layers start with poorly scaled activations and
 # the early gradients are small or erratic, so the network "wakes up" later (and is more sensitive
-# to the learning rate); with batch norm one expects a lower loss and a higher test accuracy after
+# to the learning rate); with batch norm one expects a lower loss and a higher validation accuracy after
 # the first epoch, and a gap that shrinks with longer training.
 #
-# The fast-mode table is too short and too noisy for that verdict, and the two tracks disagree
-# there: in our PyTorch fast run the epoch-1 loss was lower with batch norm but the epoch-1 test
-# accuracy about the same; in our Keras fast run the epoch-1 test accuracy was higher with batch
-# norm, but its mean epoch-1 training loss was *higher* (above $\log 10 \approx 2.30$, i.e. some
-# very large losses early in the epoch). Run full mode for the answer. (Batch norm also makes the
-# test accuracy after epoch 1 jumpy, because the running statistics it uses in evaluation are still
-# settling; that is why the Keras version sets `momentum=0.9`, see `conv_block`.)
+# The fast-mode table is too short and too noisy for that verdict (two short epochs on 1,800
+# images, 200 validation images), and the two tracks can disagree there: their starting weights and
+# random augmentations differ. Run full mode for the answer. (Batch norm also makes the validation
+# accuracy after epoch 1 jumpy, because the running statistics it uses in evaluation are still
+# settling; that is why the Keras version sets `momentum=0.9`, as PyTorch's default, see
+# `conv_block`.)
 
 # %% [markdown]
 # ## Exercise 4
