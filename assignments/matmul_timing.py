@@ -4,27 +4,68 @@
 # Slides: 課題1 (Part A), 課題2 (Part B) and 任意課題1 (optional Part C).
 #
 # You will measure how long a matrix product and a 3×3 convolution take as the matrix size
-# $N$ grows, first in pure Python, then with numpy and PyTorch, and describe the relation
-# between size and time ("the run time is proportional to $N^k$").
+# $N$ grows, first in pure Python, then with numpy, PyTorch and, on a machine with a CUDA GPU,
+# cupy, and describe the relation between size and time ("the run time is proportional to
+# $N^k$").
 #
 # **How this notebook is graded** (21 points: Part A 8, Part B 8, optional Part C 5)
 #
 # * Cells marked *autograded* are checked by tests. The tests you see are not all of them:
 #   hidden tests check the same things with other inputs, so make your code general.
-# * Plots and discussions are graded by hand, with the rules of the lab report:
-#   * every axis has a **label and a unit** (`time [s]`, `matrix size N`); a figure without them
-#     gets no points, "one can read it from the numbers" does not count;
-#   * numbers in tables have **units and sensible significant figures** (`6.98`, not `6.97910`);
+# * Plots, tables and discussions are graded by hand, with the report rules below (axis labels
+#   and units, no placeholder titles, no 文字化け, units and significant figures in tables, one
+#   writing style), and:
 #   * a discussion says **what the graph shows** and **why**, with numbers:
 #     "doubling N multiplies the time by about 8, so t ∝ N³", not "it got slower";
 #   * when you compare, say **with what** ("numpy is 450× faster than pure Python at N = 256"),
-#     never just "relatively fast";
-#   * full sentences in one style, no bullet-point fragments.
+#     never just "relatively fast".
 # * Do not rename the functions and variables the tests use, and do not delete cells.
 #   You may add cells of your own.
 # * When the notebook is graded (and in CI) it runs in *fast mode*, with tiny sizes, so the
 #   grading takes seconds. Your own run uses the full sizes: **Run all** before you hand in,
 #   so the plots and numbers in your discussion are those of your own machine.
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "report_rules", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ### Report rules (from the slides: 表の書き方, 数値の書き方, レポート総評)
+#
+# Plots, tables and discussions are graded by hand against these rules.
+#
+# * **Axes:** every axis has a label, and a unit where the quantity has one (`time [s]`,
+#   `training time [s]`). Dimensionless quantities (a matrix size $N$, an accuracy, a number of
+#   parameters) have no unit but still a label. "One can read it from the numbers" does not
+#   count: a figure without axis labels gets no points.
+# * **Titles:** no leftover placeholder such as 「グラフタイトル」 or "Chart Title" (the slides:
+#   論外). Give a title that says what is plotted, or none.
+# * **No garbled Japanese (文字化け):** matplotlib's default font (DejaVu Sans) has no Japanese
+#   characters and draws boxes instead. Write the labels in English, or set a Japanese font
+#   before you plot, as shown below.
+# * **Tables:** every column has a unit in its name (`numpy [s]`), and the numbers show only
+#   the digits the measurement supports, 3 or 4 significant figures: the slides' `6.98` and
+#   `24.55` s, not `6.97910` and `24.545112`.
+# * **Writing:** full sentences, not bullet-point fragments, in **one style throughout**:
+#   だ・である調 or です・ます調, never both (the slides: 唐突に文末が変わる, 「である」と「です・ます」の混在),
+#   and no colloquial sentences (口語) such as 「畳み込みは1層でやった。」. When you compare, say
+#   **with what** (「比較的よい」: compared with what?).
+#
+# A locked cell after each plot runs `check_figure(fig)`, which lists what a program can detect:
+# an axis without a label, a time axis without a unit, a placeholder title, and characters that
+# the font cannot draw. It awards no points by itself; the grader reads the same list.
+#
+# **Japanese text in plots.** On Colab, install a Japanese font once per session and register it
+# before you plot:
+#
+# ```python
+# !apt-get -qq install -y fonts-ipafont-gothic
+# from matplotlib import font_manager
+# font_manager.fontManager.addfont("/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf")
+# plt.rcParams["font.family"] = "IPAPGothic"
+# ```
+#
+# Locally: on Linux install the same package (`sudo apt install fonts-ipafont-gothic`) and run
+# the last three lines; on Windows set `plt.rcParams["font.family"] = "Yu Gothic"` (or
+# `"MS Gothic"`), on macOS `"Hiragino Sans"`. The package `japanize-matplotlib` does the same
+# with one import, but its last release (2020) imports `distutils`, which Python 3.12 removed
+# from the standard library, so it may fail to import on a current Colab.
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false
 import subprocess
@@ -39,6 +80,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from course_utils import fast_mode, fast_or
+from course_utils.report import check_figure  # the report rules a program can check
 
 FAST = fast_mode()  # True while nbgrader grades this notebook: tiny sizes
 print("fast mode:", FAST)
@@ -259,6 +301,10 @@ ax_log.set_title("log-log axes: slope = exponent")
 ### END SOLUTION
 plt.show()
 
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "check_plot_a", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# The report rules, checked on the figure above (no points by itself; see "Report rules").
+check_figure(fig)
+
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "fit_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # **Exponent (autograded, 1 point).** Fit $t = cN^k$ by a straight line through
 # $(\log N, \log t)$ and store $k$ in `exponent_a` (a float). Here, outside the Part A program,
@@ -317,8 +363,13 @@ if _keep.sum() >= 3:
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "part_b", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Part B (課題2): numpy, PyTorch, and a 3×3 convolution — 8 points
 #
-# Now compare pure Python with numpy and PyTorch (on the CPU; on Colab with a GPU you may add
-# `cupy` or a CUDA tensor as an extra line, but the tests only need the CPU versions).
+# Now compare pure Python with numpy, PyTorch (on the CPU) and **cupy** (numpy's interface on
+# a CUDA GPU), as the slides ask: python, numpy, cupy and pytorch. cupy needs an NVIDIA GPU:
+# on Colab choose *Runtime → Change runtime type → T4 GPU* (cupy is usually preinstalled there;
+# otherwise `!pip install cupy-cuda12x`). The next cell finds out whether cupy can run. Where it
+# cannot (no GPU, or cupy not installed, as on the grading machine), it prints
+# "cupy not measured: no CUDA GPU / cupy not installed", the cupy parts are skipped, and all
+# tests still pass; say so in your discussion instead of guessing cupy's numbers.
 #
 # The **convolution** is the one of deep learning (`nn.Conv2d`): slide a 3×3 kernel $K$ over
 # an $N \times N$ matrix $X$ without padding (`padding='valid'`), so the result is
@@ -328,6 +379,21 @@ if _keep.sum() >= 3:
 #
 # (mathematicians call this a cross-correlation). `'same'` padding is also fine in your own
 # experiments if you explain why, but the functions below must return the `'valid'` result.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "cupy_setup", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# cupy is measured where a CUDA GPU and cupy are available, and skipped otherwise.
+# Everything that needs cupy runs only where HAVE_CUPY is True.
+try:
+    import cupy as cp
+
+    HAVE_CUPY = cp.cuda.runtime.getDeviceCount() > 0
+    _no_cupy = "no CUDA GPU found"
+except Exception as error:  # cupy not installed, or no CUDA driver or GPU
+    cp, HAVE_CUPY, _no_cupy = None, False, f"{type(error).__name__}: {error}"
+if HAVE_CUPY:
+    print(f"cupy {cp.__version__} and {cp.cuda.runtime.getDeviceCount()} CUDA GPU(s) found: cupy is measured")
+else:
+    print(f"cupy not measured: no CUDA GPU / cupy not installed ({_no_cupy})")
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "matmul_libs", "locked": false, "solution": true, "task": false}
 import numpy as np
@@ -348,6 +414,17 @@ def matmul_torch(A, B):
     ### END SOLUTION
 
 
+def matmul_cupy(A, B):
+    # A @ B for two cupy arrays (on the GPU). cupy starts the work on the GPU and returns at
+    # once: wait for it with cp.cuda.Device().synchronize() before returning, or a timing
+    # measures only the start. Called only where HAVE_CUPY is True.
+    ### BEGIN SOLUTION
+    C = A @ B
+    cp.cuda.Device().synchronize()
+    return C
+    ### END SOLUTION
+
+
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_matmul_libs", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
 # Autograded: numpy and torch products (1 point).
 _rng = np.random.default_rng(1)
@@ -358,6 +435,12 @@ assert np.allclose(np.asarray(_C, dtype=float), np.einsum("ik,kj->ij", _A, _B)),
 _T = matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B))
 assert isinstance(_T, torch.Tensor), f"matmul_torch must return a torch.Tensor, got {type(_T).__name__}"
 assert np.allclose(np.asarray(_T.numpy(), dtype=float), _C), "matmul_torch gives a wrong product"
+if HAVE_CUPY:  # only where a CUDA GPU and cupy are available
+    _G = matmul_cupy(cp.asarray(_A), cp.asarray(_B))
+    assert isinstance(_G, cp.ndarray), f"matmul_cupy must return a cupy array, got {type(_G).__name__}"
+    assert np.allclose(cp.asnumpy(_G), np.einsum("ik,kj->ij", _A, _B)), "matmul_cupy gives a wrong product"
+else:
+    print("matmul_cupy not tested: no CUDA GPU / cupy not installed")
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(777)
@@ -367,6 +450,9 @@ for _n in (1, 3, 17):
     assert np.allclose(matmul_numpy(_A, _B), _ref), f"matmul_numpy wrong for N = {_n}"
     assert np.allclose(matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B)).numpy(), _ref), \
         f"matmul_torch wrong for N = {_n}"
+    if HAVE_CUPY:
+        assert np.allclose(cp.asnumpy(matmul_cupy(cp.asarray(_A), cp.asarray(_B))), _ref), \
+            f"matmul_cupy wrong for N = {_n}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "conv_python", "locked": false, "solution": true, "task": false}
@@ -482,6 +568,13 @@ for _n in (3, 9, 31):
 # Use float64 for numpy and torch, so all versions compute the same thing. Then store the
 # fitted exponent of each label in the dict `exponents_b` (`float("nan")` where
 # `fit_power_law` cannot fit, which happens in fast mode for very fast functions).
+#
+# **cupy:** where `HAVE_CUPY` is True, also time `matmul_cupy` with the label
+# `"matmul cupy"`, on float64 cupy arrays made by `make_input` (`cp.asarray(...)`: the copy to
+# the GPU is not timed), from $N = 64$ up to a size that takes a few seconds. Call it once
+# before timing: the first call loads the GPU libraries. The slides allow leaving out cupy's
+# convolution (cupyの畳み込みは省略しても良い); if you time one, label it `"conv cupy"`. Where
+# `HAVE_CUPY` is False, time no cupy version.
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "timing_b", "locked": false, "solution": true, "task": false}
 import pandas as pd
@@ -527,6 +620,15 @@ EXPERIMENTS = [  # label, function, inputs, sizes (full run), sizes (fast mode)
     ("conv numpy", conv2d_numpy, conv_arrays, [64, 128, 256, 512, 1024, 2048, 4096], [64, 128, 256]),
     ("conv torch", conv2d_torch, conv_tensors, [64, 128, 256, 512, 1024, 2048, 4096], [64, 128, 256]),
 ]
+if HAVE_CUPY:  # cupy's convolution is left out, as the slides allow
+
+    def as_cupy(n):
+        a, b = as_arrays(n)
+        return cp.asarray(a), cp.asarray(b)
+
+    matmul_cupy(*as_cupy(64))  # the first call loads cuBLAS: not part of the timing
+    EXPERIMENTS.append(("matmul cupy", matmul_cupy, as_cupy,
+                        [64, 128, 256, 512, 1024, 2048, 4096, 8192], [64, 128, 256]))
 frames = []
 for label, fn, make_input, sizes, fast_sizes in EXPERIMENTS:
     frames.append(time_function(fn, fast_or(sizes, fast_sizes), make_input,
@@ -553,6 +655,12 @@ for _label in _LABELS:
     assert len(_part) >= 3, f"results_b needs at least 3 sizes for {_label!r}, has {len(_part)}"
     assert (_part["min_s"] > 0).all(), f"non-positive times for {_label!r}"
     assert _label in exponents_b, f"exponents_b has no entry {_label!r}"
+if HAVE_CUPY:  # only where a CUDA GPU and cupy are available
+    _part = results_b[results_b["label"] == "matmul cupy"]
+    assert len(_part) >= 3 and (_part["min_s"] > 0).all(), \
+        f"with a GPU, results_b needs at least 3 positive timings labelled 'matmul cupy', has {len(_part)}"
+else:
+    print("cupy not measured: no CUDA GPU / cupy not installed")
 assert 2.3 <= exponents_b["matmul python"] <= 3.7, \
     f"exponent of the pure-Python product is {exponents_b['matmul python']:.2f}, expected about 3"
 # (2.9, not 2.5: on a busy machine the small sizes of a graded run bend the fit upwards; a
@@ -573,11 +681,22 @@ for _label in ("matmul python", "conv python"):
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "table_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # **Table and speed-ups (autograded, 1 point).** Make `table_b`, a DataFrame with one row per
 # size: a column `N` and one column per label, **named with its unit** (for example
-# `"matmul numpy [ms]"`), with the times rounded to **3 significant figures**
-# (`float(f"{x:.3g}")`). Sizes that a function was not timed at stay empty (NaN).
-# Then make `speedup_b`, a dict with the keys `"matmul numpy"`, `"matmul torch"`,
-# `"conv numpy"`, `"conv torch"`: how many times faster than the pure-Python version of the
-# same operation it is, at the **largest N timed for both**.
+# `"matmul numpy [ms]"`), with the times rounded to **3 or 4 significant figures**
+# (`float(f"{x:.3g}")`). The slides' examples (表の書き方), which the test below also accepts
+# and rejects:
+#
+# | N | numpy [s] | torch [s] |
+# |---|---|---|
+# | 5000 | 6.98 | 4.44 |
+# | 10000 | 24.55 | 15.90 |
+#
+# is good: units, and no more digits than a timing supports. Without units and with every
+# digit the timer printed (`6.97910`, `24.545112`, `4.441071`, `15.901942`), it is not.
+#
+# Sizes that a function was not timed at stay empty (NaN). Then make `speedup_b`, a dict with
+# the keys `"matmul numpy"`, `"matmul torch"`, `"conv numpy"`, `"conv torch"` (and
+# `"matmul cupy"` where cupy was measured): how many times faster than the pure-Python version
+# of the same operation it is, at the **largest N timed for both**.
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "table_b", "locked": false, "solution": true, "task": false}
 ### BEGIN SOLUTION
@@ -596,23 +715,38 @@ def speedup(fast_label, slow_label):
 
 
 speedup_b = {label: speedup(label, label.split()[0] + " python")
-             for label in ("matmul numpy", "matmul torch", "conv numpy", "conv torch")}
+             for label, *_ in EXPERIMENTS if not label.endswith(" python")}
 ### END SOLUTION
 display(table_b)
 print({k: f"{v:.3g}×" for k, v in speedup_b.items()})
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_table_b", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
-# Autograded: units in the column names, 3 significant figures, speed-ups (1 point).
+# Autograded: units in the column names, at most 4 significant figures, speed-ups (1 point).
+def _table_problems(table, max_significant=4):
+    # The slides' table rules (表の書き方): every column but N names its unit, and no number
+    # shows more than max_significant significant figures. A list of problems; empty: fine.
+    problems = []
+    for column in table.columns:
+        if str(column) == "N":
+            continue
+        if not any(unit in str(column) for unit in ("[s]", "[ms]", "[µs]", "[us]", "[ns]")):
+            problems.append(f"column {column!r} has no unit; name it like 'matmul numpy [ms]'")
+        for value in table[column].dropna():
+            if float(f"{float(value):.{max_significant}g}") != float(value):
+                problems.append(f"{value!r} in column {column!r} has more than {max_significant} "
+                                f"significant figures (round it, e.g. float(f'{{x:.3g}}'))")
+                break
+    return problems
+
+
 assert isinstance(table_b, pd.DataFrame), f"table_b must be a DataFrame, got {type(table_b).__name__}"
 assert "N" in table_b.columns, f"table_b needs a column 'N', has {list(table_b.columns)}"
 _time_cols = [c for c in table_b.columns if c != "N"]
 assert len(_time_cols) >= 6, f"table_b needs a time column per label, has {_time_cols}"
-for _c in _time_cols:
-    assert any(u in str(_c) for u in ("[s]", "[ms]", "[µs]", "[us]", "[ns]")), \
-        f"column {_c!r} has no unit; name it like 'matmul numpy [ms]'"
-    for _v in table_b[_c].dropna():
-        assert float(f"{_v:.3g}") == _v, f"{_v!r} in column {_c!r} has more than 3 significant figures"
-for _key in ("matmul numpy", "matmul torch", "conv numpy", "conv torch"):
+_problems = _table_problems(table_b)
+assert not _problems, "; ".join(_problems[:3])
+_keys = ["matmul numpy", "matmul torch", "conv numpy", "conv torch"] + (["matmul cupy"] if HAVE_CUPY else [])
+for _key in _keys:
     assert _key in speedup_b, f"speedup_b has no key {_key!r}"
     assert speedup_b[_key] > 0, f"speedup_b[{_key!r}] = {speedup_b[_key]!r} is not a positive ratio"
 # numpy beats pure Python by far. (A multi-threaded torch can lose on a busy machine, so it is not checked.)
@@ -631,8 +765,9 @@ for _key in ("matmul numpy", "conv torch"):
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # **Plots (1 point, graded by hand).** Two panels, matrix product and convolution, each with
-# the three versions on log-log axes, labelled axes with units, a legend, and the fitted
-# exponents. (`course_utils.plot_timing(df, ax=ax)` does most of it.)
+# its versions on log-log axes (python, numpy, torch, and cupy where it was measured),
+# labelled axes with units, a legend, and the fitted exponents.
+# (`course_utils.plot_timing(df, ax=ax)` does most of it.)
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "plot_b", "locked": false, "solution": true, "task": false, "points": 1}
 from course_utils import plot_timing
@@ -646,6 +781,10 @@ ax_conv.set_title("3×3 convolution of an N×N matrix ('valid')")
 ### END SOLUTION
 plt.show()
 
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "check_plot_b", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# The report rules, checked on the figure above (no points by itself; see "Report rules").
+check_figure(fig)
+
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discuss_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # **Discussion (2 points, graded by hand).** For each operation, state the relation between
 # $N$ and the time for each version, and explain it by counting operations (the product is a
@@ -654,26 +793,36 @@ plt.show()
 # $N$), say what the log-log plot shows at small $N$ (overhead) and give a reason for the
 # differences you see (interpreter vs compiled code, threads: watch the CPU usage; on a busy
 # machine a multi-threaded library can even lose, try `torch.set_num_threads(1)`).
+# With a GPU, compare cupy with numpy and torch at small and at large $N$ and explain both
+# (starting work on the GPU has a fixed cost; float64 runs much slower than float32 on most
+# GPUs). Without one, write that cupy was not measured and why, and claim nothing about it.
+# Draw conclusions only from timings you trust: if a timing was disturbed (another program
+# was busy), measure it again and report the new one, rather than explaining the old one.
 #
 # *Weak:* "numpy is relatively fast. torch is also fast." (faster than what, by how much, at
 # which N, and why?) A table of raw numbers like `6.97910 s` without units is weak as well.
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discuss_b", "locked": false, "solution": true, "task": false, "points": 2}
-# *Model answer (one run on a shared 2-core machine; yours will differ):* The pure-Python
-# product grows as N^2.92 and the pure-Python convolution as N^2.06, as the operation counts
-# N·N·N and N·N·3·3 predict. numpy follows the same laws only for large N (product: slope
-# about 3 from N = 512 on; convolution: about 2 from N = 256 on); for small N a fixed cost
-# of about 10 µs per call dominates and the curves are flatter. At N = 256 numpy multiplied
-# the matrices 1,120 times faster than pure Python (0.295 ms against 329 ms), because it calls
-# compiled, vectorised BLAS code instead of interpreting one multiply-add at a time. For the
-# convolution the gap is smaller, 154× at N = 512 (0.952 ms against 146 ms), because our numpy
-# version still makes 9 passes over the whole array. torch took a nearly constant 13–16 ms for
-# the product from N = 64 to 512 and 4–6 ms for the convolution up to N = 512, so its fitted
-# exponents (0.97 and 1.21, R² < 0.9) describe no law. This is not arithmetic: another
-# program was using the cores, and torch's two worker threads waited for each other;
-# with `torch.set_num_threads(1)` the N = 64 product took 25 µs. For N ≥ 2048, where the
-# arithmetic dominates, torch and numpy were equally fast (881 ms and 884 ms at N = 3072),
-# as both call the same kind of BLAS routine.
+# *Model answer (one run on a shared 2-core machine without a GPU; yours will differ):* The
+# pure-Python product grows as N^2.92 and the pure-Python convolution as N^2.06, as the
+# operation counts N·N·N and N·N·3·3 predict. numpy follows the same laws only for large N
+# (product: slope about 3 from N = 512 on; convolution: about 2 from N = 256 on); for small N
+# a fixed cost of about 10 µs per call dominates and the curves are flatter. At N = 256 numpy
+# multiplied the matrices 1,120 times faster than pure Python (0.295 ms against 329 ms): it
+# runs compiled, vectorised BLAS code instead of interpreting one multiply-add at a time. For
+# the convolution the gap is smaller, 154× at N = 512 (0.952 ms against 146 ms); our numpy
+# version makes 9 passes over the whole array, one per kernel entry. For N ≥ 2048, where the
+# arithmetic dominates, torch and numpy were equally fast (881 ms and 884 ms at N = 3072).
+# Below N = 1024 the torch timings of this run were disturbed: another program was using the
+# cores, and torch took a nearly constant 13–16 ms for the product and 4–6 ms for the
+# convolution whatever N was. They are left out, and no law is stated for torch at small N.
+# A separate measurement (minimum of 20 runs, while other programs kept both cores busy)
+# looked for the cause of the flat part: with torch's default 2 threads the product took
+# 11.9 ms at N = 64 and 12.9 ms at N = 256, but after `torch.set_num_threads(1)` it took
+# 7.7 µs at N = 64, as fast as numpy (7.0 µs). The flat part therefore came from torch's
+# second thread on a busy machine, not from the arithmetic. cupy was not measured: this
+# machine has no CUDA GPU ("cupy not measured: no CUDA GPU / cupy not installed"), so
+# nothing is said about it here.
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "part_c", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Part C (任意課題1, optional): why is C not enough? — 5 points
