@@ -67,7 +67,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from coursekit.grade.execute import GuardedExecute  # noqa: E402
-from coursekit.grade.feedback import HideHiddenTests  # noqa: E402
+from coursekit.grade.feedback import FeedbackExporter, HideHiddenTests  # noqa: E402
 from coursekit.grade.limits import LimitOutputBytes  # noqa: E402
 
 c.LimitOutputBytes.max_text_bytes = course.grading.output_text_bytes
@@ -81,3 +81,5 @@ c.Autograde.autograde_preprocessors = [
 # Feedback for students shows whether hidden tests passed and their message, not their code
 # (coursekit.grade.feedback).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# nbconvert's HTML exporter, with its templates compiled once per grading worker, not per student
+c.GenerateFeedback.exporter_class = FeedbackExporter

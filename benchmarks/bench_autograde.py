@@ -5,6 +5,10 @@ In a temporary copy of the course directory, for each assignment: release it, ge
 nbgrader metadata by an editor, or not valid JSON), collect them and time
 ``coursekit grade NAME --jobs J`` (repair, sandboxed autograde, rules, feedback, export).
 
+Seconds per hand-in = the parallel grading phase (``N submission(s) in X s``, printed by ``grade``)
+divided by N; ``once_s`` = what the run costs once whatever the number of hand-ins (start-up,
+``nbgrader export``); minutes for 200 = 200 x seconds per hand-in + once_s + the canary.
+
 Where a hand-in's seconds go, from the "timing" events the grader writes per hand-in
 (``grading_logs/<student>__<name>.events``) and the "autograde N s" of grading_report.csv, as
 means over the hand-ins that ran: ``kernel_s`` (starting the jailed kernel), ``setup_s`` (the
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -120,13 +125,16 @@ def main(argv=None) -> int:
             result = subprocess.run([*tool, "grade", name, "--no-canary", "--jobs", str(args.jobs)], cwd=course,
                                     capture_output=True, text=True)  # fmt: skip
             seconds = time.perf_counter() - t0
+            # "<name>: N submission(s) in X s": the parallel part; the rest (start-up, export) is paid once
+            phase = re.search(rf"{name}: \d+ submission\(s\) in ([0-9.]+) s", result.stdout)
+            parallel = float(phase.group(1)) if phase else seconds
             isolation = next((ln for ln in result.stdout.splitlines() if ln.startswith("isolation:")), "")
             graded = result.stdout.count(" graded ") - result.stdout.count(" not graded ")
-            per = seconds / args.students
+            per, once = parallel / args.students, seconds - parallel
             rows.append({"assignment": name, "submissions": args.students, "jobs": args.jobs,
                          "graded": graded, "not_graded": result.stdout.count(" not graded "),
-                         "seconds": round(seconds, 1), "s_per_submission": round(per, 2),
-                         "minutes_for_200": round((200 * per + canary) / 60, 1), "canary_s": round(canary, 1),
+                         "seconds": round(seconds, 1), "s_per_submission": round(per, 2), "once_s": round(once, 1),
+                         "minutes_for_200": round((200 * per + once + canary) / 60, 1), "canary_s": round(canary, 1),
                          "isolation": isolation, **breakdown(course, name)})  # fmt: skip
             print(rows[-1], flush=True)
     parts = ("autograde_s", "kernel_s", "setup_s", "answers_s", "tests_s", "guard_s", "stop_s", "nbgrader_s")

@@ -265,7 +265,7 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
                 worker.close()
             if students:
                 seconds = time.perf_counter() - started
-                print(f"{name}: {len(students)} submission(s) in {seconds:.0f} s with {jobs} job(s), "
+                print(f"{name}: {len(students)} submission(s) in {seconds:.1f} s with {jobs} job(s), "
                       f"{seconds / len(students):.1f} s each", flush=True)  # fmt: skip
         # autograde wrote each student's feedback in its worker; after manual grading, all again
         if not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
