@@ -69,6 +69,7 @@ class Grading:
     processes: int = 512
     disk_gib: float = 1
     network: bool = False
+    warm_kernels: bool = True
 
 
 @dataclass(frozen=True)

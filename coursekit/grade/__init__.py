@@ -4,6 +4,8 @@
 * :mod:`~coursekit.grade.worker`: a process that autogrades one student after another;
 * :mod:`~coursekit.grade.execute`: ``GuardedExecute``, nbgrader's Execute with a tamper guard;
 * :mod:`~coursekit.grade.sandbox`: the kernel's sandbox;
+* :mod:`~coursekit.grade.jail`: bubblewrap, cgroups and rlimits around each kernel;
+* :mod:`~coursekit.grade.warm`: kernels forked from a process that imported the framework;
 * :mod:`~coursekit.grade.limits`: ``LimitOutputBytes``, output size per cell;
 * :mod:`~coursekit.grade.feedback`: ``HideHiddenTests``, feedback without hidden tests;
 * :mod:`~coursekit.grade.checks`: rules read from the source with ``ast``;

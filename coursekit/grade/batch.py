@@ -158,6 +158,8 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append(e["off"])
         if e["event"] == "limit":
             notes.append(f"{e['limit']} in cell {e['cell']}")
+        if e["event"] == "warm":
+            notes.append(f"warm kernel ({len(e['preloaded'])} modules imported before the fork)")
         if e["event"] == "tampering_undone":
             notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
                          f"{', '.join(e['fixed'])}")  # fmt: skip

@@ -13,6 +13,7 @@ matmul_timing, Part A: the cell that defines ``matmul`` may import only ``time``
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 
@@ -101,10 +102,16 @@ def check_import_rule(rule: ImportRule, nb) -> list[str]:
     return sorted(set(problems))
 
 
+# CPython 3.11's ast.parse is not safe in several threads at once ("SystemError: AST constructor
+# recursion depth mismatch"), and `coursekit grade --jobs` checks hand-ins in threads.
+_AST_LOCK = threading.Lock()
+
+
 def check_rules(assignment: str, nb) -> list[Violation]:
     violations = []
     for rule in RULES.get(assignment, []):
-        problems = check_import_rule(rule, nb)
+        with _AST_LOCK:
+            problems = check_import_rule(rule, nb)
         if problems:
             allowed = " and ".join(sorted(rule.allowed))
             message = (f"{rule.part}{MARK}{'; '.join(problems)}. "

@@ -211,13 +211,31 @@ class GuardedExecute(Execute):
         if self._mode == "bwrap":
             km.transport, km.ip = "ipc", os.path.join(self._sockets, "kernel")
             workdir = self.resources["metadata"]["path"]
+            km.zygote = self._zygote()
             km.jail_command = jail.wrapper(workdir, self._sockets, self._sandbox_uid, self._cgroup,
-                                           grading_sandbox.kept_paths(), self._limits)  # fmt: skip
+                                           grading_sandbox.kept_paths(), self._limits,
+                                           hold=km.zygote is not None)  # fmt: skip
+            km.warm_request = {"cgroup_procs": self._cgroup.procs_files(), "disk": self._limits.disk_bytes,
+                               "uid": self._sandbox_uid, "env": jail.kernel_env(), "home": jail.HOME,
+                               "pidfile": os.path.join(self._sockets, "kernel.pid"),
+                               "connection_file": os.path.join(self._sockets, "kernel.json")}  # fmt: skip
         elif self._sandbox_uid is not None:
             km.sandbox_workdir = self.resources["metadata"]["path"]
             km.sandbox_uid = self._sandbox_uid
             km.sandbox_course_root = self._course_root
         return km
+
+    def _zygote(self):
+        """This worker's warm-kernel process for the assignment, or None (course.toml says no, or
+        the release notebook to read the setup's imports from is missing)."""
+        from coursekit.grade import warm
+
+        name = self.resources.get("nbgrader", {}).get("assignment")
+        settings = self._settings(name)
+        release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
+        if settings is None or not settings.warm_kernels or not os.path.exists(release):
+            return None
+        return warm.zygote(warm.setup_modules(release), jail.kernel_env())
 
     def _check_limits(self, index: int) -> str | None:
         """Record each limit the first time it bites (in cell ``index``); the memory limit's text if hit."""
@@ -316,10 +334,36 @@ def jail_manager():
 
     class JailKernelManager(AsyncKernelManager):
         jail_command: list[str] = []
+        zygote = None  # coursekit.grade.warm.Zygote: fork the kernel into the held jail
+        warm_request: dict = {}
 
         def format_kernel_cmd(self, extra_arguments=None):
             # a SIGINT would reach bubblewrap, not the kernel: interrupt over the control channel
             self.kernel_spec.interrupt_mode = "message"
             return [*self.jail_command, *super().format_kernel_cmd(extra_arguments)]
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel writes its messages into a pipe, never into the worker's log file itself
+            # (which it could truncate): drained into the log by a thread
+            read, write = os.pipe()
+            kw["stdout"] = kw["stderr"] = write
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                os.close(write)
+            jail.drain(read)
+            if self.zygote is None:
+                return
+            import asyncio
+
+            process = self.provisioner.process
+            ready = os.path.join(os.path.dirname(self.warm_request["pidfile"]), "ready")
+            deadline = time.monotonic() + 60
+            while not os.path.exists(ready):  # the holder has copied the hand-in's files
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the grading jail did not start (exit {process.poll()})")
+                await asyncio.sleep(0.01)
+            self.zygote.fork(dict(self.warm_request, bwrap_pid=process.pid))
+            record({"event": "warm", "preloaded": self.zygote.loaded, "failed": self.zygote.failed})
 
     return JailKernelManager

@@ -171,13 +171,29 @@ class Cgroup:
                 pass
 
 
+def drain(fd: int) -> None:
+    """Copy what a kernel writes into pipe ``fd`` to this process's standard error, in a thread."""
+    import threading
+
+    def copy() -> None:
+        with os.fdopen(fd, "rb") as pipe:
+            for line in pipe:
+                sys.stderr.write(line.decode(errors="replace"))
+            sys.stderr.flush()
+
+    threading.Thread(target=copy, daemon=True).start()
+
+
 def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str],
-            limits: Limits) -> list[str]:  # fmt: skip
-    """The command that starts a kernel command inside the jail (this module's ``main``)."""
+            limits: Limits, hold: bool = False) -> list[str]:  # fmt: skip
+    """The command that starts a kernel command inside the jail (this module's ``main``); with
+    ``hold``, the jail holds a place for a warm kernel instead (:mod:`coursekit.grade.warm`)."""
     cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", workdir, "--sockets", sockets,
            "--uid", str(uid), "--disk", str(limits.disk_bytes)]  # fmt: skip
     if limits.network:
         cmd.append("--network")
+    if hold:
+        cmd.append("--hold")
     for path in cgroup.procs_files():
         cmd += ["--cgroup-procs", path]
     for path in keep:
@@ -209,6 +225,13 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
              "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
+    for key, value in kernel_env().items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def kernel_env() -> dict[str, str]:
+    """The kernel's whole environment: what grading sets (fast mode, threads) and nothing else."""
     env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
     data = os.environ.get("COURSE_DATA_DIR")
     if data:
@@ -217,9 +240,34 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
                PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
                MPLCONFIGDIR=f"{HOME}/.matplotlib", IPYTHONDIR=f"{HOME}/.ipython",
                JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter", XDG_CACHE_HOME=f"{HOME}/.cache")  # fmt: skip
-    for key, value in env.items():
-        args += ["--setenv", key, value]
-    return args
+    return env
+
+
+# A warm kernel's holder (coursekit.grade.warm): ready once the hand-in's files are in HOME, then
+# alive as long as the kernel whose pid the kernel writes; 60 s for the kernel to appear.
+HOLDER = """
+import os, shutil, sys, time
+sockets = sys.argv[1]
+try:
+    shutil.copytree(sys.argv[2], sys.argv[3], dirs_exist_ok=True, symlinks=True)
+except OSError:
+    pass
+open(os.path.join(sockets, "ready"), "w").close()
+pidfile = os.path.join(sockets, "kernel.pid")
+for _ in range(3000):
+    if os.path.exists(pidfile) and open(pidfile).read().strip():
+        break
+    time.sleep(0.02)
+else:
+    sys.exit(3)
+pid = int(open(pidfile).read())
+while True:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(0.05)
+"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -229,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uid", type=int, required=True)
     parser.add_argument("--disk", type=int, required=True)
     parser.add_argument("--network", action="store_true")
+    parser.add_argument("--hold", action="store_true", help="hold the jail for a warm kernel")
     parser.add_argument("--cgroup-procs", action="append", default=[])
     parser.add_argument("--keep", action="append", default=[])
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -247,6 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     drop = ["setpriv", f"--reuid={args.uid}", f"--regid={args.uid}", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--no-new-privs", "--"]  # fmt: skip
     start = ["/bin/sh", "-c", f'cp -R {INPUT}/. {HOME}/ 2>/dev/null; exec "$@"', "kernel", *cmd]
+    if args.hold:
+        start = [sys.executable, "-I", "-S", "-c", HOLDER, args.sockets, INPUT, HOME]
     full = [*_bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network), "--", *drop, *start]
     os.execvp(full[0], full)
 

@@ -1,7 +1,9 @@
 """Each limit of the grading jail against a bounded attack (bubblewrap, cgroups, rlimits).
 
 One grading batch of matmul_timing in a scratch course whose course.toml sets small limits: a
-perfect hand-in, and perfect hand-ins whose last (manually graded) code cell attacks. Every
+perfect hand-in, and perfect hand-ins whose last (manually graded) code cell attacks. The batch
+runs twice: with warm kernels (forked from a process that imported the framework, then moved
+into the jail: coursekit.grade.warm) and with cold ones (``warm_kernels = false``). Every
 attack is bounded (it asks for a little more than its limit, and sleeps at most minutes), so
 without the jail it would still end. Skipped, with the reason, where the machine cannot jail
 (not root, no bubblewrap, no cgroups).
@@ -38,6 +40,11 @@ ATTACKS = {
     "proc": ("import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\nseen = ''\nfor p in pids:\n"
              "    try:\n        seen += open(f'/proc/{p}/environ', errors='replace').read()\n"
              "    except OSError:\n        pass\nprint('PIDS', len(pids), 'LEAK' if 'SECRET' in seen else 'NOLEAK')"),
+    "privileges": ("import os\nstatus = open('/proc/self/status').read()\n"
+                   "print([line for line in status.splitlines() if line.startswith(('Cap', 'NoNewPrivs', 'Uid'))])\n"
+                   "try:\n    os.setuid(0)\n    print('BECAME ROOT')\nexcept OSError as err:\n    print('SETUID REFUSED', err)"),
+    "descriptors": ("import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+                    "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"),
 }
 
 pytestmark = [pytest.mark.slow,
@@ -49,8 +56,8 @@ def _sleepers(marker: str) -> list[str]:
     return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
 
 
-@pytest.fixture(scope="module")
-def graded(make_course, perfect_handin):
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def graded(request, make_course, perfect_handin):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -61,7 +68,8 @@ def graded(make_course, perfect_handin):
     toml = root / "course.toml"
     toml.write_text(toml.read_text().replace("grading = { cell_timeout_s = 60 }",
                                              "grading = { cell_timeout_s = 60, memory_gib = 0.5, processes = 64, "
-                                             "disk_gib = 0.1 }"))  # fmt: skip
+                                             "disk_gib = 0.1, warm_kernels = "
+                                             f"{'true' if request.param == 'warm' else 'false'} }}"))  # fmt: skip
     handins = root / "handins"
     handins.mkdir()
     nbformat.write(perfect_handin(root, NAME), handins / f"perfect__{NAME}.ipynb")
@@ -76,7 +84,7 @@ def graded(make_course, perfect_handin):
     with open(root / "grading_report.csv", newline="") as f:
         report = {r["student_id"]: r for r in csv.DictReader(f)}
     listener.close()
-    return {"root": root, "report": report, "result": result, "accepted": accepted}
+    return {"root": root, "report": report, "result": result, "accepted": accepted, "kind": request.param}
 
 
 def _printed(graded, student: str) -> str:
@@ -94,6 +102,7 @@ def test_limits_are_named_on_every_row(graded):
     assert "limits: memory, processes, disk" in graded["result"].stdout
     for row in graded["report"].values():
         assert "limits: memory 0.5 GiB without swap, 64 processes, disk 0.1 GiB, network off" in row["notes"], row
+        assert ("warm kernel" in row["notes"]) == (graded["kind"] == "warm"), row
 
 
 def test_memory_limit_stops_the_cell_and_keeps_earlier_points(graded):
@@ -134,3 +143,20 @@ def test_proc_shows_only_the_jail(graded):
     assert "NOLEAK" in printed
     count = int(printed.split("PIDS ", 1)[1].split()[0])
     assert count < 20, f"the kernel sees {count} processes: not its own PID namespace"
+
+
+def test_no_privileges(graded):
+    printed = _printed(graded, "privileges")
+    assert "SETUID REFUSED" in printed and "BECAME ROOT" not in printed
+    for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert f"'{field}:\\t0000000000000000'" in printed, (field, printed)
+    assert "'NoNewPrivs:\\t1'" in printed
+
+
+def test_no_descriptor_of_the_grader(graded):
+    printed = _printed(graded, "descriptors")
+    paths = [line.split(" ", 2)[2] for line in printed.splitlines() if line.startswith("FD ")]
+    assert paths, printed
+    root = str(graded["root"].resolve())
+    leaked = [p for p in paths if root in p or "gradebook" in p or p.endswith(".py")]
+    assert not leaked, f"the kernel holds descriptors of the grader: {leaked}"
