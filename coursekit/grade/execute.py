@@ -155,7 +155,7 @@ class GuardedExecute(Execute):
         source = meta.get("path")
         self._course_root = grading_sandbox.course_root(source)
         name = resources.get("nbgrader", {}).get("assignment")
-        settings = self._settings(name)
+        settings = self._grading = self._settings(name)
         if settings is not None and "COURSE_GRADING_TIMEOUT" not in os.environ:
             self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
         self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
@@ -231,11 +231,11 @@ class GuardedExecute(Execute):
         from coursekit.grade import warm
 
         name = self.resources.get("nbgrader", {}).get("assignment")
-        settings = self._settings(name)
+        settings = self._grading  # read from course.toml once per hand-in, in preprocess
         release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
         if settings is None or not settings.warm_kernels or not os.path.exists(release):
             return None
-        return warm.zygote(warm.setup_modules(release), jail.kernel_env())
+        return warm.zygote(warm.setup_modules(release, os.path.getmtime(release)), jail.kernel_env())
 
     def _check_limits(self, index: int) -> str | None:
         """Record each limit the first time it bites (in cell ``index``); the memory limit's text if hit."""

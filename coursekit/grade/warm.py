@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import ctypes
+import functools
 import importlib
 import json
 import os
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 # always imported: the kernel itself
@@ -44,9 +46,11 @@ NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # mnt last: it chang
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 
 
-def setup_modules(release: Path) -> list[str]:
+@functools.lru_cache(maxsize=16)
+def setup_modules(release: Path | str, mtime: float = 0.0) -> tuple[str, ...]:
     """The modules the released notebook of an assignment imports, in any of its code cells (the
-    instructor's notebook: setup, the given code of the answers, the tests)."""
+    instructor's notebook: setup, the given code of the answers, the tests). Read once per
+    notebook and ``mtime`` (its modification time), not once per hand-in."""
     import nbformat
 
     found: list[str] = []
@@ -63,7 +67,7 @@ def setup_modules(release: Path) -> list[str]:
                 found += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def _libc():
@@ -224,8 +228,8 @@ def serve(modules: list[str]) -> int:
 class Zygote:
     """The grader's handle on one zygote process (started on first use, restarted if it died)."""
 
-    def __init__(self, modules: list[str], env: dict[str, str]):
-        self.modules, self.env = modules, env
+    def __init__(self, modules: Sequence[str], env: dict[str, str]):
+        self.modules, self.env = list(modules), env
         self.proc: subprocess.Popen | None = None
         self.loaded: list[str] = []
         self.failed: list[str] = []
@@ -277,7 +281,7 @@ class Zygote:
 _ZYGOTES: dict[tuple, Zygote] = {}
 
 
-def zygote(modules: list[str], env: dict[str, str]) -> Zygote:
+def zygote(modules: Sequence[str], env: dict[str, str]) -> Zygote:
     """This process's zygote for these modules (one per assignment and grading worker)."""
     key = (tuple(modules), tuple(sorted(env.items())))
     if key not in _ZYGOTES:
