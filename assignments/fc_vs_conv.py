@@ -405,7 +405,7 @@ def _layers(model):
 
 def _forward(model, batch):
     import numpy as _np
-    return _np.asarray(model(_np.random.default_rng(0).random((batch, 28, 28, 1), dtype="float32")))
+    return keras.ops.convert_to_numpy(model(_np.random.default_rng(0).random((batch, 28, 28, 1), dtype="float32")))
 
 
 _fc = build_fc_model()

@@ -56,6 +56,9 @@ class Assignment:
         return name.removeprefix(f"{self.key}_") if self.tracks else None
 
 
+KERAS_BACKENDS = ("torch", "tensorflow")
+
+
 @dataclass(frozen=True)
 class Grading:
     """Limits of ``coursekit grade`` (``[grading]`` in course.toml)."""
@@ -70,6 +73,12 @@ class Grading:
     disk_gib: float = 1
     network: bool = False
     warm_kernels: bool = True
+    keras_backend: str = "torch"
+
+    def __post_init__(self):
+        if self.keras_backend not in KERAS_BACKENDS:
+            raise CourseError(f"[grading] keras_backend must be one of {list(KERAS_BACKENDS)}, "
+                              f"got {self.keras_backend!r} (see the README, 'Grading').")  # fmt: skip
 
 
 @dataclass(frozen=True)

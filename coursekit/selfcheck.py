@@ -76,6 +76,9 @@ def _errors(notebook: Path, grade_ids: list[str]) -> str:
     return f"first error {messages[0]}; {explain(messages[0])}"
 
 
+FALLBACK_NOTE = "graded on TensorFlow (on Keras's PyTorch backend"  # coursekit.grade.batch's note
+
+
 def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     """Release, hand in and autograde each worked solution in a scratch copy of ``course``."""
     from contextlib import redirect_stdout
@@ -112,6 +115,15 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
                 if row.get("status") != "graded":
                     reason = row.get("reason") or "no row in grading_report.csv"
                     failed.append(f"{name}: the worked solution was not graded: {reason}")
+                    continue
+                fallback = next((n for n in row.get("notes", "").split("; ")
+                                 if n.startswith(FALLBACK_NOTE)), None)  # fmt: skip
+                if fallback:
+                    failed.append(f"{name}: the worked solution does not run on Keras's PyTorch backend, so "
+                                  f"every hand-in would be executed twice ({fallback}). Make the notebook's "
+                                  f"Keras code backend-neutral (keras.ops.convert_to_numpy instead of "
+                                  f"np.asarray on a model's output), or set keras_backend = \"tensorflow\" "
+                                  f"in course.toml's [grading].")  # fmt: skip
                     continue
                 nb = gb.find_submission_notebook(name, name, "reference")
                 lost = [g.name for g in nb.grades if g.auto_score is not None and g.auto_score < g.max_score]

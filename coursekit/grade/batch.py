@@ -160,6 +160,12 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append(f"{e['limit']} in cell {e['cell']}")
         if e["event"] == "warm":
             notes.append(f"warm kernel ({len(e['preloaded'])} modules imported before the fork)")
+        if e["event"] == "keras_backend" and e["backend"] == "torch":
+            notes.append("Keras ran on its PyTorch backend without an error")
+        if e["event"] == "keras_backend" and e.get("reason"):
+            notes.append(f"Keras ran on TensorFlow: {e['reason']}")
+        if e["event"] == "keras_backend" and e.get("fallback"):
+            notes.append(f"graded on TensorFlow (on Keras's PyTorch backend {e['fallback']})")
         if e["event"] == "tampering_undone":
             notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
                          f"{', '.join(e['fixed'])}")  # fmt: skip

@@ -27,6 +27,9 @@ class or module the guard itself uses). Only process isolation stops that.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import importlib.util
 import json
 import os
 import secrets
@@ -114,8 +117,25 @@ del __course_grader_guard
 '''
 
 
+_BUFFER: list[dict] | None = None  # events held back while a run may still be replaced
+
+
+@contextlib.contextmanager
+def _recording_into(events: list[dict]):
+    """Events recorded inside go into ``events``, not the status file (a run that may not count)."""
+    global _BUFFER
+    held, _BUFFER = _BUFFER, events
+    try:
+        yield
+    finally:
+        _BUFFER = held
+
+
 def record(event: dict) -> None:
     """Append one event to ``$COURSE_GRADING_STATUS`` (if set)."""
+    if _BUFFER is not None:
+        _BUFFER.append(event)
+        return
     path = os.environ.get(STATUS_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as f:
@@ -137,10 +157,81 @@ def _text(cell) -> str:
     return "".join(parts)
 
 
+def _first_failure(nb) -> str | None:
+    """The first error of an executed notebook, in words: a cell that raised, or a test cell that
+    wrote to stderr (which nbgrader counts as failed); None when every cell ran cleanly."""
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"cell {index} ({grade_id}) raised {out.get('ename')}: {str(out.get('evalue'))[:160]}"
+            stderr = out.get("output_type") == "stream" and out.get("name") == "stderr"
+            if stderr and _is_autograded_test(cell):
+                return f"test cell {index} ({grade_id}) wrote to stderr"
+    return None
+
+
 class GuardedExecute(Execute):
     """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
 
     def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        self._course_root = grading_sandbox.course_root(resources.get("metadata", {}).get("path"))
+        name = self._name = resources.get("nbgrader", {}).get("assignment")
+        self._grading = self._settings(name)
+        self._mode = grading_sandbox.mode()
+        if self._keras_backend(nb) != "torch":
+            return self._execute(nb, resources, km, {})
+        # Keras on its PyTorch backend first: a fit costs no TensorFlow tracing. Any error in
+        # that run (a cell that raised, a test that failed or wrote to stderr) and the hand-in is
+        # executed again on TensorFlow, the backend the students use, and that run counts.
+        events: list[dict] = []
+        first = copy.deepcopy(nb)
+        started = time.perf_counter()
+        try:
+            with _recording_into(events):
+                result = self._execute(first, resources, km, {"KERAS_BACKEND": "torch"})
+            failure = _first_failure(first)
+        except Exception as err:  # noqa: BLE001 - the TensorFlow run below decides
+            failure = f"the run stopped: {type(err).__name__}: {str(err)[:200]}"
+        if failure is None:
+            for event in events:
+                record(event)
+            record({"event": "keras_backend", "backend": "torch"})
+            return result
+        record({"event": "keras_backend", "backend": "tensorflow", "fallback": failure,
+                "torch_run_s": round(time.perf_counter() - started, 3),
+                "zygote_start_s": sum(e.get("zygote_start_s", 0.0) for e in events if e["event"] == "warm")})
+        self.log.info("Graded again on TensorFlow: on the torch backend %s", failure)
+        return self._execute(nb, resources, km, {"KERAS_BACKEND": "tensorflow"})
+
+    def _keras_backend(self, nb) -> str | None:
+        """"torch" where this hand-in may run first on Keras's PyTorch backend: the course allows
+        it, the jail sets the kernel's environment, the assignment uses Keras, and neither it nor
+        the hand-in imports TensorFlow itself."""
+        from coursekit.grade import warm
+
+        settings, name = self._grading, self._name
+        if settings is None or settings.keras_backend != "torch" or self._mode != "bwrap":
+            return None
+        release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
+        if not os.path.exists(release) or importlib.util.find_spec("torch") is None:
+            return None
+        given = warm.setup_modules(release, os.path.getmtime(release))
+        handed_in = warm.notebook_modules(nb.cells)
+        if "keras" not in {m.split(".")[0] for m in given}:
+            return None
+        if {m.split(".")[0] for m in (*given, *handed_in)} & {"tensorflow", "tf_keras"}:
+            record({"event": "keras_backend", "backend": "tensorflow",
+                    "reason": "the notebook imports TensorFlow"})  # fmt: skip
+            return None
+        return "torch"
+
+    def _execute(self, nb, resources, km, env: dict[str, str]):
+        """One run of the hand-in in a fresh kernel, jail and cgroup; ``env``: the Keras backend."""
+        self._kernel_extra_env = env
         # the kernel is killed when the last cell is done: a graceful shutdown waited 1-2 s per
         # hand-in for a kernel whose state nobody reads, and the cgroup then ends what it started
         self.shutdown_kernel = "immediate"
@@ -150,12 +241,9 @@ class GuardedExecute(Execute):
         self._snapshot_taken = False
         self._stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
         self._limit_cells: dict[str, int] = {}
-        resources = resources if resources is not None else {}
         meta = resources.setdefault("metadata", {})
         source = meta.get("path")
-        self._course_root = grading_sandbox.course_root(source)
-        name = resources.get("nbgrader", {}).get("assignment")
-        settings = self._grading = self._settings(name)
+        settings = self._grading
         if settings is not None and "COURSE_GRADING_TIMEOUT" not in os.environ:
             self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
         self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
@@ -163,8 +251,7 @@ class GuardedExecute(Execute):
         self._limits = jail.Limits() if settings is None else jail.Limits(
             memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
             disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network)  # fmt: skip
-        mode = grading_sandbox.mode()
-        self._mode = mode
+        mode = self._mode
         self._sandbox_uid = grading_sandbox.free_uid() if mode in ("namespace", "bwrap") else None
         workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
         self._cgroup = self._sockets = None
@@ -214,9 +301,11 @@ class GuardedExecute(Execute):
             km.zygote = self._zygote()
             km.jail_command = jail.wrapper(workdir, self._sockets, self._sandbox_uid, self._cgroup,
                                            grading_sandbox.kept_paths(), self._limits,
-                                           hold=km.zygote is not None)  # fmt: skip
+                                           hold=km.zygote is not None,
+                                           env=self._kernel_extra_env)  # fmt: skip
             km.warm_request = {"cgroup_procs": self._cgroup.procs_files(), "disk": self._limits.disk_bytes,
-                               "uid": self._sandbox_uid, "env": jail.kernel_env(), "home": jail.HOME,
+                               "uid": self._sandbox_uid, "env": jail.kernel_env(self._kernel_extra_env),
+                               "home": jail.HOME,
                                "pidfile": os.path.join(self._sockets, "kernel.pid"),
                                "connection_file": os.path.join(self._sockets, "kernel.json")}  # fmt: skip
         elif self._sandbox_uid is not None:
@@ -230,12 +319,17 @@ class GuardedExecute(Execute):
         the release notebook to read the setup's imports from is missing)."""
         from coursekit.grade import warm
 
-        name = self.resources.get("nbgrader", {}).get("assignment")
+        name = self._name
         settings = self._grading  # read from course.toml once per hand-in, in preprocess
         release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
         if settings is None or not settings.warm_kernels or not os.path.exists(release):
             return None
-        return warm.zygote(warm.setup_modules(release, os.path.getmtime(release)), jail.kernel_env())
+        modules = warm.setup_modules(release, os.path.getmtime(release))
+        if self._kernel_extra_env.get("KERAS_BACKEND") == "torch" and importlib.util.find_spec("tensorflow"):
+            # keras.utils.set_random_seed (seed_everything) imports TensorFlow on any backend, for
+            # tf.data's shuffling: 2.3 s in every kernel unless the zygote has it
+            modules = (*modules, "tensorflow")
+        return warm.zygote(modules, jail.kernel_env(self._kernel_extra_env))
 
     def _check_limits(self, index: int) -> str | None:
         """Record each limit the first time it bites (in cell ``index``); the memory limit's text if hit."""
@@ -364,6 +458,7 @@ def jail_manager():
                     raise RuntimeError(f"the grading jail did not start (exit {process.poll()})")
                 await asyncio.sleep(0.01)
             self.zygote.fork(dict(self.warm_request, bwrap_pid=process.pid))
-            record({"event": "warm", "preloaded": self.zygote.loaded, "failed": self.zygote.failed})
+            record({"event": "warm", "preloaded": self.zygote.loaded, "failed": self.zygote.failed,
+                    "zygote_start_s": round(self.zygote.start_s, 3)})  # fmt: skip
 
     return JailKernelManager

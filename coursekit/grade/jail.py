@@ -185,11 +185,14 @@ def drain(fd: int) -> None:
 
 
 def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str],
-            limits: Limits, hold: bool = False) -> list[str]:  # fmt: skip
+            limits: Limits, hold: bool = False, env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """The command that starts a kernel command inside the jail (this module's ``main``); with
-    ``hold``, the jail holds a place for a warm kernel instead (:mod:`coursekit.grade.warm`)."""
+    ``hold``, the jail holds a place for a warm kernel instead (:mod:`coursekit.grade.warm`).
+    ``env``: variables the grader sets for this kernel on top of :func:`kernel_env`."""
     cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", workdir, "--sockets", sockets,
            "--uid", str(uid), "--disk", str(limits.disk_bytes)]  # fmt: skip
+    for key, value in (env or {}).items():
+        cmd += ["--env", f"{key}={value}"]
     if limits.network:
         cmd.append("--network")
     if hold:
@@ -201,7 +204,8 @@ def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str
     return [*cmd, "--"]
 
 
-def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool) -> list[str]:
+def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool,
+                extra_env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """bubblewrap, run as root (it mounts what root can read), without a user namespace: the
     kernel then drops to the unused uid with ``setpriv``, so on the host it is that uid."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv", "--unshare-pid", "--unshare-ipc",
@@ -225,14 +229,16 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
              "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
-    for key, value in kernel_env().items():
+    for key, value in kernel_env(extra_env).items():
         args += ["--setenv", key, value]
     return args
 
 
-def kernel_env() -> dict[str, str]:
-    """The kernel's whole environment: what grading sets (fast mode, threads) and nothing else."""
+def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The kernel's whole environment: what grading sets (fast mode, threads, ``extra``: the
+    Keras backend) and nothing else."""
     env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
+    env.update(extra or {})
     data = os.environ.get("COURSE_DATA_DIR")
     if data:
         env["COURSE_DATA_DIR"] = os.path.realpath(data)
@@ -280,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hold", action="store_true", help="hold the jail for a warm kernel")
     parser.add_argument("--cgroup-procs", action="append", default=[])
     parser.add_argument("--keep", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the kernel")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
@@ -298,7 +305,9 @@ def main(argv: list[str] | None = None) -> None:
     start = ["/bin/sh", "-c", f'cp -R {INPUT}/. {HOME}/ 2>/dev/null; exec "$@"', "kernel", *cmd]
     if args.hold:
         start = [sys.executable, "-I", "-S", "-c", HOLDER, args.sockets, INPUT, HOME]
-    full = [*_bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network), "--", *drop, *start]
+    extra = dict(item.split("=", 1) for item in args.env)
+    bwrap = _bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network, extra)
+    full = [*bwrap, "--", *drop, *start]
     os.execvp(full[0], full)
 
 

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,14 +54,20 @@ def setup_modules(release: Path | str, mtime: float = 0.0) -> tuple[str, ...]:
     notebook and ``mtime`` (its modification time), not once per hand-in."""
     import nbformat
 
+    return notebook_modules(nbformat.read(release, as_version=4).cells)
+
+
+def notebook_modules(cells) -> tuple[str, ...]:
+    """The modules that the top-level import statements of these notebook cells name."""
     found: list[str] = []
-    for cell in nbformat.read(release, as_version=4).cells:
-        if cell.cell_type != "code":
+    for cell in cells:
+        if cell.get("cell_type") != "code":
             continue
         try:
-            lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+            source = cell.get("source", "")
+            lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
             tree = ast.parse("\n".join(lines))
-        except SyntaxError:
+        except (SyntaxError, ValueError):
             continue
         for node in tree.body:
             if isinstance(node, ast.Import):
@@ -233,6 +240,7 @@ class Zygote:
         self.proc: subprocess.Popen | None = None
         self.loaded: list[str] = []
         self.failed: list[str] = []
+        self.start_s = 0.0  # seconds the last fork() spent starting this zygote (0: it was running)
         self._lock = threading.Lock()
         self._config = tempfile.mkdtemp(prefix="course-zygote-")
 
@@ -256,8 +264,11 @@ class Zygote:
     def fork(self, request: dict) -> int:
         """Fork a kernel into the jail described by ``request``; the child's pid on this host."""
         with self._lock:
+            self.start_s = 0.0
             if self.proc is None or self.proc.poll() is not None:
+                started = time.perf_counter()
                 self._start()
+                self.start_s = time.perf_counter() - started
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
             answer = self.proc.stdout.readline()
@@ -279,17 +290,18 @@ class Zygote:
 
 
 _ZYGOTES: dict[tuple, Zygote] = {}
+KEPT = 2  # zygotes a worker keeps: one assignment at a time, on up to two Keras backends
 
 
 def zygote(modules: Sequence[str], env: dict[str, str]) -> Zygote:
-    """This process's zygote for these modules (one per assignment and grading worker)."""
+    """This process's zygote for these modules and environment (one per assignment, Keras
+    backend and grading worker; the least recently used beyond :data:`KEPT` is closed)."""
     key = (tuple(modules), tuple(sorted(env.items())))
-    if key not in _ZYGOTES:
-        for old in _ZYGOTES.values():  # one at a time: a worker grades one assignment after another
-            old.close()
-        _ZYGOTES.clear()
-        _ZYGOTES[key] = Zygote(modules, env)
-    return _ZYGOTES[key]
+    found = _ZYGOTES.pop(key, None) or Zygote(modules, env)
+    _ZYGOTES[key] = found  # now the most recently used
+    while len(_ZYGOTES) > KEPT:
+        _ZYGOTES.pop(next(iter(_ZYGOTES))).close()
+    return found
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def test_tracks_make_one_notebook_each():
     ("[course]\nid = 'x'\npublic_repo = 'no-slash'\n", "owner/name"),
     (MINIMAL.replace('"keras"]', '"jax"]'), "unknown track"),
     (MINIMAL + "\n[grading]\ntimeout = 3\n", "unknown [grading]"),
+    (MINIMAL + "\n[grading]\nkeras_backend = 'jax'\n", "must be one of ['torch', 'tensorflow']"),
     ("[course\n", "not valid TOML"),
 ])  # fmt: skip
 def test_bad_configuration_is_explained(text, says):

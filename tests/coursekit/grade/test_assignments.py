@@ -150,6 +150,13 @@ def course(make_course, perfect_handin):
             assert len(edited) == 1, f"{name}: the wrong-answer edit no longer applies"
             edited[0].source = edited[0].source.replace(old, new)
             nbformat.write(nb, handins / f"wrong__{name}.ipynb")
+    for student, (name, old, new) in KERAS_BACKEND_HANDINS.items():
+        if name in names:
+            nb = perfect_handin(root, name)
+            edited = [c for c in nb.cells if old in c.source]
+            assert len(edited) == 1, f"{name}: the {student} edit no longer applies"
+            edited[0].source = edited[0].source.replace(old, new)
+            nbformat.write(nb, handins / f"{student}__{name}.ipynb")
     collected = kit(root, "collect", str(handins))
     assert collected.returncode == 0, collected.stdout + collected.stderr
     graded = kit(root, "grade")
@@ -166,6 +173,17 @@ WRONG = {
                            "return in_channels * kernel_size * kernel_size * out_channels"),
 }
 WRONG_LOSES = {"matmul_timing": {"test_matmul"}, "fc_vs_conv_pytorch": {"test_count_params"}}
+
+# Keras hand-ins run first on Keras's PyTorch backend (course.toml keras_backend = "torch"):
+# one that imports TensorFlow runs on TensorFlow only; one whose code works on TensorFlow alone
+# (np.asarray of a model's output: a torch tensor that requires grad cannot become an array)
+# fails there and is graded again on TensorFlow. Both are worked solutions: full marks.
+_BUILD = 'build_mlp(nodes=32, layers=2, activation="tanh").summary()'
+KERAS_BACKEND_HANDINS = {
+    "tfimport": ("param_study_keras", _BUILD, "import tensorflow as tf\n\n" + _BUILD),
+    "tfonly": ("param_study_keras", _BUILD,
+               _BUILD + '\n_probe = np.asarray(build_mlp(8, 1)(np.zeros((1, 28, 28, 1), "float32")))'),
+}
 
 
 def _scores(root: Path, name: str, student: str):
@@ -269,3 +287,31 @@ def test_nbgrader_validate_source_passes_and_blank_release_fails(course):
         assert "Success! Your notebook passes all the tests." in source, f"{name}: {source[-2000:]}"
         blank = _validate(course["root"], course["root"] / "release" / name / f"{name}.ipynb", "--invert")
         assert "Success! The notebook does not pass any test" in blank, f"{name}: {blank[-2000:]}"
+
+
+def _report_notes(root: Path) -> dict[tuple[str, str], str]:
+    with open(root / "grading_report.csv", newline="") as f:
+        return {(r["student_id"], r["assignment"]): r["notes"] for r in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+def test_keras_runs_on_torch_and_falls_back_to_tensorflow(course):
+    """Keras hand-ins: the PyTorch backend where it runs cleanly, TensorFlow where it does not
+    (and where the hand-in imports TensorFlow); the report says which, the grade is the same."""
+    keras_names = [n for n in course["names"] if n.endswith("_keras")]
+    if not keras_names:
+        pytest.skip("no Keras assignment graded (MNIST data missing)")
+    notes = _report_notes(course["root"])
+    for name in keras_names:
+        assert "Keras ran on its PyTorch backend without an error" in notes["perfect", name]
+        assert "graded on TensorFlow (on Keras's PyTorch backend cell" in notes["blank", name]
+        assert "NotImplementedError" in notes["blank", name]
+    for student, (name, _, _) in KERAS_BACKEND_HANDINS.items():
+        if name not in keras_names:
+            continue
+        scores = _scores(course["root"], name, student)
+        assert scores == _scores(course["root"], name, "perfect"), f"{student}: {scores}"
+    tfimport, tfonly = notes["tfimport", "param_study_keras"], notes["tfonly", "param_study_keras"]
+    assert "Keras ran on TensorFlow: the notebook imports TensorFlow" in tfimport, tfimport
+    assert "graded on TensorFlow (on Keras's PyTorch backend cell" in tfonly, tfonly
+    assert "RuntimeError" in tfonly, tfonly

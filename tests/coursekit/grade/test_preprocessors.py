@@ -8,9 +8,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from coursekit.grade import checks
-from coursekit.grade.execute import GuardedExecute
+from coursekit.grade.execute import GuardedExecute, _first_failure
 from coursekit.grade.feedback import NOTE, HideHiddenTests
 from coursekit.grade.limits import LimitOutputBytes
+from coursekit.grade.warm import notebook_modules
 
 
 def _nbgrader(grade_id: str, *, grade: bool, solution: bool, points: int = 0) -> dict:
@@ -106,3 +107,24 @@ def test_guarded_execute_undoes_tampering_before_a_test(tmp_path, monkeypatch):
     events = [json.loads(line) for line in (tmp_path / "events").read_text().splitlines()]
     assert any(e["event"] == "tampering_undone" for e in events), events
     assert any(e["event"] == "sandbox" for e in events)
+
+
+def test_first_failure_names_the_cell_that_raised_or_a_test_on_stderr():
+    test = {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_a", "points": 1}}
+    ok = new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="fine")])
+    noisy = new_code_cell("warn()", outputs=[new_output("stream", name="stderr", text="careful")])
+    assert _first_failure(new_notebook(cells=[new_markdown_cell("# A"), ok, noisy])) is None
+    stderr = [new_output("stream", name="stderr", text="w")]
+    failing_test = new_code_cell("assert f()", metadata=test, outputs=stderr)
+    assert _first_failure(new_notebook(cells=[ok, failing_test])) == "test cell 2 (test_a) wrote to stderr"
+    raised = new_code_cell("f()", outputs=[new_output("error", ename="RuntimeError", evalue="requires grad",
+                                                      traceback=[])])  # fmt: skip
+    said = _first_failure(new_notebook(cells=[ok, raised]))
+    assert said == "cell 2 (cell 2) raised RuntimeError: requires grad"
+
+
+def test_notebook_modules_reads_top_level_imports_of_code_cells():
+    cells = [new_markdown_cell("import os"),
+             new_code_cell("%matplotlib inline\nimport keras\nimport numpy as np"),
+             new_code_cell("from tensorflow import keras as k\nfrom . import mine"), new_code_cell("def f(:")]
+    assert notebook_modules(cells) == ("keras", "numpy", "tensorflow")
