@@ -53,8 +53,13 @@ def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, _norm(a), _norm(b), autojunk=False).ratio()
+def _similar(a: str, b: str, at_least: float = 0.0) -> float:
+    """difflib's similarity of two cell texts; 0.0 where its cheap upper bounds already fall short
+    of ``at_least`` (the full comparison costs seconds on long cells)."""
+    matcher = difflib.SequenceMatcher(None, _norm(a), _norm(b), autojunk=False)
+    if matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least:
+        return 0.0
+    return matcher.ratio()
 
 
 def load_notebook(path: Path):
@@ -189,7 +194,11 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
         lo, hi = window(k)
         candidates = [i for i in range(lo + 1, hi) if free(i)]
         if locked:
-            scored = [(_similar(nb.cells[i].source, rel.source), -i, i) for i in candidates]
+            text = _norm(rel.source)
+            same = [i for i in candidates if _norm(nb.cells[i].source) == text]
+            if same:  # unchanged (the usual case): the first, as the best score below would pick
+                return same[0], "by text"
+            scored = [(_similar(nb.cells[i].source, rel.source, 0.8), -i, i) for i in candidates]
             scored = [s for s in scored if s[0] >= 0.8]
             if scored:
                 return max(scored)[2], "by text"
@@ -197,7 +206,7 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
         same_type = [i for i in candidates if nb.cells[i].cell_type == rel.cell_type]
         if len(same_type) == 1:
             return same_type[0], "by position"
-        scored = [(_similar(nb.cells[i].source, rel.source), -i, i) for i in same_type]
+        scored = [(_similar(nb.cells[i].source, rel.source, 0.3), -i, i) for i in same_type]
         scored = [s for s in scored if s[0] >= 0.3]
         if scored:
             return max(scored)[2], "by position and text"
