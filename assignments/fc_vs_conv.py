@@ -15,7 +15,7 @@
 # * Say exactly **which model** you trained (layers, sizes, number of parameters): "I changed
 #   one layer into two" cannot be checked by anybody.
 # * Timing: the live plot costs time, so it is **off while you time** a model.
-# * When the notebook is graded (and in CI) it runs in *fast mode*: 2,000 training images and
+# * When the notebook is graded (and in CI) it runs in *fast mode*: 1,000 training images and
 #   one epoch, so grading takes seconds. **Run all** before you hand in: your plots and the
 #   numbers in your discussion must come from your full run.
 
@@ -36,7 +36,7 @@
 # * Say exactly **which model** you trained (layers, sizes, number of parameters): "I changed
 #   one layer into two" cannot be checked by anybody.
 # * Timing: the live plot costs time, so it is **off while you time** a model.
-# * When the notebook is graded (and in CI) it runs in *fast mode*: 2,000 training images and
+# * When the notebook is graded (and in CI) it runs in *fast mode*: 1,000 training images and
 #   one epoch, so grading takes seconds. **Run all** before you hand in: your plots and the
 #   numbers in your discussion must come from your full run.
 
@@ -105,7 +105,7 @@ from course_utils.torch_training import evaluate, fit
 
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, one epoch
 seed_everything(0)
-data = load_mnist(n_train=fast_or(None, 2000), n_test=fast_or(None, 500))
+data = load_mnist(n_train=fast_or(None, 1000), n_test=fast_or(None, 500))
 EPOCHS = fast_or(3, 1)
 train_loader, test_loader = data.torch_loaders(batch_size=64)
 print(data, "| epochs:", EPOCHS)
@@ -133,7 +133,7 @@ from course_utils.report import check_figure  # the report rules a program can c
 
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, one epoch
 seed_everything(0)
-data = load_mnist(n_train=fast_or(None, 2000), n_test=fast_or(None, 500))
+data = load_mnist(n_train=fast_or(None, 1000), n_test=fast_or(None, 500))
 EPOCHS = fast_or(3, 1)
 x_train, y_train, x_test, y_test = data.arrays()  # float32 images in [0, 1], shape (N, 28, 28, 1)
 print(data, "| epochs:", EPOCHS)
@@ -471,7 +471,7 @@ def train_and_evaluate(model, epochs=EPOCHS):
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["pytorch"]
 seed_everything(0)
 _tiny = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-_r = train_and_evaluate(_tiny, epochs=1)
+_r = train_and_evaluate(_tiny, epochs=3)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
 _missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
@@ -480,14 +480,15 @@ assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
 assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
 
 ### BEGIN HIDDEN TESTS
-# One epoch of a linear model reaches 60-85 % with any seed (chance: 10 %); below 30 % it did not learn.
+# 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
+# Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
 assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
 seed_everything(0)
 _tiny = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
-_r = train_and_evaluate(_tiny, epochs=1)
+_r = train_and_evaluate(_tiny, epochs=3)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
 _missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
@@ -496,7 +497,8 @@ assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
 assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
 
 ### BEGIN HIDDEN TESTS
-# One epoch of a linear model reaches 60-85 % with any seed (chance: 10 %); below 30 % it did not learn.
+# 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
+# Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
 assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
 ### END HIDDEN TESTS
 
