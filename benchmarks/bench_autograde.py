@@ -160,7 +160,9 @@ def main(argv=None) -> int:
             per, once = (parallel - zygotes) / args.students, seconds - parallel + zygotes
             rows.append({"assignment": name, "submissions": args.students, "jobs": args.jobs,
                          "graded": graded, "not_graded": result.stdout.count(" not graded "),
-                         "seconds": round(seconds, 1), "s_per_submission": round(per, 2), "once_s": round(once, 1),
+                         "seconds": round(seconds, 1), "parallel_s": round(parallel, 1),
+                         "zygote_starts_s": round(zygotes * args.jobs, 1),
+                         "s_per_submission": round(per, 2), "once_s": round(once, 1),
                          "minutes_for_200": round((200 * per + once + canary) / 60, 1), "canary_s": round(canary, 1),
                          "isolation": isolation, **breakdown(course, name)})  # fmt: skip
             print(rows[-1], flush=True)
