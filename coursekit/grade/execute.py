@@ -157,20 +157,34 @@ def _text(cell) -> str:
     return "".join(parts)
 
 
-def _first_failure(nb) -> str | None:
-    """The first error of an executed notebook, in words: a cell that raised, or a test cell that
-    wrote to stderr (which nbgrader counts as failed); None when every cell ran cleanly."""
-    for index, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code":
-            continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return f"cell {index} ({grade_id}) raised {out.get('ename')}: {str(out.get('evalue'))[:160]}"
-            stderr = out.get("output_type") == "stream" and out.get("name") == "stderr"
-            if stderr and _is_autograded_test(cell):
-                return f"test cell {index} ({grade_id}) wrote to stderr"
+def _cell_failure(cell, index: int) -> str | None:
+    """What went wrong in executed cell number ``index``, in words: it raised, or it is a test cell
+    that wrote to stderr (which nbgrader counts as failed); None when it ran cleanly."""
+    if cell.cell_type != "code":
+        return None
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"cell {index} ({grade_id}) raised {out.get('ename')}: {str(out.get('evalue'))[:160]}"
+        stderr = out.get("output_type") == "stream" and out.get("name") == "stderr"
+        if stderr and _is_autograded_test(cell):
+            return f"test cell {index} ({grade_id}) wrote to stderr"
     return None
+
+
+def _first_failure(nb) -> str | None:
+    """The first cell of an executed notebook that did not run cleanly (:func:`_cell_failure`)."""
+    return next((f for i, c in enumerate(nb.cells, start=1) if (f := _cell_failure(c, i))), None)
+
+
+class _FirstRunFailed(Exception):
+    """The run on Keras's PyTorch backend met an error: the TensorFlow run decides, stop this one."""
+
+
+# The run on Keras's PyTorch backend is only a shortcut: a cell that needs longer than this, or a
+# hand-in longer than FIRST_RUN_S, is run again on TensorFlow with the course's own limits, so an
+# endless loop costs this much more, not a second full cell timeout.
+FIRST_RUN_CELL_S, FIRST_RUN_S = 60, 300
 
 
 class GuardedExecute(Execute):
@@ -189,11 +203,13 @@ class GuardedExecute(Execute):
         # executed again on TensorFlow, the backend the students use, and that run counts.
         events: list[dict] = []
         first = copy.deepcopy(nb)
-        started = time.perf_counter()
+        started, timeout = time.perf_counter(), self.timeout  # the first run shortens the cell timeout
         try:
             with _recording_into(events):
                 result = self._execute(first, resources, km, {"KERAS_BACKEND": "torch"})
             failure = _first_failure(first)
+        except _FirstRunFailed as stopped:  # at the first error: only the TensorFlow run can count
+            failure = str(stopped)
         except Exception as err:  # noqa: BLE001 - the TensorFlow run below decides
             failure = f"the run stopped: {type(err).__name__}: {str(err)[:200]}"
         if failure is None:
@@ -205,6 +221,7 @@ class GuardedExecute(Execute):
                 "torch_run_s": round(time.perf_counter() - started, 3),
                 "zygote_start_s": sum(e.get("zygote_start_s", 0.0) for e in events if e["event"] == "warm")})
         self.log.info("Graded again on TensorFlow: on the torch backend %s", failure)
+        self.timeout = timeout
         return self._execute(nb, resources, km, {"KERAS_BACKEND": "tensorflow"})
 
     def _keras_backend(self, nb) -> str | None:
@@ -248,6 +265,11 @@ class GuardedExecute(Execute):
             self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
         self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
         self._handin_timeout = settings.handin_timeout_s if settings else None
+        self._first_run = env.get("KERAS_BACKEND") == "torch"
+        if self._first_run:
+            self.timeout = min(self.timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
+            self._deadline = min(self._deadline, time.monotonic() + FIRST_RUN_S)
+            self._handin_timeout = min(self._handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
         self._limits = jail.Limits() if settings is None else jail.Limits(
             memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
             disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network)  # fmt: skip
@@ -384,6 +406,8 @@ class GuardedExecute(Execute):
                 self._cells.append([index + 1, grade_id or first[:50], seconds])
             self._check_limits(index + 1)
             self._check_disk(cell, index + 1)
+            if self._first_run and (failure := _cell_failure(cell, index + 1)):
+                raise _FirstRunFailed(failure)
             return result
         except DeadKernelError:
             memory = self._check_limits(index + 1)
