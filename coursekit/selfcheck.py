@@ -76,9 +76,6 @@ def _errors(notebook: Path, grade_ids: list[str]) -> str:
     return f"first error {messages[0]}; {explain(messages[0])}"
 
 
-FALLBACK_NOTE = "graded on TensorFlow (on Keras's PyTorch backend"  # coursekit.grade.batch's note
-
-
 def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     """Release, hand in and autograde each worked solution in a scratch copy of ``course``."""
     from contextlib import redirect_stdout
@@ -87,7 +84,7 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     from nbgrader.api import Gradebook
 
     from coursekit.collect import collect
-    from coursekit.grade.batch import grade
+    from coursekit.grade.batch import FALLBACK_NOTE, grade
     from coursekit.release import release
 
     names = names or course.notebook_names()

@@ -68,6 +68,10 @@ def _timeouts(name: str, student: str, root: Path) -> list[str]:
             and any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))]  # fmt: skip
 
 
+# the note of a Keras hand-in graded again on TensorFlow (coursekit.selfcheck looks for it)
+FALLBACK_NOTE = "graded on TensorFlow (on Keras's PyTorch backend"
+
+
 def _lateness(name: str, student: str, root: Path) -> str | None:
     """"handed in 2 h 5 min after the due date", or None (on time, or no due date set)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -165,7 +169,7 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
         if e["event"] == "keras_backend" and e.get("reason"):
             notes.append(f"Keras ran on TensorFlow: {e['reason']}")
         if e["event"] == "keras_backend" and e.get("fallback"):
-            notes.append(f"graded on TensorFlow (on Keras's PyTorch backend {e['fallback']})")
+            notes.append(f"{FALLBACK_NOTE} {e['fallback']})")
         if e["event"] == "tampering_undone":
             notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
                          f"{', '.join(e['fixed'])}")  # fmt: skip

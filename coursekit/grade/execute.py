@@ -230,10 +230,10 @@ class GuardedExecute(Execute):
         the hand-in imports TensorFlow itself."""
         from coursekit.grade import warm
 
-        settings, name = self._grading, self._name
+        settings = self._grading
         if settings is None or settings.keras_backend != "torch" or self._mode != "bwrap":
             return None
-        release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
+        release = self._release()
         if not os.path.exists(release) or importlib.util.find_spec("torch") is None:
             return None
         given = warm.setup_modules(release, os.path.getmtime(release))
@@ -303,6 +303,10 @@ class GuardedExecute(Execute):
                     "hidden_s": round(self._hidden_s, 3), "cells": self._cells,
                     "execute_s": round(time.perf_counter() - self._t0, 3)})  # fmt: skip
 
+    def _release(self) -> str:
+        """The instructor's released notebook of the assignment being graded."""
+        return os.path.join(self._course_root, "release", self._name or "", f"{self._name}.ipynb")
+
     def _settings(self, name):
         try:
             from coursekit.config import Course
@@ -341,9 +345,8 @@ class GuardedExecute(Execute):
         the release notebook to read the setup's imports from is missing)."""
         from coursekit.grade import warm
 
-        name = self._name
         settings = self._grading  # read from course.toml once per hand-in, in preprocess
-        release = os.path.join(self._course_root, "release", name or "", f"{name}.ipynb")
+        release = self._release()
         if settings is None or not settings.warm_kernels or not os.path.exists(release):
             return None
         modules = warm.setup_modules(release, os.path.getmtime(release))
