@@ -14,13 +14,16 @@ ifneq ($(SHARED_DATA),)
 export COURSE_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: setup browser-deps postgres-deps sandbox-deps course test lint lab notebooks check-notebooks execute publish check-publish site bench clean help
+COLAB   ?= .venv-colab
+
+.PHONY: colab setup browser-deps postgres-deps sandbox-deps course test lint lab notebooks check-notebooks execute publish check-publish site bench clean help
 
 help:
 	@echo "make course   set up (if needed) and build the whole course: notebooks, package checks"
 	@echo "make test     run the test suite (pytest)"
 	@echo "make lab      start JupyterLab"
 	@echo "make lint     ruff"
+	@echo "make colab    a stand-in of Colab's runtime (.venv-colab) that make test then runs the course in"
 	@echo "make bench    run the benchmarks in benchmarks/ and write benchmarks/RESULTS.md"
 	@echo "instructors:  make assignments | make collect HANDINS=folder | make grade | make feedback"
 	@echo "              make publish DEST=folder   (the students' repository and its website; or: coursekit --help)"
@@ -92,6 +95,11 @@ check-publish: setup
 
 test: setup
 	$(PY) -m pytest
+
+# A stand-in of Colab's runtime (colab/pip-freeze.txt's versions, ~7 GB): tests/coursekit/test_colab.py
+# runs the published course in it. `coursekit colab refresh` updates Colab's list first.
+colab: setup
+	$(KIT) colab standin $(COLAB)
 
 lint: setup
 	$(VENV)/bin/ruff check .

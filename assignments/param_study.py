@@ -70,12 +70,7 @@
 # from the standard library, so it may fail to import on a current Colab.
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
-    package = "git+https://github.com/{{repo}}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+# {{install}}
 
 # %matplotlib inline
 import time
@@ -98,12 +93,7 @@ train_loader, test_loader = data.torch_loaders(batch_size=64)
 print(data)
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
-    package = "git+https://github.com/{{repo}}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+# {{install}}
 
 # %matplotlib inline
 import os

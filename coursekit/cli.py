@@ -13,6 +13,7 @@
     coursekit export moodle|canvas NAME   grades back to the LMS the hand-ins came from
     coursekit publish DEST          the students' repository and its website, scanned for leaks
     coursekit site [OUT]            the course website alone (default: _build/site/html)
+    coursekit colab refresh|standin Colab's package list; a stand-in of Colab's runtime to test in
 
 Each subcommand forwards to the module that does its job (``coursekit.release``,
 ``coursekit.collect``, ``coursekit.grade.batch``, ...), as otter's CLI forwards to
@@ -109,6 +110,14 @@ def _site(course: Course, args) -> list[str]:
     return site(course, args.out, args.published, fast=fast)
 
 
+def _colab(course: Course, args) -> list[str]:
+    from coursekit import colab
+
+    if args.action == "refresh":
+        return colab.refresh(course.root, args.target)
+    return colab.build_standin(course, Path(args.target or course.root / ".venv-colab"))
+
+
 def _export(course: Course, args) -> list[str]:
     from coursekit.export import export
 
@@ -178,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="published", type=Path, default=None,
                    help="a tree `coursekit publish` wrote (default: publish into a temporary folder first)")
     p.add_argument("--full", action="store_true", help="outputs of full-mode runs (COURSE_FAST=0)")
+    p = add("colab", _colab, "Colab's runtime: refresh colab/pip-freeze.txt from googlecolab/backend-info, "
+            "or build a stand-in virtual environment with Colab's versions (default: .venv-colab)")
+    p.add_argument("action", choices=["refresh", "standin"])
+    p.add_argument("target", nargs="?", default=None,
+                   help="refresh: a clone of googlecolab/backend-info or a base URL (default: GitHub); "
+                        "standin: the virtual environment's folder")
     return top
 
 

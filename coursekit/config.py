@@ -193,5 +193,5 @@ class Course:
 
     @property
     def install_url(self) -> str:
-        """What ``pip install`` takes on Colab: the students' repository."""
-        return f"git+https://github.com/{self.public_repo}"
+        """What ``pip install`` takes on Colab: the students' repository at ``branch``."""
+        return f"git+https://github.com/{self.public_repo}@{self.branch}"

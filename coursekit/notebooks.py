@@ -15,7 +15,9 @@ jupytext "percent" source, valid Python that ruff lints (jupytext comments out m
 
 Placeholders filled in per notebook: ``{{track}}`` (``keras``), ``{{Track}}`` (``Keras``),
 ``{{path}}`` (the notebook's path in the students' repository), ``{{repo}}`` (its GitHub
-``owner/name``, from course.toml) and ``{{colab}}`` (the notebook's "Open in Colab" address).
+``owner/name``, from course.toml), ``{{branch}}`` (its branch), ``{{colab}}`` (the notebook's
+"Open in Colab" address), and a line ``# {{install}}``: the install cell's code
+(:func:`coursekit.colab.install_code`), written once for every notebook.
 
 This module reads sources (:func:`read_cells`), picks one track's cells
 (:func:`track_cells`), makes the notebook (:func:`make_notebook`, the one kernelspec),
@@ -24,6 +26,7 @@ renders it (:func:`render`) and writes or checks the results (:func:`sync`).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +62,10 @@ def read_cells(path: Path, tracks: dict[str, str]) -> list[nbformat.NotebookNode
 
 def substitute(text: str, course: Course, track: str | None, path: str) -> str:
     """Fill in the placeholders of one cell for the notebook at ``path`` of ``track``."""
+    if "# {{install}}" in text:
+        from coursekit.colab import install_code
+
+        text = text.replace("# {{install}}", install_code(course, track))
     if track is not None:
         text = text.replace("{{track}}", track).replace("{{Track}}", course.tracks[track])
     return (text.replace("{{colab}}", course.colab_url(path)).replace("{{repo}}", course.public_repo)
@@ -142,6 +149,32 @@ def sync(expected: dict[Path, str], orphans: list[Path], *, root: Path, check: b
 # ------------------------------------------------------------------ the course's targets
 
 
+def uses_device(cells: list) -> bool:
+    """True when a lesson (any track) trains on the accelerator: it calls ``pick_device()``.
+
+    Such a lesson's notebooks ask Colab for a GPU runtime (``accelerator`` in their metadata).
+    """
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython syntax (magics): only plain Python calls count
+            continue
+        for node in ast.walk(tree):
+            called = getattr(node, "func", None)
+            name = getattr(called, "id", getattr(called, "attr", None))
+            if isinstance(node, ast.Call) and name == "pick_device":
+                return True
+    return False
+
+
+def colab_metadata(gpu: bool) -> dict:
+    """Colab's notebook metadata; with ``gpu``, a GPU runtime (``gpuType`` as Colab writes it)."""
+    colab = {"provenance": [], "toc_visible": True, **({"gpuType": "T4"} if gpu else {})}
+    return {"colab": colab, "accelerator": "GPU" if gpu else "None"}
+
+
 def lesson_sources(course: Course) -> list[Path]:
     return sorted((course.root / "lessons").glob("[0-9][0-9]_*.py"))
 
@@ -156,8 +189,7 @@ def lesson_targets(course: Course) -> dict[Path, str]:
             path = f"notebooks/{track}/{name}.ipynb"
             ids = lambda i, _j, _c, name=name: stable_id(name, i)  # noqa: E731
             nb = make_notebook(track_cells(cells, course, track, path, ids),
-                               colab={"provenance": [], "toc_visible": True},
-                               accelerator="GPU" if "cifar" in name else "None")  # fmt: skip
+                               **colab_metadata(gpu=uses_device(cells)))  # fmt: skip
             files[course.root / path] = render(nb)
     return files
 

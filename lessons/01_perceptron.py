@@ -24,12 +24,7 @@
 # they are already installed (`make setup`). Set `COURSE_FAST=1` to run everything in seconds.
 
 # %%
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
-    package = "git+https://github.com/{{repo}}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+# {{install}}
 
 # %% tags=["keras"]
 import os

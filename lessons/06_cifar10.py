@@ -47,12 +47,7 @@
 # ## Setup
 
 # %%
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # on Colab: install the course helpers (course_utils) first
-    package = "git+https://github.com/{{repo}}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+# {{install}}
 
 # %% tags=["keras"]
 import os

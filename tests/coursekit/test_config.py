@@ -35,7 +35,7 @@ def test_tracks_make_one_notebook_each():
     course = Course.from_text(MINIMAL, Path("/c"))
     assert course.notebook_names() == ["study_pytorch", "study_keras"]
     assert course.assignment_of("study_keras").track_of("study_keras") == "keras"
-    assert course.install_url == "git+https://github.com/me/dl-course"
+    assert course.install_url == "git+https://github.com/me/dl-course@main"
 
 
 @pytest.mark.parametrize("text, says", [
