@@ -143,8 +143,10 @@ def run_in_colab(standin: Path, nb, cwd: Path, env: dict | None = None, timeout:
         km = KernelManager(kernel_name=colab.KERNEL, kernel_spec_manager=specs, transport="ipc",
                            ip=os.path.join(sockets, "k"))  # fmt: skip
         client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+        # Colab's kernel has neither this test session's quiet TensorFlow nor its Agg backend
+        base = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"}}
         try:
-            client.execute(env={**os.environ, **(env or {})})
+            client.execute(env={**base, **(env or {})})
         finally:
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
