@@ -94,7 +94,7 @@ print("adding 100 to every score changes nothing:", softmax(scores + 100).round(
 # `lessons/data/make_softmax_1d.py`): dogs around $x = 2$, monkeys around 5, pheasants around 8.
 
 # %%
-DATA_URL = "https://raw.githubusercontent.com/{{repo}}/main/lessons/data/"
+DATA_URL = "https://raw.githubusercontent.com/{{repo}}/{{branch}}/lessons/data/"
 
 
 def read_csv(name):
