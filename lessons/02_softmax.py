@@ -360,16 +360,22 @@ variants = {  # name: (activation of the last layer, from_logits)
     "softmax + from_logits=True (repaired)": ("softmax", True),
     "hidden softmax + from_logits=True (bug)": ("hidden softmax", True),
 }
+import warnings
+
 live = LivePlot(panels={"training loss": list(variants)}, xlabel="epoch")
 for name, (activation, from_logits) in variants.items():
     seed_everything(0)
     model = build_variant(activation)
     model.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
-    model.fit(x3.reshape(-1, 1), y3, epochs=epochs, batch_size=32, verbose=0,
-              callbacks=[keras.callbacks.LambdaCallback(
-                  on_epoch_end=lambda e, logs, name=name: live.update(step=e + 1, **{name: logs["loss"]}))])
+    with warnings.catch_warnings(record=True) as caught:  # Keras's warnings, printed below
+        warnings.simplefilter("always")
+        model.fit(x3.reshape(-1, 1), y3, epochs=epochs, batch_size=32, verbose=0,
+                  callbacks=[keras.callbacks.LambdaCallback(
+                      on_epoch_end=lambda e, logs, name=name: live.update(step=e + 1, **{name: logs["loss"]}))])
     print(f"{name:40s} final loss {live.history[name].iloc[-1]:.4f}")
+    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)):
+        print(f"    Keras warns: {message}")
 live.finish()
 
 # %% tags=["pytorch"]
