@@ -131,8 +131,10 @@ def assignment_links(course: Course, names: list[str]) -> list[str]:
         links = [f"[Open in Colab{f' ({course.tracks[t]})' if (t := spec.track_of(n)) else ''}]"
                  f"({course.colab_url(f'assignments/{n}/{n}.ipynb')})" for n in mine]  # fmt: skip
         files = ", ".join(f"`assignments/{n}/{n}.ipynb`" for n in mine)
-        title = spec.title or spec.key
-        lines.append(f"* **{title}** ({spec.points:g} points): {' · '.join(links)} ({files})")
+        title, points = spec.title or spec.key, f"{spec.points:g} points"
+        if spec.counts_at_most is not None:
+            points += f", at most {spec.counts_at_most:g} count"
+        lines.append(f"* **{title}** ({points}): {' · '.join(links)} ({files})")
     return lines
 
 

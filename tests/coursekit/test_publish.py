@@ -114,7 +114,8 @@ def test_readme_and_lesson_02_follow_the_branch(spring):
     assert {path for _, path in links} == lessons | released  # every lesson and released assignment notebook
     assert all((dest / path).is_file() for path in released)
     for key, spec in course.assignments.items():  # each assignment once, with its title and points
-        assert readme.count(f"* **{spec.title}** ({spec.points:g} points)") == 1, key
+        assert readme.count(f"* **{spec.title}** ({spec.points:g} points") == 1, key
+    assert "(9 points, at most 8 count)" in readme  # param_study's counts_at_most
     for track in course.tracks:
         source = "".join(c.source for c in read(dest / "notebooks" / track / "02_softmax.ipynb").cells)
         assert "https://raw.githubusercontent.com/someone/deep-lab/spring/lessons/data/" in source
