@@ -296,8 +296,9 @@ def machine_paths(course: Course, dest: Path) -> dict[str, str]:
     def add(path: str | Path | None, what: str) -> None:
         if not path:
             return
+        # a relative $COURSE_DATA_DIR ("../shared/data") is no path of this machine: its resolved form is
         for variant in {str(Path(path)), os.path.realpath(path)}:
-            if variant not in ("/", "/usr", "/usr/local"):
+            if Path(variant).is_absolute() and variant not in ("/", "/usr", "/usr/local"):
                 found.setdefault(variant, what)
 
     add(dest, "the published tree's own location")

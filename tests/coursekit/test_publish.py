@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ import nbformat
 import pytest
 
 from coursekit.config import Course
-from coursekit.publish import PLACEHOLDER_REPO, publish, scan
+from coursekit.publish import PLACEHOLDER_REPO, machine_paths, publish, scan
 from tests.helpers import ROOT, kit, read, scratch_course
 
 EXPECTED_TOP = {"README.md", "LICENSE", "pyproject.toml", "course_utils", "notebooks", "lessons",
@@ -253,6 +254,18 @@ def test_every_kind_of_leak_fails_the_scan(published, tmp_path, kind):
     if kind.startswith(("coursekit", "benchmarks")):
         assert leaks[0].line > 0 and "instructor tool" in leaks[0].what, leaks
         assert "say what a student can run instead" in leaks[0].what, leaks
+
+
+def test_machine_paths_are_absolute_and_longest_first(tmp_path, monkeypatch):
+    """A relative $COURSE_DATA_DIR (as the README's examples set it) counts as the folder it names."""
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("COURSE_DATA_DIR", "../shared/data")
+    paths = machine_paths(Course.load(ROOT), tmp_path / "out")
+    assert "../shared/data" not in paths and os.path.realpath(tmp_path / "shared" / "data") in paths
+    assert all(p.startswith("/") for p in paths) and not {"/", "/usr"} & set(paths), paths
+    assert list(paths) == sorted(paths, key=len, reverse=True)  # the most specific is named
+    assert paths[os.path.realpath(tmp_path / "out")] == "the published tree's own location"
 
 
 ALLOWED = [  # what must pass: the English word, example paths, paths of no machine in particular
