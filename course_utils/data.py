@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,7 +69,7 @@ class ImageData:
     def __repr__(self) -> str:
         return (
             f"ImageData({self.name}: train {self.x_train.shape}, {self.test_part} {self.x_test.shape}, "
-            f"{len(self.classes)} classes, from {self.source})"
+            f"{len(self.classes)} classes, from {shown_path(self.source)})"
         )
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> ImageData:
@@ -406,6 +407,24 @@ def _search_roots(data_dir) -> list[Path]:
 
 def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "course_utils"
+
+
+def shown_path(text: str) -> str:
+    """``text`` with the data folder written as ``$COURSE_DATA_DIR`` and the home folder as ``~``.
+
+    What a notebook prints then says where the data came from without the absolute paths of
+    the machine that ran it (a website of executed notebooks would show them to everyone).
+
+    >>> shown_path(f"torchvision download into {Path.home()}/.cache/course_utils")
+    'torchvision download into ~/.cache/course_utils'
+    >>> shown_path(f"{Path.home()}-old/data")  # another folder that only starts alike
+    '...-old/data'
+    """
+    for folder, name in ((os.environ.get("COURSE_DATA_DIR"), "$COURSE_DATA_DIR"), (str(Path.home()), "~")):
+        folder = str(Path(folder).expanduser()).rstrip("/") if folder else ""
+        if folder:
+            text = re.sub(rf"(?<![\w.~/-]){re.escape(folder)}(?![\w.-])", lambda _, n=name: n, text)
+    return text
 
 
 def _finish(name, arrays, classes, source, n_train, n_test) -> ImageData:

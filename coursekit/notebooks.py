@@ -69,7 +69,7 @@ def substitute(text: str, course: Course, track: str | None, path: str) -> str:
     if track is not None:
         text = text.replace("{{track}}", track).replace("{{Track}}", course.tracks[track])
     return (text.replace("{{colab}}", course.colab_url(path)).replace("{{repo}}", course.public_repo)
-            .replace("{{path}}", path))  # fmt: skip
+            .replace("{{path}}", path).replace("{{branch}}", course.branch))  # fmt: skip
 
 
 def stable_id(*parts: object) -> str:

@@ -14,15 +14,21 @@ tests. Students get another repository, written by ``coursekit publish DEST``:
     docs/                     the course website (coursekit.site; GitHub Pages serves /docs)
 
 Before it finishes, :func:`scan` reads every file of ``DEST`` and fails, naming file and line,
-on any solution line, hidden-test line, assignment source, gradebook, hand-in or instructor
-tool. ``make course`` publishes into a temporary folder and runs the same scan.
+on any solution line, hidden-test line, assignment source, gradebook, hand-in, instructor tool
+(``coursekit``, ``benchmarks``: students have neither) or absolute path of the build machine (a
+notebook output that shows where the course was built). ``make course`` publishes into a
+temporary folder and runs the same scan.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import site as python_site
+import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +51,15 @@ PRIVATE_NAMES = {"course.toml": "course configuration", "nbgrader_config.py": "n
                  "grading_logs": "grading logs", "exchange": "nbgrader exchange",
                  "coursekit": "instructor tool", "solutions": "worked solutions",
                  "release": "nbgrader release folder"}  # fmt: skip
+
+
+PLACEHOLDER_REPO = "course-kit/dl-course"  # course.toml's public_repo as the kit ships it
+# The instructor's tools, named as students would have to run them. Students have neither
+# package, so student material must say what *they* can do. Allowed: "benchmark" and "benchmarks"
+# as English words (the course's benchmark notes are cited as a source of numbers); only the
+# package as a command or module (`benchmarks/…`, `benchmarks.…`, `python -m benchmarks`) counts.
+# `coursekit` has no meaning but the tool, so the word counts wherever it stands.
+TOOL_WORDS = re.compile(r"\bcoursekit\b|\bbenchmarks(?=[./][A-Za-z_])|-m\s+benchmarks\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,27 @@ include = ["{PACKAGE}*"]
 """
 
 
+def assignment_links(course: Course, names: list[str]) -> list[str]:
+    """One line per assignment in ``names`` (released notebook names): title, points, and an
+    "Open in Colab" link per notebook, to its student version in the students' repository."""
+    lines = []
+    for spec in course.assignments.values():
+        mine = [n for n in spec.names if n in names]
+        if not mine:
+            continue
+        links = [f"[Open in Colab{f' ({course.tracks[t]})' if (t := spec.track_of(n)) else ''}]"
+                 f"({course.colab_url(f'assignments/{n}/{n}.ipynb')})" for n in mine]  # fmt: skip
+        files = ", ".join(f"`assignments/{n}/{n}.ipynb`" for n in mine)
+        title, points = spec.title or spec.key, f"{spec.points:g} points"
+        if spec.counts_at_most is not None:
+            points += f", at most {spec.counts_at_most:g} count"
+        lines.append(f"* **{title}** ({points}): {' · '.join(links)} ({files})")
+    return lines
+
+
 def student_readme(course: Course, assignments: list[str]) -> str:
-    """The students' README: one Colab badge per lesson and track, the local install."""
+    """The students' README: a Colab badge per lesson and track, a Colab link per released
+    assignment notebook (``assignments``: their names), the local install; nothing for the instructor."""
     badge = "https://colab.research.google.com/assets/colab-badge.svg"
     lessons = sorted({p.stem for p in (course.root / "notebooks").glob("*/*.ipynb")})
     head = " | ".join(["lesson", *course.tracks.values()])
@@ -115,12 +149,11 @@ def student_readme(course: Course, assignments: list[str]) -> str:
         cells = [f"[![Open In Colab]({badge})]({course.colab_url(f'notebooks/{track}/{lesson}.ipynb')})"
                  for track in course.tracks]  # fmt: skip
         rows.append(f"| `{lesson}` | " + " | ".join(cells) + " |")
-    tasks = "\n".join(f"* `assignments/{name}/{name}.ipynb`" for name in assignments)
+    tasks = "\n".join(assignment_links(course, assignments))
     return f"""# {course.title or course.id}
 
 The lecture notebooks and assignments of the course, in {" and ".join(course.tracks.values())}.
-Read it as a website, with a tab per framework, at {course.site_url} (the `docs/` folder:
-GitHub Pages, "Deploy from a branch", `main`, `/docs`).
+Read them as a website, with a tab per framework, at {course.site_url}.
 
 ## On Google Colab
 
@@ -132,7 +165,7 @@ repository; Colab already has the frameworks. For a GPU: Runtime → Change runt
 ## On your own machine
 
 ```bash
-git clone https://github.com/{course.public_repo}.git
+git clone --branch {course.branch} https://github.com/{course.public_repo}.git
 cd {course.public_repo.split("/")[1]}
 python -m venv .venv && . .venv/bin/activate
 pip install -e ".[torch]"        # or ".[keras]", or ".[torch,keras]"
@@ -144,9 +177,10 @@ Set `COURSE_FAST=1` before starting Jupyter to run any notebook in seconds (smal
 
 ## Assignments
 
-Open the assignment in Colab (File → Upload notebook) or in Jupyter, answer in the cells marked
-`YOUR CODE HERE` / `YOUR ANSWER HERE`, run all cells, then download it (File → Download → .ipynb)
-and hand it in as your instructor says. Do not delete or copy cells: they carry the grading metadata.
+Open an assignment with its Colab link (File → Save a copy in Drive keeps your work) or, on your
+own machine, open its notebook in Jupyter. Answer in the cells marked `YOUR CODE HERE` /
+`YOUR ANSWER HERE`, run all cells, then download it (File → Download → .ipynb) and hand it in as
+your instructor says. Do not delete or copy cells: they carry the grading metadata.
 
 {tasks}
 
@@ -248,10 +282,51 @@ def _unquoted(line: str) -> str:
     return line.strip()
 
 
+def machine_paths(course: Course, dest: Path) -> dict[str, str]:
+    """``{absolute path: what it is}`` of the machine that builds the course, longest first.
+
+    A published file that contains one shows where the course was built (a notebook output
+    printing a data folder, a warning naming a file of the Python environment): that belongs to
+    the build machine, not to the students' material. ``/`` alone and ``/usr`` are left out (a
+    path like ``/usr/bin/env`` says nothing about this machine); ``/path/to/...`` examples are no
+    real path of it and pass.
+    """
+    found: dict[str, str] = {}
+
+    def add(path: str | Path | None, what: str) -> None:
+        if not path:
+            return
+        # a relative $COURSE_DATA_DIR ("../shared/data") is no path of this machine: its resolved form is
+        for variant in {str(Path(path)), os.path.realpath(path)}:
+            if Path(variant).is_absolute() and variant not in ("/", "/usr", "/usr/local"):
+                found.setdefault(variant, what)
+
+    add(dest, "the published tree's own location")
+    add(course.root, "the course directory")
+    add(os.environ.get("COURSE_DATA_DIR"), "the data folder ($COURSE_DATA_DIR)")
+    for folder in [*python_site.getsitepackages(), python_site.getusersitepackages()]:
+        add(folder, "the Python environment's site-packages")
+    add(sys.prefix, "the Python environment (sys.prefix)")
+    add(sys.exec_prefix, "the Python environment (sys.exec_prefix)")
+    add(Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}",
+        "the Python standard library")  # fmt: skip
+    add(tempfile.gettempdir(), "the temporary folder")
+    add(Path.home(), "the build machine's home folder")
+    return dict(sorted(found.items(), key=lambda item: -len(item[0])))
+
+
+def _path_pattern(paths: dict[str, str]) -> re.Pattern:
+    """One of ``paths`` as a whole path: not inside a longer name (``/tmpfile``, ``x/root``)."""
+    alternatives = "|".join(re.escape(p) for p in paths)
+    return re.compile(rf"(?<![\w.~/-])({alternatives})(?![\w.-])")
+
+
 def scan(dest: Path, course: Course) -> list[Leak]:
     """Everything in ``dest`` that students must not see, with file and line."""
     dest = dest.resolve()
     hidden = secrets(course)
+    paths = machine_paths(course, dest)
+    where = _path_pattern(paths)
     sources = {f"assignments/{key}.py" for key in course.assignments}
     leaks: list[Leak] = []
     for path in sorted(p for p in dest.rglob("*") if ".git" not in p.relative_to(dest).parts):
@@ -279,6 +354,16 @@ def scan(dest: Path, course: Course) -> list[Leak]:
                 leaks.append(Leak(rel, number, hidden[text]))
             elif re.search(r"^\s*(from|import)\s+coursekit\b", text):
                 leaks.append(Leak(rel, number, "instructor tool (imports coursekit)"))
+            elif match := where.search(line):
+                found = match.group(1)
+                leaks.append(Leak(rel, number, f"absolute path of the build machine ({paths[found]}: "
+                                  f"{found}); print paths relative to the notebook or without "
+                                  "their folder, silence or filter the warning at its source, "
+                                  "then publish again"))  # fmt: skip
+            elif match := TOOL_WORDS.search(line):
+                leaks.append(Leak(rel, number, f"names an instructor tool ({match.group(0)!r}), which "
+                                  "students do not have; say what a student can run instead "
+                                  "(in the lesson source), rebuild and publish again"))  # fmt: skip
     return leaks
 
 
@@ -300,13 +385,17 @@ def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
 
     ``cache``: where the site finds executed notebooks (default ``_build/cache``).
     """
+    if course.public_repo == PLACEHOLDER_REPO:
+        print(f"WARNING: public_repo in {course.root / 'course.toml'} is still the kit's placeholder "
+              f"{PLACEHOLDER_REPO!r}: every Colab badge and install cell would point at a repository "
+              "that is not yours. Set [course] public_repo = \"<owner>/<name>\" of your students' "
+              "GitHub repository (and branch), run `coursekit build`, then publish again.",
+              file=sys.stderr)  # fmt: skip
     try:
         files = write_tree(course, dest, force=force)
     except RuntimeError as err:
         return [str(err)]
     if site:
-        import os
-
         from coursekit.site import build_site
 
         fast = os.environ.get("COURSE_FAST", "1") != "0"
@@ -322,5 +411,5 @@ def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
             print(f"LEAK: {leak}")
         return [f"{len(leaks)} leak(s) in {dest}: do not push it; fix the sources named above"]
     print(f"published {len(files)} files ({size / 1e6:.1f} MB) into {dest}; scan: no solution, hidden test, "
-          "assignment source, gradebook, hand-in or instructor tool")  # fmt: skip
+          "assignment source, gradebook, hand-in, instructor tool or path of this machine")  # fmt: skip
     return []

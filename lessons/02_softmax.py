@@ -89,7 +89,7 @@ print("adding 100 to every score changes nothing:", softmax(scores + 100).round(
 # `lessons/data/make_softmax_1d.py`): dogs around $x = 2$, monkeys around 5, pheasants around 8.
 
 # %%
-DATA_URL = "https://raw.githubusercontent.com/{{repo}}/main/lessons/data/"
+DATA_URL = "https://raw.githubusercontent.com/{{repo}}/{{branch}}/lessons/data/"
 
 
 def read_csv(name):
@@ -355,16 +355,22 @@ variants = {  # name: (activation of the last layer, from_logits)
     "softmax + from_logits=True (repaired)": ("softmax", True),
     "hidden softmax + from_logits=True (bug)": ("hidden softmax", True),
 }
+import warnings
+
 live = LivePlot(panels={"training loss": list(variants)}, xlabel="epoch")
 for name, (activation, from_logits) in variants.items():
     seed_everything(0)
     model = build_variant(activation)
     model.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
-    model.fit(x3.reshape(-1, 1), y3, epochs=epochs, batch_size=32, verbose=0,
-              callbacks=[keras.callbacks.LambdaCallback(
-                  on_epoch_end=lambda e, logs, name=name: live.update(step=e + 1, **{name: logs["loss"]}))])
+    with warnings.catch_warnings(record=True) as caught:  # Keras's warnings, printed below
+        warnings.simplefilter("always")
+        model.fit(x3.reshape(-1, 1), y3, epochs=epochs, batch_size=32, verbose=0,
+                  callbacks=[keras.callbacks.LambdaCallback(
+                      on_epoch_end=lambda e, logs, name=name: live.update(step=e + 1, **{name: logs["loss"]}))])
     print(f"{name:40s} final loss {live.history[name].iloc[-1]:.4f}")
+    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)):
+        print(f"    Keras warns: {message}")
 live.finish()
 
 # %% tags=["pytorch"]

@@ -18,10 +18,10 @@
 #
 # **Numbers.** The report's CNN reached **98.97 %** after 10 epochs (`val_acc: 0.9897`, the
 # report's claim, Keras, trained on all 60,000 images and measured on the test set). This lesson
-# trains on 55,000 and keeps 5,000 for validation (section 1). Full mode, measured by running
-# this notebook top to bottom (`jupyter nbconvert --execute`; `python -m benchmarks.bench_lessons
-# --lessons 05` does the same and prints the table at the end) on full MNIST, on a 2-core CPU
-# without GPU that was busy with other jobs, so the times are upper bounds:
+# trains on 55,000 and keeps 5,000 for validation (section 1). Full mode (`COURSE_FAST=0`),
+# measured by running this notebook top to bottom (the table at its end prints these numbers) on
+# full MNIST, on a 2-core CPU without GPU that was busy with other jobs, so the times are upper
+# bounds:
 #
 # | | Keras | PyTorch | report |
 # |---|---|---|---|
@@ -31,11 +31,12 @@
 # | whole notebook | 468 s | 3,325 s | |
 #
 # So both tracks come within 0.1 points of the report, a little below it on the test set. One run
-# of one seed moves by about that much: `benchmarks/bench_mnist_cnn.py --epochs 10`, the same
-# network trained on all 60,000 images, measured 98.71 % (Keras) and 99.02 % (PyTorch) on the test
-# set. (The two notebook times cannot be compared: the PyTorch run came when the machine was
-# busiest, 8 to 12 jobs waiting for its 2 cores, the Keras run earlier. On a quiet machine the
-# benchmark measured 19.1 s per CNN epoch with Keras.) In fast mode (`COURSE_FAST=1`) we
+# of one seed moves by about that much: a separate run of the same network, from the course's
+# benchmark notes (full mode, all 60,000 training images, 10 epochs, Adam, batch 128, seed 0, the
+# same 2-core CPU), measured 98.71 % (Keras) and 99.02 % (PyTorch) on the test set. (The two
+# notebook times cannot be compared: the PyTorch run came when the machine was busiest, 8 to 12
+# jobs waiting for its 2 cores, the Keras run earlier. With the machine quiet, that separate Keras
+# run took 19.1 s per CNN epoch.) In fast mode (`COURSE_FAST=1`) we
 # train on 1,500 images (2,000 minus 500 for validation) for one epoch, so expect much less.
 
 # %% [markdown]
@@ -529,7 +530,8 @@ plt.show()
 # ## This run's numbers next to the sources'
 #
 # One table of what this notebook measured (in fast mode: on a few images, so far below the
-# sources). `benchmarks/bench_lessons.py` runs the lesson in full mode and prints this table.
+# sources). Run the notebook in full mode (`COURSE_FAST=0`) to get the full-mode numbers quoted
+# at the top: they are this table, from such a run.
 
 # %%
 results = pd.DataFrame([

@@ -22,8 +22,9 @@
 # 「ゼロから作る」 notes report **81.4 %** for their larger network (best of 25 epochs, 79.1 % at
 # the end; their claim, not measured here). This course's offline copy has 10,000 training and
 # 2,000 test images (the notes under section 1 say so); we train on 9,000 of them and validate on
-# 1,000. Full mode on that data, run with `python -m benchmarks.bench_lessons --lessons 06`
-# (2-core CPU, no GPU, busy with other jobs for most of the runs, so the times are upper bounds):
+# 1,000. Full mode (`COURSE_FAST=0`) on that data, measured by running this notebook top to
+# bottom (the table at its end prints these numbers; 2-core CPU, no GPU, busy with other jobs for
+# most of the runs, so the times are upper bounds):
 #
 # | | Keras | PyTorch | sources (50,000 images) |
 # |---|---|---|---|
@@ -486,7 +487,8 @@ plt.show()
 # ## This run's numbers next to the sources'
 #
 # One table of what this notebook measured (in fast mode: on a few images, so far below the
-# sources). `benchmarks/bench_lessons.py` runs the lesson in full mode and prints this table. The
+# sources). Run the notebook in full mode (`COURSE_FAST=0`) to get the full-mode numbers quoted at
+# the top: they are this table, from such a run. The
 # sources trained on all 50,000 images; this course's offline copy has 10,000 (the notes printed
 # under section 1 say which data this run used).
 

@@ -445,9 +445,8 @@ plt.show()
 #
 # Measured in full mode on the course's development machine (2 CPU cores, no GPU, shared with
 # other jobs: the load average was about 6 to 7 during the runs, so the *seconds* are inflated
-# and, between the tracks, not comparable), with
-# `COURSE_FAST=0 coursekit execute notebooks/keras/07_generalisation.ipynb
-# notebooks/pytorch/07_generalisation.ipynb`: 2,000 training, 10,000 validation and 10,000 test
+# and, between the tracks, not comparable), by running the Keras and the PyTorch notebook top to
+# bottom with `COURSE_FAST=0`: 2,000 training, 10,000 validation and 10,000 test
 # images, at most 40 epochs (Keras 3.15.1 with TensorFlow, PyTorch 2.14.1). Your numbers will
 # differ a little; the table printed above is the one of your run.
 #

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils import load_cifar10, load_mnist
-from course_utils.data import DataNotFoundError, to_float
+from course_utils.data import DataNotFoundError, shown_path, to_float
 
 
 def test_full_mnist_from_course_data_dir(data_dir, monkeypatch):
@@ -33,6 +33,19 @@ def test_cifar10_subset_with_notes(data_dir, monkeypatch):
     assert ds.x_train.shape[1:] == (32, 32, 3) and len(ds.x_train) >= 4000
     assert ds.classes[3] == "cat" and set(np.unique(ds.y_train)) == set(range(10))
     assert any("of the 50,000" in note for note in ds.notes), "a subset must say so"
+
+
+def test_repr_says_where_the_data_came_from_without_this_machines_paths(data_dir, tmp_path, monkeypatch):
+    """An executed notebook prints the dataset; the course website shows that output to everyone."""
+    ds = load_mnist(n_train=10, n_test=10)
+    assert ds.source.startswith(str(data_dir))  # the real place stays available to code
+    assert "from $COURSE_DATA_DIR/" in repr(ds) and str(data_dir) not in repr(ds), repr(ds)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data") + "/")  # a trailing slash as typed
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert shown_path(f"{tmp_path}/data/cifar10") == "$COURSE_DATA_DIR/cifar10"
+    assert shown_path(f"into {tmp_path}/.cache/course_utils") == "into ~/.cache/course_utils"
+    assert shown_path(f"{tmp_path}/database") == "~/database"  # not the data folder: only starts alike
+    assert shown_path(f"{tmp_path}x/data") == f"{tmp_path}x/data"  # neither
 
 
 def test_both_frameworks_see_identical_pixels(data_dir):

@@ -86,6 +86,8 @@ def test_a_page_per_lesson_and_assignment_with_both_tracks(built_site):
             assert f"{name}.ipynb" in page and "YOUR CODE HERE" in page
     api = (html / "api.html").read_text(encoding="utf-8")
     assert "course_utils.live.LivePlot" in api and "seed_everything" in api
+    # executed outputs say where the data came from without this machine's paths (the scan fails on any)
+    assert "from $COURSE_DATA_DIR/MNIST" in (html / "lessons" / "05_mnist.html").read_text(encoding="utf-8")
     # built from the published tree only, and scanned like the rest of it
     leaks = scan(published, course)
     assert not leaks, [str(leak) for leak in leaks]
