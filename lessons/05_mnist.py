@@ -460,12 +460,12 @@ class Net(nn.Module):
 def scores_of(model, images):
     model.eval()
     with torch.no_grad():
-        out = model(torch.as_tensor(images)).numpy()
+        out = model(torch.as_tensor(images).to(device)).cpu().numpy()
     model.train()
     return out
 
 
-small = Net()
+small = Net().to(device)
 criterion = nn.CrossEntropyLoss()
 optimizer = torch.optim.Adam(small.parameters())
 train_loader, _ = dev.torch_loaders(batch_size=64, normalize="unit")
@@ -473,6 +473,7 @@ animation, live = ScoreAnimation(), LivePlot(panels={"training": ["loss"]},
                                              twin={"training": ["accuracy"]}, xlabel="batch")
 every = max(1, len(train_loader) // 20)  # about 20 frames per epoch
 for batch, (data, target) in enumerate(train_loader, start=1):
+    data, target = data.to(device), target.to(device)
     optimizer.zero_grad()
     loss = criterion(small(data), target)
     loss.backward()

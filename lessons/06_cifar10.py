@@ -434,6 +434,7 @@ class Augmented:
 
     def __iter__(self):
         for x, y in self.loader:
+            x, y = x.to(device), y.to(device)  # augment on the GPU, where the batch will be
             yield augment(x), y
 
 

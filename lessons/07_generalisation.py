@@ -227,6 +227,7 @@ class Shifted:
 
     def __iter__(self):
         for x, y in self.loader:
+            x, y = x.to(device), y.to(device)  # shift on the GPU, where the batch will be
             yield shift(x), y
 
 

@@ -911,14 +911,15 @@ def load_backbone(weights="DEFAULT"):
 
 def features_of(backbone, images):
     """uint8 NHWC images -> enlarged, scaled as the network was trained -> feature vectors."""
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # ImageNet's channel means
-    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)   # and standard deviations
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)  # ImageNet's channel means
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)   # and standard deviations
     out = []
     with torch.no_grad():
         for start in range(0, len(images), 100):
-            x = torch.from_numpy(images[start:start + 100]).permute(0, 3, 1, 2).float() / 255
+            x = torch.from_numpy(images[start:start + 100]).to(device)  # enlarge on the GPU too
+            x = x.permute(0, 3, 1, 2).float() / 255
             x = F.interpolate(x, size=IMAGENET_SIZE, mode="bilinear", align_corners=False)
-            out.append(backbone(((x - mean) / std).to(device)).cpu().numpy())
+            out.append(backbone((x - mean) / std).cpu().numpy())
     return np.concatenate(out)
 
 
