@@ -64,7 +64,7 @@ start=$(date +%s)
 pids=()
 for lesson in ${LESSONS:-05_mnist 06_cifar10 07_generalisation 08_modern_cnns}; do
     for track in pytorch keras; do
-        timeout -k 20 "$limit" "$python" "$here/gpu_lessons.py" run "$nb_dir/$track/$lesson.ipynb" \
+        timeout -k 10 "$limit" "$python" "$here/gpu_lessons.py" run "$nb_dir/$track/$lesson.ipynb" \
             > "$out/logs/${track}_$lesson.log" 2>&1 &
         pids+=($!)
     done
