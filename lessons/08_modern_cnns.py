@@ -25,8 +25,9 @@
 #
 # **Budget.** Full mode trains eight small networks: the whole notebook took 395 s (Keras) and
 # 1,862 s (PyTorch) when we ran them at the same time on a busy 2-core CPU without GPU (see
-# section 7); on a quiet machine or a Colab GPU it is much faster. Fast mode (`COURSE_FAST=1`)
-# trains on a few hundred images for one epoch or a few, only to check that the code runs: its
+# section 7); on a GPU 86 s and 22 s without section 6.2 (`benchmarks/RESULTS.md`: one H200,
+# Keras on its PyTorch backend, eight notebooks at once). Fast mode (`COURSE_FAST=1`) trains on
+# a few hundred images for one epoch or a few, only to check that the code runs: its
 # numbers are noise. Section 6.2 downloads
 # ImageNet weights, so it runs only with internet and outside fast mode.
 
