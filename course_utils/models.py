@@ -18,12 +18,12 @@ def framework_of(model) -> str:
     >>> import torch; framework_of(torch.nn.Linear(2, 2))
     'torch'
     """
+    keras = sys.modules.get("keras")  # first: on Keras's PyTorch backend a layer is an nn.Module too
+    if keras is not None and isinstance(model, (keras.Model, keras.layers.Layer)):
+        return "keras"
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(model, torch.nn.Module):
         return "torch"
-    keras = sys.modules.get("keras")
-    if keras is not None and isinstance(model, (keras.Model, keras.layers.Layer)):
-        return "keras"
     raise TypeError(
         f"Expected a PyTorch nn.Module or a Keras model/layer, got {type(model).__name__}. "
         "Pass the model object itself (not its weights, history or a path)."
@@ -76,7 +76,10 @@ def conv_weights(model, layer=None) -> np.ndarray:
     kernel = getattr(layer, "kernel", None)
     if kernel is None or len(kernel.shape) != 4:
         raise ValueError(f"Layer {layer.name!r} is not a 2-D convolution (no 4-D kernel).")
-    return np.transpose(np.asarray(kernel), (3, 2, 0, 1))  # (kh, kw, in, out) -> (out, in, kh, kw)
+    import keras  # convert_to_numpy: also a kernel on the GPU of Keras's PyTorch backend
+
+    kernel = keras.ops.convert_to_numpy(kernel)
+    return np.transpose(kernel, (3, 2, 0, 1))  # (kh, kw, in, out) -> (out, in, kh, kw)
 
 
 def _first_conv(model, kind):

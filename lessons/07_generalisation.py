@@ -20,7 +20,9 @@
 # used batch normalisation, dropout and augmentation together).
 #
 # **Budget.** Full mode trains six small networks: the whole notebook took 293 s (Keras) and
-# 858 s (PyTorch) when we ran it on a busy 2-core CPU without GPU (see section 5). Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
+# 858 s (PyTorch) when we ran it on a busy 2-core CPU without GPU (see section 5), and 342 s / 69 s
+# on a GPU (`benchmarks/RESULTS.md`: one H200, Keras on its PyTorch backend, eight notebooks at
+# once). Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
 # that the code runs: its numbers are noise.
 
 # %% [markdown]
@@ -222,6 +224,7 @@ class Shifted:
 
     def __iter__(self):
         for x, y in self.loader:
+            x, y = x.to(device), y.to(device)  # shift on the GPU, where the batch will be
             yield shift(x), y
 
 

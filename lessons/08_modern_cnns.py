@@ -25,8 +25,9 @@
 #
 # **Budget.** Full mode trains eight small networks: the whole notebook took 395 s (Keras) and
 # 1,862 s (PyTorch) when we ran them at the same time on a busy 2-core CPU without GPU (see
-# section 7); on a quiet machine or a Colab GPU it is much faster. Fast mode (`COURSE_FAST=1`)
-# trains on a few hundred images for one epoch or a few, only to check that the code runs: its
+# section 7); on a GPU 86 s and 22 s without section 6.2 (`benchmarks/RESULTS.md`: one H200,
+# Keras on its PyTorch backend, eight notebooks at once). Fast mode (`COURSE_FAST=1`) trains on
+# a few hundred images for one epoch or a few, only to check that the code runs: its
 # numbers are noise. Section 6.2 downloads
 # ImageNet weights, so it runs only with internet and outside fast mode.
 
@@ -906,14 +907,15 @@ def load_backbone(weights="DEFAULT"):
 
 def features_of(backbone, images):
     """uint8 NHWC images -> enlarged, scaled as the network was trained -> feature vectors."""
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # ImageNet's channel means
-    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)   # and standard deviations
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)  # ImageNet's channel means
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)   # and standard deviations
     out = []
     with torch.no_grad():
         for start in range(0, len(images), 100):
-            x = torch.from_numpy(images[start:start + 100]).permute(0, 3, 1, 2).float() / 255
+            x = torch.from_numpy(images[start:start + 100]).to(device)  # enlarge on the GPU too
+            x = x.permute(0, 3, 1, 2).float() / 255
             x = F.interpolate(x, size=IMAGENET_SIZE, mode="bilinear", align_corners=False)
-            out.append(backbone(((x - mean) / std).to(device)).cpu().numpy())
+            out.append(backbone((x - mean) / std).cpu().numpy())
     return np.concatenate(out)
 
 
