@@ -96,10 +96,11 @@ print(data)
 # {{install}}
 
 # %matplotlib inline
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # fewer TensorFlow start-up messages
+from course_utils import quiet_tensorflow
+
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 import matplotlib.pyplot as plt
 import numpy as np

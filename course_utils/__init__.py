@@ -12,7 +12,7 @@ when you use them:
 from __future__ import annotations
 
 from course_utils.data import ImageData, load_cifar10, load_fashion_mnist, load_mnist
-from course_utils.env import fast_mode, fast_or, in_notebook
+from course_utils.env import fast_mode, fast_or, in_notebook, quiet_tensorflow
 from course_utils.live import LivePlot
 from course_utils.repro import pick_device, seed_everything, set_cpu_threads
 from course_utils.timing import PowerLaw, fit_power_law, plot_timing, time_function
@@ -32,6 +32,7 @@ __all__ = [
     "load_mnist",
     "pick_device",
     "plot_timing",
+    "quiet_tensorflow",
     "seed_everything",
     "set_cpu_threads",
     "time_function",

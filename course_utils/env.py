@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -45,3 +47,41 @@ def fast_or(full, fast):
     1
     """
     return fast if fast_mode() else full
+
+
+# TensorFlow's C++ lines printed before its log level applies (TF_CPP_MIN_LOG_LEVEL does not
+# silence them): the absl preamble, oneDNN's note, CUDA plug-in registration on a CPU machine.
+_TF_NOISE = re.compile(r"All log messages before absl::InitializeLog|oneDNN custom operations are on|"
+                       r"Unable to register cu(DNN|FFT|BLAS)|This TensorFlow binary is optimized|"
+                       r"TF-TRT Warning|computation placer already registered|cuda_(dnn|fft|blas)\.cc")
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow (Keras' default backend) without its start-up log lines.
+
+    Call it before ``import keras``. TensorFlow's own warnings and errors still reach you: only
+    the known start-up lines are dropped. It does nothing when TensorFlow is imported already,
+    not installed, or Keras runs on another backend (``KERAS_BACKEND``).
+
+    >>> quiet_tensorflow()   # then: import keras  # doctest: +SKIP
+    """
+    import importlib.util
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if ("tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+            or importlib.util.find_spec("tensorflow") is None):  # fmt: skip
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)  # the C++ lines go to file descriptor 2, not to sys.stderr
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines()
+                    if line.strip() and not _TF_NOISE.search(line)]  # fmt: skip
+    if kept:
+        print("\n".join(kept), file=sys.stderr)

@@ -21,9 +21,9 @@
 # {{install}}
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 LAYOUT = "NHWC"  # Keras images: (batch, height, width, channels)

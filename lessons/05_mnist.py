@@ -39,7 +39,7 @@
 # run took 19.1 s per CNN epoch.) In fast mode (`COURSE_FAST=1`) we
 # train on 1,500 images (2,000 minus 500 for validation) for one epoch, so expect much less.
 # On a GPU the whole notebook took 113 s (Keras) and 56 s (PyTorch), test accuracy 98.76 % / 98.84 %
-# (`benchmarks/RESULTS.md`: one H200, Keras on its PyTorch backend, eight notebooks at once).
+# (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight notebooks at once).
 
 # %% [markdown]
 # ## Setup
@@ -48,9 +48,9 @@
 # {{install}}
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 from course_utils.keras_callback import LivePlotCallback

@@ -36,7 +36,7 @@
 # | whole notebook | 1,028 s | 1,984 s | |
 #
 # On a GPU the whole notebook took 341 s (Keras) and 129 s (PyTorch), test accuracy of the improved
-# network 55.4 % / 62.3 % (`benchmarks/RESULTS.md`: one H200, Keras on its PyTorch backend, eight
+# network 55.4 % / 62.3 % (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight
 # notebooks at once).
 #
 # Why below the sources: 9,000 instead of 50,000 training images, and (for the improved network)
@@ -55,9 +55,9 @@
 # {{install}}
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 import pandas as pd
 

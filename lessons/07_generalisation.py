@@ -21,7 +21,7 @@
 #
 # **Budget.** Full mode trains six small networks: the whole notebook took 293 s (Keras) and
 # 858 s (PyTorch) when we ran it on a busy 2-core CPU without GPU (see section 5), and 342 s / 69 s
-# on a GPU (`benchmarks/RESULTS.md`: one H200, Keras on its PyTorch backend, eight notebooks at
+# on a GPU (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight notebooks at
 # once). Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
 # that the code runs: its numbers are noise.
 
@@ -32,9 +32,9 @@
 # {{install}}
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 from course_utils.keras_callback import LivePlotCallback, history_frame

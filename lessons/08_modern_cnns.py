@@ -25,7 +25,7 @@
 #
 # **Budget.** Full mode trains eight small networks: the whole notebook took 395 s (Keras) and
 # 1,862 s (PyTorch) when we ran them at the same time on a busy 2-core CPU without GPU (see
-# section 7); on a GPU 86 s and 22 s without section 6.2 (`benchmarks/RESULTS.md`: one H200,
+# section 7); on a GPU 86 s and 22 s without section 6.2 (the course's benchmark notes: one H200,
 # Keras on its PyTorch backend, eight notebooks at once). Fast mode (`COURSE_FAST=1`) trains on
 # a few hundred images for one epoch or a few, only to check that the code runs: its
 # numbers are noise. Section 6.2 downloads
@@ -38,9 +38,9 @@
 # {{install}}
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 from course_utils.keras_callback import LivePlotCallback

@@ -220,3 +220,4 @@ def test_keras_models_on_the_torch_backend_are_keras_models():
     done = subprocess.run([sys.executable, "-c", KERAS_ON_TORCH], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -26,6 +27,10 @@ FORBIDDEN = {
     "keras": ("torch", "torchvision", "torchinfo", "course_utils.torch_training"),
     "pytorch": ("tensorflow", "keras", "tf_keras", "course_utils.keras_callback"),
 }
+
+
+# TensorFlow's C++ log lines (absl's format "I0000 00:00:..." and its start-up notes)
+TF_LOG = re.compile(r"^[IWEF]\d{4} \d\d:|absl::|oneDNN|tensorflow/core/|TF-TRT|Unable to register cu")
 
 
 def _lessons(track: str) -> list[str]:
@@ -159,3 +164,7 @@ def test_notebook_executes_in_fast_mode(path, lesson_cache, monkeypatch):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert any(c.get("outputs") for c in nb.cells), "the executed notebook has no output at all"
+    stderr = [line for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"
+              for line in o.get("text", "").splitlines()]  # fmt: skip
+    noise = [line for line in stderr if TF_LOG.search(line)]
+    assert not noise, f"TensorFlow's log lines reach the student: {noise[:4]}"

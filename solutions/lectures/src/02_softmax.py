@@ -8,9 +8,9 @@
 # run.
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 import tensorflow as tf  # the backend: tf.data feeds the training below
 

@@ -12,9 +12,9 @@
 # the *comparisons* mean something. Run without `COURSE_FAST` for the real answers (minutes).
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 from course_utils.keras_callback import history_frame

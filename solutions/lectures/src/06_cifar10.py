@@ -14,9 +14,9 @@
 # a CPU; a GPU is picked automatically).
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 from course_utils.keras_callback import history_frame

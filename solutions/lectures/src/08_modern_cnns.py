@@ -13,9 +13,9 @@
 # answers (several minutes on a 2-core CPU).
 
 # %% tags=["keras"]
-import os
+from course_utils import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()  # before `import keras`: TensorFlow starts without its log lines
 import keras
 
 LAYOUT = "NHWC"
