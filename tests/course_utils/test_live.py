@@ -119,6 +119,7 @@ def test_budget_from_environment(monkeypatch):
 
 def test_interactive_backend_draws_on_its_canvas():
     """With %matplotlib widget (ipympl) the plot is one live canvas redrawn with draw_idle."""
+    pytest.importorskip("ipympl", reason="ipympl is not installed (Colab does not ship it)")
     code = """
 %matplotlib widget
 from course_utils import LivePlot

@@ -11,6 +11,7 @@ it, with only its GitHub address pointed at that repository.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -167,6 +168,18 @@ def test_standin_has_colabs_versions(standin):
     for name in ("ipython", "ipykernel", "ipywidgets", "jupyter-client", "numpy", "pandas", "matplotlib",
                  "keras", "tensorflow", "google-colab"):  # fmt: skip
         assert installed.get(name) == RUNTIME.version(name), name
+
+
+@pytest.mark.slow
+def test_course_utils_tests_pass_on_colabs_versions(standin, data_dir):
+    """The other end of course_utils' ranges: its own tests with Colab's IPython 7.34, numpy 2.1, ..."""
+    pytest_cmd = [str(colab.standin_python(standin)), "-m", "pytest", "tests/course_utils", "-q", "-p",
+                  "no:cacheprovider"]  # fmt: skip
+    done = subprocess.run(pytest_cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-4000:]
+    passed = re.search(r"(\d+) passed", done.stdout.splitlines()[-1])
+    assert passed and int(passed.group(1)) >= 40, done.stdout[-2000:]
+    print("course_utils' tests on the Colab stand-in:", done.stdout.splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
