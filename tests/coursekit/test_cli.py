@@ -42,7 +42,7 @@ def test_no_path_hacks_anywhere():
     offenders = []
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
-        if rel.parts[0] in {".venv", "_build", "build"} or path.resolve() == __file__:
+        if rel.parts[0] in {"_build", "build"} or rel.parts[0].startswith(".") or path.resolve() == __file__:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if banned.search(line):
