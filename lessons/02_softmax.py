@@ -326,7 +326,11 @@ print(f"loss with softmax twice: {twice:.6f}  (can never go below this for 3 cla
 # - last layer without activation + `SparseCategoricalCrossentropy(from_logits=True)` — the
 #   counterpart of PyTorch's `CrossEntropyLoss`, and the most robust choice;
 # - last layer `activation="softmax"` + `from_logits=False` (the default, used in lesson 5 like
-#   the original report) — fine too: Keras notices the softmax and computes the loss stably;
+#   the original report) — fine too with the TensorFlow backend: Keras notices the softmax layer
+#   and computes the loss from the scores before it, stably. Probabilities that do not come
+#   straight from a softmax layer, and every softmax output on the JAX and PyTorch backends of
+#   Keras, are instead *clipped* to $[10^{-7}, 1 - 10^{-7}]$ before the log: the loss of one
+#   example then stops at $-\log 10^{-7} \approx 16.1$, and a clipped example gets no gradient;
 # - `activation="softmax"` **and** `from_logits=True` is the double-softmax bug. With the
 #   TensorFlow backend Keras spots the softmax, *warns*, and quietly uses the scores before it —
 #   the bug is repaired for you. The JAX and PyTorch backends of Keras do not do this.
