@@ -428,8 +428,9 @@ steps = {"Adam, no decay": moved(lambda p: torch.optim.Adam(p, lr=0.01)),
 # %%
 no_decay = steps["Adam, no decay"]
 for name, distance in steps.items():
+    part = np.round(distance - no_decay, 4) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
     print(f"{name:32s} moved w1 by {distance[0]:.4f}, w2 by {distance[1]:.4f};  the decay's "
-          f"part: {distance[0] - no_decay[0]:.4f} and {distance[1] - no_decay[1]:.4f}")
+          f"part: {part[0]:.4f} and {part[1]:.4f}")
 
 # %% [markdown]
 # Without decay Adam moves $w_1$ by about 0.01 per step (its step is about the learning rate,
