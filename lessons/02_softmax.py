@@ -410,4 +410,7 @@ live.finish()
 #    (This factor is called *temperature*.)
 # 2. Train the 10-class model with `hidden=3`. Does it still separate the classes? Why can it?
 # 3. Relabel the 10 classes as `label % 2` (even/odd). How many mountains do you expect?
-# 4. Regenerate the data with a different seed in `lessons/data/make_softmax_1d.py` and rerun.
+# 4. Draw the data again with a different seed and rerun. In a checkout of the course, change the
+#    seed in `lessons/data/make_softmax_1d.py` and run it: it rewrites the CSV files this notebook
+#    reads. On Colab the notebook always reads the files from GitHub, so draw the data in the
+#    notebook instead (copy the script's few `rng.normal` / `rng.uniform` lines).
