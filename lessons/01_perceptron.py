@@ -565,4 +565,7 @@ for name, losses in last.items():
 # 2. Replace `tanh` by `relu` and by `sigmoid` in the XOR network. Does it still learn?
 # 3. Give the XOR network 4 units per hidden layer. How many parameters does it have? Check
 #    with `n_params`.
-# 4. In the numpy gradient descent, print $P = \prod_n P_n$ itself. Why does it become 0.0?
+# 4. In the numpy gradient descent, print $P = \prod_n P_n$ itself, with the factors in float64
+#    (numpy's default) and in float32. In float64 it is tiny at the start (200 factors of 0.5:
+#    about $6 \cdot 10^{-61}$) but never 0.0; in float32 it is 0.0 there. Why? How many factors
+#    of 0.5 can each type take before the product underflows to 0.0?

@@ -326,7 +326,11 @@ print(f"loss with softmax twice: {twice:.6f}  (can never go below this for 3 cla
 # - last layer without activation + `SparseCategoricalCrossentropy(from_logits=True)` — the
 #   counterpart of PyTorch's `CrossEntropyLoss`, and the most robust choice;
 # - last layer `activation="softmax"` + `from_logits=False` (the default, used in lesson 5 like
-#   the original report) — fine too: Keras notices the softmax and computes the loss stably;
+#   the original report) — fine too with the TensorFlow backend: Keras notices the softmax layer
+#   and computes the loss from the scores before it, stably. Probabilities that do not come
+#   straight from a softmax layer, and every softmax output on the JAX and PyTorch backends of
+#   Keras, are instead *clipped* to $[10^{-7}, 1 - 10^{-7}]$ before the log: the loss of one
+#   example then stops at $-\log 10^{-7} \approx 16.1$, and a clipped example gets no gradient;
 # - `activation="softmax"` **and** `from_logits=True` is the double-softmax bug. With the
 #   TensorFlow backend Keras spots the softmax, *warns*, and quietly uses the scores before it —
 #   the bug is repaired for you. The JAX and PyTorch backends of Keras do not do this.
@@ -406,4 +410,7 @@ live.finish()
 #    (This factor is called *temperature*.)
 # 2. Train the 10-class model with `hidden=3`. Does it still separate the classes? Why can it?
 # 3. Relabel the 10 classes as `label % 2` (even/odd). How many mountains do you expect?
-# 4. Regenerate the data with a different seed in `lessons/data/make_softmax_1d.py` and rerun.
+# 4. Draw the data again with a different seed and rerun. In a checkout of the course, change the
+#    seed in `lessons/data/make_softmax_1d.py` and run it: it rewrites the CSV files this notebook
+#    reads. On Colab the notebook always reads the files from GitHub, so draw the data in the
+#    notebook instead (copy the script's few `rng.normal` / `rng.uniform` lines).

@@ -11,8 +11,9 @@
 # 3. predict the output size $\frac{H + 2P - F}{S} + 1$ and choose padding `valid` or `same`;
 # 4. count the parameters of a conv layer with several channels (40, 148, …) and check them
 #    against the model summary;
-# 5. write an activation as a layer or as a function and read what `print(model)` and the summary
-#    then show (370 and 1,300 parameters), flatten feature maps without losing the batch, and
+# 5. write an activation as a layer or as a function and read what the model's listing then
+#    shows (Keras: `model.summary()`; PyTorch: `print(model)` and torchinfo's summary; 370 and
+#    1,300 parameters), flatten feature maps without losing the batch, and
 #    draw several sub-plots without the `plt.subplot` pitfall;
 # 6. play with your own 3×3 kernel on a real MNIST digit.
 #
@@ -347,7 +348,23 @@ for model in (ReluInInit(), ReluAsFunction(), OneReluTwice()):
 counts = [torchinfo.summary(m(), input_size=(1, 1), verbose=0).total_params
           for m in (ReluInInit, ReluAsFunction, OneReluTwice)]
 
-# %% [markdown]
+# %% [markdown] tags=["keras"]
+# Read the summaries: with `Dense(30, activation="relu")` the ReLU hides inside the Dense row,
+# while `keras.layers.ReLU()` gets a row of its own, with 0 parameters. In Keras `print(model)`
+# shows only the model's name; the listing is `model.summary()`. The course's trap has a Keras
+# twin: `keras.layers.ReLU(x)` is **not** the ReLU of `x` — it builds a ReLU *layer* with `x` as
+# its `max_value` (or fails, when `x` is an array). Call the function (`keras.activations.relu(x)`)
+# or a layer (`keras.layers.ReLU()(x)`).
+
+# %% tags=["keras"]
+print(relu_layer)  # only the name: Keras lists a model's layers with model.summary()
+x = np.array([-1.0, 2.0], dtype="float32")
+print("keras.activations.relu(x) =", keras.ops.convert_to_numpy(keras.activations.relu(x)),
+      "   keras.layers.ReLU()(x) =", keras.ops.convert_to_numpy(keras.layers.ReLU()(x)))
+print("keras.layers.ReLU(2.0) is a", type(keras.layers.ReLU(2.0)).__name__,
+      "layer (with max_value=2.0), not a number")
+
+# %% [markdown] tags=["pytorch"]
 # Read the printouts: `print(model)` shows the ReLU only where it was declared in `__init__`, and
 # the reused one only once; torchinfo follows the forward pass and shows it at every call. A trap
 # from the course: `torch.nn.ReLU(x)` is **not** the ReLU of `x` — it builds a ReLU *layer* (with

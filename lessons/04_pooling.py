@@ -142,9 +142,10 @@ plt.show()
 #
 # $28 \to (28-2)/2+1 = 14$, $14 \to 7$, but $7 \to (7-2)/2 + 1 = 3.5$, rounded down to **3**: the
 # last row and column have no partner and are simply dropped. The 「ゼロから作る」 notes point
-# out that the book's network therefore pads its 4th conv layer with $P = 2$ (14 → 16 instead of 14)
-# so that the next pooling gives 8×8 instead of 7×7 → 3×3, and information is not lost before the
-# dense layers.
+# out that the book's network pads its 4th conv layer with $P = 2$ (14 → 16 instead of 14), and
+# their author guesses why (*思われる*, "it seems"): so that the next pooling gives 8×8 instead of
+# 7×7 → 3×3, and information is not lost before the dense layers. The book's reason is not
+# quoted there; the arithmetic above is what such padding would avoid.
 
 # %%
 def pool_out_size(h, f=2, s=2):

@@ -30,7 +30,8 @@
 # | CNN, **test accuracy** (10,000 images, measured once) | **98.86 %** | **98.89 %** | 98.97 % |
 # | whole notebook | 468 s | 3,325 s | |
 #
-# So both tracks come within 0.1 points of the report, a little below it on the test set. One run
+# So both tracks come within about 0.1 points of the report, a little below it on the test set
+# (0.11 points in Keras, 0.08 in PyTorch). One run
 # of one seed moves by about that much: a separate run of the same network, from the course's
 # benchmark notes (full mode, all 60,000 training images, 10 epochs, Adam, batch 128, seed 0, the
 # same 2-core CPU), measured 98.71 % (Keras) and 99.02 % (PyTorch) on the test set. (The two
@@ -205,8 +206,11 @@ print(f"validation accuracy after one epoch: {correct / len(val_loader.dataset):
 # measuring part; the course's `fit(model, train_loader, ...)` for PyTorch
 # (`course_utils.torch_training`) is the loop above with a live plot and a history table. The
 # loss printed every 10 mini-batches jumps up and down: each is the loss of 64 images only. The
-# "loss" of the live plots below is, in both tracks, the running mean over the epoch so far, and
-# the history table holds the mean of each finished epoch: smoother, and the same thing in both.
+# "loss" of the training live plots of sections 3 and 4 is, in both tracks, the running mean
+# over the epoch so far, and the history table holds the mean of each finished epoch: smoother,
+# and the same thing in both. (The animation of section 5 differs: its Keras plot shows that
+# running mean too, its PyTorch plot the loss of the single mini-batch just trained, which
+# jumps.)
 #
 # ## 3. The fully connected network of the lecture
 #

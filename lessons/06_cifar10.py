@@ -347,7 +347,8 @@ plt.show()
 # claim, full data, test set) with a deeper network than the tutorial's:
 #
 # - six 3×3 convolutions in three blocks, with **more filters** (the notes use 4× the book's:
-#   64, 64, 128, 128, 256, 256),
+#   64, 64, 128, 128, 256, 256; the factor 4 is their author's guess, *思った* "I thought", that
+#   the book's network had about 4 times too few for 3,072 numbers per image instead of 784),
 # - **padding 1**, so convolutions keep the size and only pooling halves it (32 → 16 → 8 → 4),
 # - a **wide dense layer** (1024 units in the notes).
 #
@@ -535,5 +536,7 @@ results
 # 2. Remove the augmentation from the improved network. Compare training and validation accuracy: what
 #    does the gap tell you (過学習, overfitting)?
 # 3. Remove batch normalisation. How does the first epoch change?
-# 4. Find the test images the improved network gets wrong with the highest confidence
-#    (`course_utils.viz.plot_misclassified`). Would you have got them right?
+# 4. Find the test images the improved network gets wrong with the highest confidence. (Hint:
+#    `course_utils.viz.plot_misclassified` shows the *first* `n` mistakes in the order of the
+#    images you give it, so sort them first, by the probability of the predicted class, highest
+#    first.) Would you have got them right?

@@ -240,9 +240,11 @@ val_loader = loader(x_val, y_val)
 def train(name, live, all_curves=False, early_stopping=False, weight_decay=0.0, augment=False,
           **options):
     """Train one MLP on the training set, validate after every epoch; return a dict."""
-    seed_everything(0)  # the same start (and the same batches) for every run
+    # the same start and the same batches in epoch 1; dropout and the shifts draw from the
+    # generator that also shuffles the data, so from epoch 2 their runs see other batches
+    seed_everything(0)
     model = make_mlp(**options).to(device)
-    # weight decay: every step also pulls each weight towards 0 by weight_decay * weight
+    # weight decay (coupled L2): Adam adds weight_decay * weight to each gradient, then rescales
     optimizer = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=weight_decay)
     batches = Shifted(train_loader) if augment else train_loader
     rows, best_loss, best_epoch, best_state = [], float("inf"), 0, None
@@ -361,10 +363,83 @@ plt.show()
 # | data augmentation | a `keras.layers.RandomTranslation` layer at the input | `shift` (with `torch.roll`) on each training batch |
 #
 # **Weight decay in the two frameworks.** Keras' `L2(λ)` adds $\lambda \sum w^2$ to the loss;
-# its gradient is $2\lambda w$. PyTorch's `weight_decay=wd` adds $\text{wd} \cdot w$ to the
-# gradient directly. So `weight_decay = 2 * L2` is the same pull. (PyTorch applies it to the
-# biases too; there are few of them, so that hardly matters. Keras also adds the penalty to the
-# loss it reports, `loss` and `val_loss`; PyTorch's reported loss is the plain cross-entropy.)
+# its gradient is $2\lambda w$. PyTorch's `Adam(weight_decay=wd)` adds $\text{wd} \cdot w$ to
+# the gradient directly. So `weight_decay = 2 * L2` adds the same term to the gradient. (PyTorch
+# applies it to the biases too; there are few of them, so that hardly matters. Keras also adds the
+# penalty to the loss it reports, `loss` and `val_loss`; PyTorch's reported loss is the plain
+# cross-entropy.)
+#
+# **L2 under Adam is not AdamW.** In both tracks our weight-decay run is *coupled* L2: the
+# penalty's gradient is added to the loss's gradient, and then Adam divides the sum, weight by
+# weight, by its running root mean square. So the pull towards 0 is rescaled differently for
+# every weight: a weight with a large loss gradient hardly feels it, and a weight whose loss
+# gradient is 0 is moved by about the learning rate per step, however small the decay is.
+# **AdamW** (lesson 1) *decouples* the decay: each step it also shrinks every weight by
+# $\eta \cdot \text{wd} \cdot w$ directly, outside Adam's rescaling, the same fraction for every
+# weight. The cell below shows the difference on two weights that start at 1.0: the loss
+# $10 w_1 + 0 \cdot w_2$ gives $w_1$ a large gradient and $w_2$ none. We take 10 Adam steps
+# (learning rate 0.01, decay 0.01) without decay, with coupled L2 and with AdamW, and print how
+# far each weight moved.
+
+# %% [markdown] tags=["keras"]
+# In Keras the coupled L2 is a penalty in the loss (here $\frac{\text{wd}}{2} w^2$, whose gradient
+# is $\text{wd} \cdot w$, as `kernel_regularizer` does it). The `weight_decay=` argument of a
+# Keras optimiser is decoupled in every optimiser: `keras.optimizers.Adam(weight_decay=wd)`
+# does the same as `keras.optimizers.AdamW(weight_decay=wd)`.
+
+# %% tags=["keras"]
+def moved(make_optimizer, l2=0.0, steps=10):
+    """How far w1 and w2 move from 1.0 in `steps` steps on the loss 10*w1 + 0*w2 (+ L2)."""
+    w = keras.Variable(np.ones(2, dtype="float32"))
+    optimizer = make_optimizer()
+    for _ in range(steps):
+        gradient = keras.ops.convert_to_tensor([10.0, 0.0]) + l2 * w  # of the loss + l2/2 * w^2
+        optimizer.apply([gradient], [w])
+    return 1.0 - keras.ops.convert_to_numpy(w)
+
+
+WD = 0.01
+steps = {"Adam, no decay": moved(lambda: keras.optimizers.Adam(0.01)),
+         "Adam + L2 in the loss (coupled)": moved(lambda: keras.optimizers.Adam(0.01), l2=WD),
+         "AdamW (decoupled)": moved(lambda: keras.optimizers.AdamW(0.01, weight_decay=WD))}
+
+# %% [markdown] tags=["pytorch"]
+# In PyTorch `torch.optim.Adam(weight_decay=wd)` is the coupled L2 (the `weight_decay` we used
+# above), and `torch.optim.AdamW(weight_decay=wd)` is decoupled.
+
+# %% tags=["pytorch"]
+def moved(make_optimizer, steps=10):
+    """How far w1 and w2 move from 1.0 in `steps` steps on the loss 10*w1 + 0*w2."""
+    w = torch.ones(2, requires_grad=True)
+    optimizer = make_optimizer([w])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (10 * w[0] + 0 * w[1]).backward()
+        optimizer.step()
+    return 1.0 - w.detach().numpy()
+
+
+WD = 0.01
+steps = {"Adam, no decay": moved(lambda p: torch.optim.Adam(p, lr=0.01)),
+         "Adam(weight_decay) (coupled L2)": moved(lambda p: torch.optim.Adam(p, lr=0.01,
+                                                                             weight_decay=WD)),
+         "AdamW (decoupled)": moved(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=WD))}
+
+# %%
+no_decay = steps["Adam, no decay"]
+for name, distance in steps.items():
+    part = np.round(distance - no_decay, 4) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
+    print(f"{name:32s} moved w1 by {distance[0]:.4f}, w2 by {distance[1]:.4f};  the decay's "
+          f"part: {part[0]:.4f} and {part[1]:.4f}")
+
+# %% [markdown]
+# Without decay Adam moves $w_1$ by about 0.01 per step (its step is about the learning rate,
+# whatever the size of the gradient) and leaves $w_2$ alone. With coupled L2 the decay adds
+# almost nothing to $w_1$, whose large gradient dominates, but moves $w_2$ by about 0.1 in 10
+# steps: Adam blows its tiny gradient $0.01 \cdot w_2$ up to a full step. AdamW pulls both weights
+# by the same small amount, about $10 \cdot 0.01 \cdot 0.01 \cdot 1.0 = 0.001$. Decoupled decay
+# is the one whose strength means the same for every weight; that is why AdamW is the usual
+# choice when Adam and weight decay go together.
 #
 # One live plot shows the validation accuracy of every run while it trains (the baseline's is
 # copied in first). In full mode this takes a few minutes on a CPU.

@@ -306,8 +306,12 @@ print(f"log_softmax + NLL {nll:.6f}   logits + from_logits=True {float(from_logi
 # In Keras the model above ends with `Dense(10)` without activation, and the loss is
 # `SparseCategoricalCrossentropy(from_logits=True)`: the same loss as the lecture's pairing.
 # Keras' older habit, `Dense(10, activation="softmax")` with `from_logits=False`, gives the same
-# number up to rounding, but computes $\log(\mathrm{softmax})$ in two steps, which is less
-# accurate for very confident outputs (lesson 2). Keras has no `nll_loss`; putting
+# number: with the TensorFlow backend Keras notices the softmax layer and computes the loss from
+# the scores before it (lesson 2). Probabilities handed over as plain numbers, like
+# `np.exp(log_p)` above (and every softmax output on Keras' JAX and PyTorch backends), are
+# clipped to $[10^{-7}, 1 - 10^{-7}]$ before the log: the same number here, but a very
+# confident wrong answer costs at most $-\log 10^{-7} \approx 16.1$ and gets no gradient.
+# Keras has no `nll_loss`; putting
 # `activation="log_softmax"` in the last layer would need a hand-written loss.
 
 # %% tags=["pytorch"]

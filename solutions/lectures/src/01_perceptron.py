@@ -289,7 +289,10 @@ print(f"4-4 network: final mean E {losses[-1]:.4f}, accuracy {accuracy(net4, X3,
 # %% [markdown]
 # ## Exercise 4
 #
-# *In the numpy gradient descent, print $P = \prod_n P_n$ itself. Why does it become 0.0?*
+# *In the numpy gradient descent, print $P = \prod_n P_n$ itself, with the factors in float64
+# (numpy's default) and in float32. In float64 it is tiny at the start (200 factors of 0.5:
+# about $6 \cdot 10^{-61}$) but never 0.0; in float32 it is 0.0 there. Why? How many factors
+# of 0.5 can each type take before the product underflows to 0.0?*
 #
 # We repeat the lesson's numpy gradient descent on the two-cluster data and print, next to
 # $E/N$, the product $P$ computed directly in float64 and in float32, and $\log P = -E$.
@@ -323,12 +326,27 @@ print("smallest positive float32:", np.finfo(np.float32).smallest_subnormal,
 print("0.5 ** 200 in float32:", np.float32(0.5) ** 200, " in float64:", 0.5**200)
 print("0.5 ** 2000 in float64:", 0.5**2000)
 
+
+def factors_until_zero(dtype):
+    """Multiply 1 by 0.5 in `dtype` until the product is 0.0; return how many factors that took."""
+    product, n = dtype(1.0), 0
+    while product > 0:
+        product, n = product * dtype(0.5), n + 1
+    return n
+
+
+print("factors of 0.5 until the product is 0.0: float32", factors_until_zero(np.float32),
+      " float64", factors_until_zero(np.float64))
+
 # %% [markdown]
 # **Answer.** Every factor $P_n$ is below 1, so the product shrinks geometrically with $N$: at the
 # start all $P_n = 0.5$ and $P = 0.5^{200} \approx 6\cdot10^{-61}$. That is still representable in
 # float64 (smallest ≈ $5\cdot10^{-324}$) but far below float32's smallest number
 # ($\approx 1.4\cdot10^{-45}$), so in float32 — the precision frameworks train in — the product
-# *underflows* to exactly 0.0 (see the printed values). With more data even float64 gives up:
-# $0.5^{2000} = 0.0$. Once $P = 0$ it carries no information and no gradient. The logarithm turns
+# *underflows* to exactly 0.0 (see the printed values). As training goes on the $P_n$ approach 1
+# and the product grows (here to about $3.5\cdot10^{-5}$ after 200 steps), so float32 holds it
+# again. Counting factors of 0.5: $0.5^{149}$ is float32's smallest number and the 150th factor
+# gives 0.0; float64 takes 1,074 factors and gives 0.0 at the 1,075th. So with more data even
+# float64 gives up: $0.5^{2000} = 0.0$. Once $P = 0$ it carries no information and no gradient. The logarithm turns
 # the product into a sum, $\log P = \sum_n \log P_n = -E$, whose terms are ordinary-sized numbers;
 # that is why we minimise $E = -\log P$ instead of maximising $P$.

@@ -262,7 +262,10 @@ plt.show()
 # %% [markdown]
 # ## Exercise 4
 #
-# *Regenerate the data with a different seed in `lessons/data/make_softmax_1d.py` and rerun.*
+# *Draw the data again with a different seed and rerun. In a checkout of the course, change the
+# seed in `lessons/data/make_softmax_1d.py` and run it: it rewrites the CSV files this notebook
+# reads. On Colab the notebook always reads the files from GitHub, so draw the data in the
+# notebook instead (copy the script's few `rng.normal` / `rng.uniform` lines).*
 #
 # Rather than overwriting the lesson's CSV files, we draw the same kind of data in memory with the
 # recipe of `make_softmax_1d.py` (dogs ~ $N(2, 0.8)$, monkeys ~ $N(5, 0.8)$, pheasants ~

@@ -353,8 +353,10 @@ print(pd.DataFrame(improved_results).to_string(index=False))
 # %% [markdown]
 # ## Exercise 4
 #
-# *Find the test images the improved network gets wrong with the highest confidence
-# (`course_utils.viz.plot_misclassified`). Would you have got them right?*
+# *Find the test images the improved network gets wrong with the highest confidence. (Hint:
+# `course_utils.viz.plot_misclassified` shows the *first* `n` mistakes in the order of the
+# images you give it, so sort them first, by the probability of the predicted class, highest
+# first.) Would you have got them right?*
 #
 # `plot_misclassified` shows the *first* `n` mistakes of the images it is given, so we hand it the
 # wrong test images sorted by the probability the network gave its (wrong) answer, most confident
