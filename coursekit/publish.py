@@ -148,7 +148,9 @@ def student_readme(course: Course, assignments: list[str]) -> str:
     for lesson in lessons:
         cells = [f"[![Open In Colab]({badge})]({course.colab_url(f'notebooks/{track}/{lesson}.ipynb')})"
                  for track in course.tracks]  # fmt: skip
-        rows.append(f"| `{lesson}` | " + " | ".join(cells) + " |")
+        gpu = any(json.loads(p.read_text()).get("metadata", {}).get("accelerator") == "GPU"
+                  for p in (course.root / "notebooks").glob(f"*/{lesson}.ipynb"))  # fmt: skip
+        rows.append(f"| `{lesson}`{' (GPU)' if gpu else ''} | " + " | ".join(cells) + " |")
     tasks = "\n".join(assignment_links(course, assignments))
     return f"""# {course.title or course.id}
 
@@ -157,8 +159,9 @@ Read them as a website, with a tab per framework, at {course.site_url}.
 
 ## On Google Colab
 
-Open a lesson with its badge. The first cell installs the course helpers (`course_utils`) from this
-repository; Colab already has the frameworks. For a GPU: Runtime → Change runtime type → GPU.
+Open a lesson with its badge. Its first code cell installs the course helpers (`course_utils`) from
+this repository and changes nothing else; Colab already has the frameworks. Lessons marked (GPU)
+train networks and open on a GPU runtime; when Colab has none free, they run on the CPU, slower.
 
 {chr(10).join(rows)}
 

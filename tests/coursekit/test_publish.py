@@ -93,6 +93,8 @@ def test_badges_and_install_point_at_the_public_repository(published):
     nb = read(dest / "notebooks" / "pytorch" / "05_mnist.ipynb")
     assert course.colab_url("notebooks/pytorch/05_mnist.ipynb") in nb.cells[0].source
     assert any(course.install_url in c.source for c in nb.cells if c.cell_type == "code")
+    # the lessons that ask Colab for a GPU runtime are marked as such, the others not
+    assert "| `05_mnist` (GPU) |" in readme and "| `01_perceptron` |" in readme
 
 
 def test_publish_warns_while_public_repo_is_the_placeholder(published_run, spring):
