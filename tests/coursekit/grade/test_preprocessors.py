@@ -43,6 +43,20 @@ def test_limit_output_bytes_cuts_text_and_keeps_errors():
     assert len(json.dumps(nb)) < 20_000
 
 
+def test_limit_output_bytes_note_does_not_fail_a_passing_test_cell():
+    """A correct answer that prints 240 kB in a test cell (a verbose training log) keeps its points."""
+    from nbgrader.utils import determine_grade
+
+    cell = _test_cell("assert train() > 0.9")
+    cell.outputs = [new_output("stream", name="stdout", text=("epoch 1 - loss 0.1234\n" * 40) * 270)]
+    nb = new_notebook(cells=[cell])
+    LimitOutputBytes(max_text_bytes=100_000, max_bytes=2_000_000).preprocess(nb, {})
+    out = nb.cells[0].outputs
+    assert "output cut by the grader" in out[-1]["text"], out[-1]
+    assert all(o["name"] == "stdout" for o in out), [o["name"] for o in out]
+    assert determine_grade(nb.cells[0]) == (1, 1)
+
+
 def test_limit_output_bytes_leaves_small_cells_alone():
     cell = new_code_cell("print(1)")
     cell.outputs = [new_output("stream", name="stdout", text="1\n")]
