@@ -123,6 +123,36 @@ def test_guarded_execute_undoes_tampering_before_a_test(tmp_path, monkeypatch):
     assert any(e["event"] == "sandbox" for e in events)
 
 
+def test_guarded_execute_caps_output_as_it_arrives(tmp_path, monkeypatch):
+    """A test cell that prints 12 MB in many messages, then one message of 40 MB: the grader reads a
+    bounded part, says so in the cell (stdout: the test keeps its points), and the next cell's
+    output still arrives."""
+    from nbgrader.utils import determine_grade
+
+    monkeypatch.setenv("COURSE_FAST", "1")
+    many = _test_cell("import sys, time\nfor _ in range(12):\n    print('x' * 999_999)\n"
+                      "    sys.stdout.flush()\n"
+                      "    time.sleep(0.01)", "test_many")  # fmt: skip
+    huge = _test_cell("import sys\nsys.stdout.write('y' * 40_000_000)\nsys.stdout.flush()", "test_huge")
+    fails = _test_cell("import sys\nsys.stdout.write('z' * 40_000_000)\nsys.stdout.flush()\n"
+                       "assert False, 'wrong'",
+                       "test_fails")  # the lost output must not hide the failure
+    nb = new_notebook(cells=[many, huge, fails, new_code_cell("print('after')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    many, huge, fails, after = nb.cells
+    assert "this cell sent 12.0 MB of output; the grader read the first 4.2 MB" in many.outputs[0]["text"]
+    assert sum(len(o.get("text", "")) for o in many.outputs) < 4_300_000
+    assert "larger than 32 MiB were refused unread" in huge.outputs[0]["text"], huge.outputs[0]
+    assert sum(len(o.get("text", "")) for o in huge.outputs) < 1_000
+    for cell in (many, huge):
+        assert all(o["name"] == "stdout" for o in cell.outputs)
+        assert determine_grade(cell) == (1, 1)
+    assert [o["evalue"] for o in fails.outputs if o["output_type"] == "error"] == ["wrong"], fails.outputs
+    assert determine_grade(fails) == (0, 1)
+    assert after.outputs and after.outputs[-1]["text"] == "after\n", after.outputs
+
+
 def test_first_failure_names_the_cell_that_raised_or_a_test_on_stderr():
     test = {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_a", "points": 1}}
     ok = new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="fine")])
