@@ -2,8 +2,9 @@
 
 One grading batch of matmul_timing in a scratch course: a perfect hand-in, a perfect one whose
 matmul prints a verbose log (about 240 kB per call, so inside the test cells too: the grader cuts
-it, and its note must not fail those tests), and perfect ones with an extra cell nested too deeply
-for Python's parser (``ast.parse`` raises RecursionError or MemoryError there).
+it, and its note must not fail those tests), one whose last (manually graded) cell prints one line
+of 768 MiB (the grading worker must neither hold nor log it), and perfect ones with an extra cell
+nested too deeply for Python's parser (``ast.parse`` raises RecursionError or MemoryError there).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def matmul(A, B):
     print(("epoch 1/1 - loss 0.1234 - accuracy 0.9876 " * 24 + "\\n") * 240, end="")  # about 240 kB
     return _quiet_matmul(A, B)
 '''
+HUGE_LINE = "import sys\nfor _ in range(768):\n    sys.stdout.write('x' * 2**20)\nprint()"
 DEEP = {"deepminus": "x = " + "-" * 100_000 + "1", "deepplus": "x = 1" + " + 1" * 5_000,
         "deepindex": "a = [0]\nx = a" + "[0]" * 5_000}  # fmt: skip
 
@@ -48,6 +50,10 @@ def graded(make_course, perfect_handin):
     (cell,) = [c for c in nb.cells if _gid(c) == "matmul_python"]
     cell.source += VERBOSE
     nbformat.write(nb, handins / f"verbose__{NAME}.ipynb")
+    nb = perfect_handin(root, NAME)
+    (cell,) = [c for c in nb.cells if _gid(c) == "plot_b"]
+    cell.source += "\n\n" + HUGE_LINE
+    nbformat.write(nb, handins / f"hugeline__{NAME}.ipynb")
     for student, source in DEEP.items():
         nb = perfect_handin(root, NAME)
         i = nb.cells.index(next(c for c in nb.cells if _gid(c) == "setup"))
@@ -93,3 +99,14 @@ def test_a_cell_too_deep_to_parse_fails_alone(graded):
         outputs = _outputs(graded, student)
         errors = [o for cell in outputs.values() for o in cell if o.get("output_type") == "error"]
         assert errors, (student, "the cell nested too deeply should fail")
+
+
+def test_a_huge_line_reaches_neither_the_worker_nor_its_log(graded):
+    row = _row(graded, "hugeline")
+    assert float(row["score"]) == AUTO, row
+    printed = "".join(o.get("text", "") for o in _outputs(graded, "hugeline")["plot_b"])
+    assert "the grader read the first" in printed or "refused unread" in printed, printed[:300]
+    assert len(printed) < 300_000
+    logs = sorted((graded["root"] / "grading_logs").glob("*.log"))
+    sizes = {path.name: path.stat().st_size for path in logs}
+    assert sizes and max(sizes.values()) < 5_000_000, sizes
