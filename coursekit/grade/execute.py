@@ -586,7 +586,7 @@ class GuardedExecute(Execute):
             return
         parts = []
         if self._dropped:
-            parts.append(f"this cell sent {(self._received + self._dropped) / 1e6:.1f} MB of output; "
+            parts.append(f"this cell printed {(self._received + self._dropped) / 1e6:.1f} MB; "
                          f"the grader read the first {self._received / 1e6:.1f} MB")  # fmt: skip
         if refused:
             parts.append(f"output messages larger than {self._max_message / 2**20:.0f} MiB were refused "

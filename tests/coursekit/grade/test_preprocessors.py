@@ -141,7 +141,8 @@ def test_guarded_execute_caps_output_as_it_arrives(tmp_path, monkeypatch):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     many, huge, fails, after = nb.cells
-    assert "this cell sent 12.0 MB of output; the grader read the first 4.2 MB" in many.outputs[0]["text"]
+    note = "output cut by the grader: this cell printed 12.0 MB; the grader read the first 4.2 MB"
+    assert note in many.outputs[0]["text"]
     assert sum(len(o.get("text", "")) for o in many.outputs) < 4_300_000
     assert "larger than 32 MiB were refused unread" in huge.outputs[0]["text"], huge.outputs[0]
     assert sum(len(o.get("text", "")) for o in huge.outputs) < 1_000
@@ -150,6 +151,10 @@ def test_guarded_execute_caps_output_as_it_arrives(tmp_path, monkeypatch):
         assert determine_grade(cell) == (1, 1)
     assert [o["evalue"] for o in fails.outputs if o["output_type"] == "error"] == ["wrong"], fails.outputs
     assert determine_grade(fails) == (0, 1)
+    LimitOutputBytes().preprocess(nb, {})  # the course's caps: the first note stays, no second total
+    texts = [o["text"] for o in many.outputs if o["output_type"] == "stream"]
+    assert texts[0].startswith("\n[output cut by the grader: this cell printed 12.0 MB")
+    assert texts[-1] == "\n[output cut by the grader: the first 100 kB are kept]\n", texts[-1]
     assert after.outputs and after.outputs[-1]["text"] == "after\n", after.outputs
 
 
