@@ -25,7 +25,8 @@ _quiet_matmul = matmul
 
 
 def matmul(A, B):
-    print(("epoch 1/1 - loss 0.1234 - accuracy 0.9876 " * 24 + "\\n") * 240, end="")  # about 240 kB
+    if len(A) <= 3:  # the test cell's small products, not the timed ones (printing costs time)
+        print(("epoch 1/1 - loss 0.1234 - accuracy 0.9876 " * 24 + "\\n") * 240, end="")  # about 240 kB
     return _quiet_matmul(A, B)
 '''
 HUGE_LINE = "import sys\nfor _ in range(768):\n    sys.stdout.write('x' * 2**20)\nprint()"
