@@ -56,8 +56,8 @@ def _parse(source: str):
         pass
     try:
         return ast.parse(source)
-    except SyntaxError:
-        return None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deeply to parse: that
+        return None  # cell raises in the kernel too, and defines nothing
 
 
 def _imports(tree) -> list[tuple[str, str]]:

@@ -14,7 +14,12 @@ and in addition
   token; when it does not come back the notebook is reported as interfering with grading;
 * when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell;
 * the kernel runs in a fresh directory, and where the platform allows in a sandbox that hides
-  the course, the gradebook and the other students (:mod:`coursekit.grade.sandbox`).
+  the course, the gradebook and the other students (:mod:`coursekit.grade.sandbox`);
+* a kernel's output is capped as it arrives, before nbclient stores it: the worker reads no
+  single message above :func:`max_message_bytes` (zmq refuses it), and keeps at most
+  :func:`kept_bytes` of each cell's output (the rest is counted, and the cell says so), so a
+  hand-in that prints gigabytes costs the worker neither memory nor log. ``LimitOutputBytes``
+  (:mod:`coursekit.grade.limits`) then cuts what was kept to the course's caps.
 
 Events are appended, one JSON object a line, to the file named by ``$COURSE_GRADING_STATUS``
 (``coursekit grade`` sets it per student and reads it back). Without the variable the
@@ -142,6 +147,82 @@ def record(event: dict) -> None:
             f.write(json.dumps(event) + "\n")
 
 
+def kept_bytes(text_bytes: int, total_bytes: int) -> int:
+    """Output of one cell the worker keeps as it arrives (LimitOutputBytes cuts it further)."""
+    return 2 * (text_bytes + total_bytes)
+
+
+def max_message_bytes(text_bytes: int, total_bytes: int) -> int:
+    """The largest single output message the worker reads from a kernel (a larger one is refused
+    by zmq before it is received: its output is lost, and the cell says so)."""
+    return max(32 * 2**20, 4 * (text_bytes + total_bytes))
+
+
+IOPUB_QUEUE = 100  # output messages zmq may hold for the worker (ZMQ_RCVHWM; its default is 1000)
+
+
+def _message_size(msg: dict) -> int:
+    """Characters of output a kernel message carries (text, data, traceback)."""
+    content = msg.get("content") or {}
+    size = len(content.get("text") or "") + len(str(content.get("evalue") or ""))
+    size += sum(len(str(v)) for v in (content.get("data") or {}).values())
+    return size + sum(len(str(line)) for line in content.get("traceback") or [])
+
+
+def capped_client(base):
+    """A kernel-client class over ``base`` whose iopub socket refuses messages above
+    ``max_message`` bytes and queues at most :data:`IOPUB_QUEUE` of them; ``refused()`` says how
+    many times zmq dropped the kernel's output connection since it was last asked (a refused
+    message disconnects; zmq connects again at once)."""
+    import zmq
+
+    class CappedKernelClient(base):
+        max_message = 32 * 2**20
+        _monitor = _monitor_sync = None
+
+        def connect_iopub(self, identity=None):
+            options = self.context.sockopts  # the context's options for sockets made from now on
+            saved = dict(options)
+            options[zmq.MAXMSGSIZE] = self.max_message
+            options[zmq.RCVHWM] = IOPUB_QUEUE
+            try:
+                sock = super().connect_iopub(identity)
+            finally:
+                options.clear()
+                options.update(saved)
+            try:
+                self._monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                self._monitor.linger = 0
+                self._monitor_sync = zmq.Socket.shadow(self._monitor.underlying)
+            except zmq.ZMQError:  # no monitor: messages are still refused, only not counted
+                self._monitor = self._monitor_sync = None
+            return sock
+
+        def refused(self) -> int:
+            count = 0
+            while self._monitor_sync is not None:
+                try:
+                    self._monitor_sync.recv_multipart(zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    break
+                count += 1
+            if count:  # zmq ends a connection that broke its protocol (the size) for good: connect again
+                sock, url = self.iopub_channel.socket, self._make_url("iopub")
+                with contextlib.suppress(zmq.ZMQError):
+                    sock.disconnect(url)
+                sock.connect(url)
+                time.sleep(0.5)  # the kernel's side has seen the subscription before the next cell
+            return count
+
+        def stop_channels(self):
+            if self._monitor is not None:
+                self._monitor.close(linger=0)
+                self._monitor = self._monitor_sync = None
+            super().stop_channels()
+
+    return CappedKernelClient
+
+
 def _is_autograded_test(cell) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
@@ -266,6 +347,11 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
         self._handin_timeout = settings.handin_timeout_s if settings else None
         self._first_run = env.get("KERAS_BACKEND") == "torch"
+        text_bytes, total_bytes = ((settings.output_text_bytes, settings.output_total_bytes) if settings
+                                   else (100_000, 2_000_000))  # fmt: skip
+        self._kept_bytes = kept_bytes(text_bytes, total_bytes)
+        self._max_message = max_message_bytes(text_bytes, total_bytes)
+        self._received = self._dropped = 0
         if self._first_run:
             self.timeout = min(self.timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
             self._deadline = min(self._deadline, time.monotonic() + FIRST_RUN_S)
@@ -321,6 +407,8 @@ class GuardedExecute(Execute):
         elif self._sandbox_uid is not None:
             self.kernel_manager_class = grading_sandbox.SandboxKernelManager
         km = super().create_kernel_manager()
+        km.client_factory = capped_client(km.client_factory)
+        km.client_factory.max_message = self._max_message
         if self._mode == "bwrap":
             km.transport, km.ip = "ipc", os.path.join(self._sockets, "kernel")
             workdir = self.resources["metadata"]["path"]
@@ -380,7 +468,9 @@ class GuardedExecute(Execute):
     def _run_hidden(self, source: str, index: int) -> str:
         started = time.perf_counter()
         cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))
+        self._received = self._dropped = 0
         self.execute_cell(cell, index, store_history=False)
+        self._refused_n = 0
         self._hidden_s += time.perf_counter() - started
         return _text(cell)
 
@@ -401,7 +491,10 @@ class GuardedExecute(Execute):
             if _is_autograded_test(cell):
                 self._guard(cell, index)
             started = time.perf_counter()
+            self._refused()  # what an earlier cell's output left behind is not this cell's
+            self._received = self._dropped = self._refused_n = 0
             result = super().preprocess_cell(cell, resources, index)
+            self._note_dropped(result[0])
             if cell.cell_type == "code":
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 first = next((line for line in cell.source.splitlines() if line.strip()), "")
@@ -424,6 +517,82 @@ class GuardedExecute(Execute):
                     "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
             self.log.error("The kernel died in cell %d (%s)", index + 1, grade_id or first[:60])
             raise
+
+    def _refused(self) -> int:
+        """Messages zmq refused since the cell started (counted into ``self._refused_n``)."""
+        refused = getattr(getattr(self, "kc", None), "refused", None)
+        self._refused_n = getattr(self, "_refused_n", 0) + (refused() if refused else 0)
+        return self._refused_n
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
+                                    task_poll_kernel_alive):  # fmt: skip
+        """nbclient's wait for the cell's reply. A refused message (over :func:`max_message_bytes`)
+        drops the output connection a moment, so what the kernel sent meanwhile (its "idle" too) can
+        be lost: no IOPub timeout error then, and an error the reply reports but the lost output
+        does not is put back into the cell (it decides the grade)."""
+        raise_on, self.raise_on_iopub_timeout = self.raise_on_iopub_timeout, False
+        try:
+            reply = await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                        task_poll_kernel_alive)  # fmt: skip
+        finally:
+            self.raise_on_iopub_timeout = raise_on
+        if task_poll_output_msg.cancelled() and raise_on and not self._refused():
+            from nbclient.exceptions import CellTimeoutError
+
+            raise CellTimeoutError.error_from_timeout_and_cell("Timeout waiting for IOPub output",
+                                                               self.iopub_timeout, cell)  # fmt: skip
+        content = reply.get("content") or {}
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if content.get("status") == "error" and not errors:
+            lines = [str(t)[:2_000] for t in content.get("traceback", [])[-5:]]
+            cell.outputs.append(new_output("error", ename=str(content.get("ename", "Error")),
+                                           evalue=str(content.get("evalue", ""))[:2_000], traceback=lines))
+        return reply
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, capped: beyond ``self._kept_bytes`` of a cell's output
+        (counted as it arrives) the rest is counted, not kept; errors are kept, shortened."""
+        size = _message_size(msg)
+        left = self._kept_bytes - self._received
+        if size > left:
+            content = msg.get("content") or {}
+            kind = msg.get("msg_type")
+            if kind == "error":  # it decides the grade: always kept, shortened
+                content["traceback"] = [str(line)[:2_000] for line in (content.get("traceback") or [])[-5:]]
+                content["evalue"] = str(content.get("evalue") or "")[:2_000]
+            elif kind == "stream" and left > 0:
+                content["text"] = (content.get("text") or "")[:left]
+            else:
+                self._dropped += size
+                return None
+            self._dropped += max(size - _message_size(msg), 0)
+        self._received += min(size, max(left, 0))
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        size = _message_size(msg)
+        if size > self._kept_bytes - self._received:
+            self._dropped += size
+            return None
+        self._received += size
+        return super()._update_display_id(display_id, msg)
+
+    def _note_dropped(self, cell) -> None:
+        """The grader's note in a cell whose output was not all kept (first: LimitOutputBytes keeps it)."""
+        from coursekit.grade.limits import grader_note
+
+        refused, self._refused_n = self._refused(), 0
+        if cell.cell_type != "code" or not (self._dropped or refused):
+            return
+        parts = []
+        if self._dropped:
+            parts.append(f"this cell printed {(self._received + self._dropped) / 1e6:.1f} MB; "
+                         f"the grader read the first {self._received / 1e6:.1f} MB")  # fmt: skip
+        if refused:
+            parts.append(f"output messages larger than {self._max_message / 2**20:.0f} MiB were refused "
+                         f"unread ({refused})")  # fmt: skip
+        cell.outputs.insert(0, grader_note("; ".join(parts)))
+        self.log.warning("Cell output not all kept: %s", "; ".join(parts))
 
     def _check_disk(self, cell, index: int) -> None:
         """The disk limit shows as ENOSPC / EFBIG in what the cell raised or printed."""

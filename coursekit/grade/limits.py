@@ -5,6 +5,8 @@ graded notebook, in the formgrader and in the student's feedback. ``LimitOutputB
 keeps the first ``max_text_bytes`` of a cell's text (streams, tracebacks, plain-text
 results) and at most ``max_bytes`` of everything (images included), and says what it cut.
 Error outputs are always kept (a shortened traceback): nbgrader grades a test cell by them.
+The grader's note goes to stdout, never stderr: nbgrader fails a test cell with stderr output, and a
+correct answer that prints a lot (a verbose training log) keeps its points.
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ def _cut(text: str, budget: int) -> str:
     return text.encode()[: max(budget, 0)].decode(errors="ignore")
 
 
+NOTE_MARK = "output cut by the grader: "
+
+
+def grader_note(text: str):
+    """A note of the grader in a cell's outputs: a stdout stream (nbgrader counts any stderr
+    output of a test cell as a failure), marked as the grader's own."""
+    return new_output("stream", name="stdout", text=f"\n[{NOTE_MARK}{text}]\n")
+
+
+def is_grader_note(output) -> bool:
+    return output.get("output_type") == "stream" and output.get("text", "").startswith(f"\n[{NOTE_MARK}")
+
+
 class LimitOutputBytes(NbGraderPreprocessor):
     """Truncate a cell's outputs to a byte budget; a note in the cell says how much was cut."""
 
@@ -50,7 +65,12 @@ class LimitOutputBytes(NbGraderPreprocessor):
         if total <= self.max_bytes and text <= self.max_text_bytes:
             return cell, resources
         kept, used, used_text = [], 0, 0
+        noted = False  # GuardedExecute's note: output not even read (it says how much was printed)
         for out in cell.outputs:
+            if is_grader_note(out):
+                kept.append(out)
+                noted = True
+                continue
             if out.get("output_type") == "error":  # always kept: it decides the grade
                 out["traceback"] = [_cut(line, 2_000) for line in out.get("traceback", [])[-5:]]
                 out["evalue"] = _cut(str(out.get("evalue", "")), 2_000)
@@ -64,9 +84,8 @@ class LimitOutputBytes(NbGraderPreprocessor):
                 continue
             kept.append(out)
             used, used_text = used + size, used_text + tsize
-        note = (f"[output cut by the grader: this cell printed {total / 1e6:.1f} MB; "
-                f"the first {used / 1e3:.0f} kB are kept]\n")  # fmt: skip
-        kept.append(new_output("stream", name="stderr", text=note))
+        printed = "" if noted else f"this cell printed {total / 1e6:.1f} MB; "
+        kept.append(grader_note(f"{printed}the first {used / 1e3:.0f} kB are kept"))
         self.log.warning("Cell %d: output cut from %d to %d bytes", index + 1, total, used)
         cell.outputs = kept
         return cell, resources

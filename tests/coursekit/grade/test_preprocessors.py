@@ -43,6 +43,20 @@ def test_limit_output_bytes_cuts_text_and_keeps_errors():
     assert len(json.dumps(nb)) < 20_000
 
 
+def test_limit_output_bytes_note_does_not_fail_a_passing_test_cell():
+    """A correct answer that prints 240 kB in a test cell (a verbose training log) keeps its points."""
+    from nbgrader.utils import determine_grade
+
+    cell = _test_cell("assert train() > 0.9")
+    cell.outputs = [new_output("stream", name="stdout", text=("epoch 1 - loss 0.1234\n" * 40) * 270)]
+    nb = new_notebook(cells=[cell])
+    LimitOutputBytes(max_text_bytes=100_000, max_bytes=2_000_000).preprocess(nb, {})
+    out = nb.cells[0].outputs
+    assert "output cut by the grader" in out[-1]["text"], out[-1]
+    assert all(o["name"] == "stdout" for o in out), [o["name"] for o in out]
+    assert determine_grade(nb.cells[0]) == (1, 1)
+
+
 def test_limit_output_bytes_leaves_small_cells_alone():
     cell = new_code_cell("print(1)")
     cell.outputs = [new_output("stream", name="stdout", text="1\n")]
@@ -109,6 +123,41 @@ def test_guarded_execute_undoes_tampering_before_a_test(tmp_path, monkeypatch):
     assert any(e["event"] == "sandbox" for e in events)
 
 
+def test_guarded_execute_caps_output_as_it_arrives(tmp_path, monkeypatch):
+    """A test cell that prints 12 MB in many messages, then one message of 40 MB: the grader reads a
+    bounded part, says so in the cell (stdout: the test keeps its points), and the next cell's
+    output still arrives."""
+    from nbgrader.utils import determine_grade
+
+    monkeypatch.setenv("COURSE_FAST", "1")
+    many = _test_cell("import sys, time\nfor _ in range(12):\n    print('x' * 999_999)\n"
+                      "    sys.stdout.flush()\n"
+                      "    time.sleep(0.01)", "test_many")  # fmt: skip
+    huge = _test_cell("import sys\nsys.stdout.write('y' * 40_000_000)\nsys.stdout.flush()", "test_huge")
+    fails = _test_cell("import sys\nsys.stdout.write('z' * 40_000_000)\nsys.stdout.flush()\n"
+                       "assert False, 'wrong'",
+                       "test_fails")  # the lost output must not hide the failure
+    nb = new_notebook(cells=[many, huge, fails, new_code_cell("print('after')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    many, huge, fails, after = nb.cells
+    note = "output cut by the grader: this cell printed 12.0 MB; the grader read the first 4.2 MB"
+    assert note in many.outputs[0]["text"]
+    assert sum(len(o.get("text", "")) for o in many.outputs) < 4_300_000
+    assert "larger than 32 MiB were refused unread" in huge.outputs[0]["text"], huge.outputs[0]
+    assert sum(len(o.get("text", "")) for o in huge.outputs) < 1_000
+    for cell in (many, huge):
+        assert all(o["name"] == "stdout" for o in cell.outputs)
+        assert determine_grade(cell) == (1, 1)
+    assert [o["evalue"] for o in fails.outputs if o["output_type"] == "error"] == ["wrong"], fails.outputs
+    assert determine_grade(fails) == (0, 1)
+    LimitOutputBytes().preprocess(nb, {})  # the course's caps: the first note stays, no second total
+    texts = [o["text"] for o in many.outputs if o["output_type"] == "stream"]
+    assert texts[0].startswith("\n[output cut by the grader: this cell printed 12.0 MB")
+    assert texts[-1] == "\n[output cut by the grader: the first 100 kB are kept]\n", texts[-1]
+    assert after.outputs and after.outputs[-1]["text"] == "after\n", after.outputs
+
+
 def test_first_failure_names_the_cell_that_raised_or_a_test_on_stderr():
     test = {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_a", "points": 1}}
     ok = new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="fine")])
@@ -128,3 +177,14 @@ def test_notebook_modules_reads_top_level_imports_of_code_cells():
              new_code_cell("%matplotlib inline\nimport keras\nimport numpy as np"),
              new_code_cell("from tensorflow import keras as k\nfrom . import mine"), new_code_cell("def f(:")]
     assert notebook_modules(cells) == ("keras", "numpy", "tensorflow")
+
+
+DEEP = ["x = " + "-" * 100_000 + "1", "x = 1" + " + 1" * 5_000, "a = [0]\nx = a" + "[0]" * 5_000]  # fmt: skip
+
+
+def test_cells_too_deep_to_parse_are_skipped_not_a_grader_failure():
+    """ast.parse raises RecursionError or MemoryError on these: the hand-in's fault, not the grader's."""
+    cells = [new_code_cell("import numpy"), *[new_code_cell(source) for source in DEEP]]
+    assert notebook_modules(cells) == ("numpy",)
+    ok = "import time\n\ndef matmul(a, b):\n    return time.time()"
+    assert checks.check_rules("matmul_timing", new_notebook(cells=[*cells[1:], new_code_cell(ok)])) == []
