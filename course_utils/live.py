@@ -355,11 +355,12 @@ class LivePlot:
             twin = self._twin.get(panel, [])
             new = [n for n in self._panels[panel] if n not in self._lines and n not in twin]
             for name in new:
-                (self._lines[name],) = ax.plot([], [], label=name, markersize=4)
+                (self._lines[name],) = ax.plot([], [], label=name, marker="o", markersize=5)
             if new:
                 _legend(ax, panel, [self._lines[n] for n in self._panels[panel] + twin if n in self._lines])
 
     def _refresh_artists(self) -> None:
+        restyled = set()
         for name, line in self._lines.items():
             x, y = self._x.get(name, []), self._y.get(name, [])
             if len(x) > 2000:  # drawing more points than pixels only costs time
@@ -370,7 +371,11 @@ class LivePlot:
             marker = "o" if len(x) <= _MARKER_POINTS else "None"
             if line.get_marker() != marker:
                 line.set_marker(marker)
+                restyled.add(name)
         for panel, (ax, right) in self._axes.items():
+            names = [n for n in self._panels.get(panel, []) + self._twin.get(panel, []) if n in self._lines]
+            if restyled.intersection(names):  # the legend shows copies of the lines' style
+                _legend(ax, panel, [self._lines[n] for n in names])
             for axis in (ax, right):
                 if axis is None:
                     continue
@@ -430,12 +435,12 @@ def _populate(fig, spec: dict):
         for name in spec["panels"][panel]:
             if name in twin.get(panel, []):
                 continue
-            (lines[name],) = ax.plot([], [], label=name, markersize=4)
+            (lines[name],) = ax.plot([], [], label=name, marker="o", markersize=5)
         if right is not None:
             colors = iter(["black", "tab:red", "tab:purple", "tab:brown"])
             for name in twin[panel]:
                 (lines[name],) = right.plot([], [], label=name, color=next(colors, None), linewidth=2,
-                                            markersize=4)
+                                            marker="o", markersize=5)
             right.set_ylabel(", ".join(twin[panel]))
         _legend(ax, panel, [lines[n] for n in spec["panels"][panel] + twin.get(panel, []) if n in lines])
         if panel in ylim:

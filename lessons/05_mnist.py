@@ -344,7 +344,7 @@ history = fit(cnn, train_loader, val_loader, optimizer=torch.optim.Adam(cnn.para
 print(history.round(4))
 print(f"validation accuracy after {len(history)} epoch(s): {history.val_accuracy.iloc[-1]:.4f}"
       "   (report, 10 epochs, validated on the test set: 0.9897)")
-fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.5))
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))  # as the live plot: loss, accuracy
 history.plot(y=["accuracy", "val_accuracy"], ax=ax_acc, marker="o", title="accuracy")
 history.plot(y=["loss", "val_loss"], ax=ax_loss, marker="o", title="loss")
 plt.show()

@@ -336,10 +336,13 @@ def test_every_live_figure_passes_the_report_rules(make, capsys):
 def test_markers_while_few_points_only():
     live = LivePlot()
     for step in range(1, 31):
-        live.update(step=step, loss=1 / step)
+        live.update(step=step, loss=1 / step, val_loss=1.1 / step)
     live.render()
-    line = live.figure.axes[0].get_lines()[0]
+    ax = live.figure.axes[0]
+    line = ax.get_lines()[0]
     assert line.get_marker() == "o", "30 points (epochs): a dot on each"
+    assert [h.get_marker() for h in ax.get_legend().legend_handles] == ["o", "o"]
     live.update(step=31, loss=0.01)
     live.render()
     assert line.get_marker() == "None", "31 points: a line, no dots"
+    assert [h.get_marker() for h in ax.get_legend().legend_handles] == ["None", "o"], "the legend follows"
