@@ -31,6 +31,8 @@ def plot_filters(model, layer=None, rgb: bool | None = None, max_filters: int = 
     """
     import matplotlib.pyplot as plt
 
+    if not 1 <= max_channels <= PER_ROW:
+        raise ValueError(f"max_channels is the pictures per row, 1 to {PER_ROW}; got {max_channels!r}.")
     w = conv_weights(model, layer)  # (out, in, kh, kw)
     n_out, n_in = w.shape[:2]
     if rgb is None:
@@ -54,8 +56,6 @@ def plot_filters(model, layer=None, rgb: bool | None = None, max_filters: int = 
             ax.set_title(str(i), fontsize=7)
         fig.suptitle("filters as RGB pictures" if rgb else "filters (grey: −max … +max)", fontsize=9)
     else:
-        if not 1 <= max_channels <= PER_ROW:
-            raise ValueError(f"max_channels is the pictures per row, 1 to {PER_ROW}; got {max_channels!r}.")
         n_in = min(n_in, max_channels)
         fig, axes = plt.subplots(n_out, n_in, figsize=(size * n_in + 0.5, size * n_out), squeeze=False)
         vmax = abs(w[:n_out, :n_in]).max() + 1e-12
