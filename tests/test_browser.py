@@ -8,6 +8,7 @@ Screenshots go to ``_build/browser/`` (git-ignored), kept as test artefacts.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -87,7 +88,9 @@ def server(tmp_path_factory):
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
     # fast mode as published (COURSE_FAST=1 only): its one-second trainings must look live too
     env = dict(os.environ, COURSE_FAST="1", TF_CPP_MIN_LOG_LEVEL="2", PATH=bin_dir + os.pathsep + os.environ["PATH"])
-    for name in ("COURSE_FAST_SIZES", "COURSE_LIVE_BUDGET", "COURSE_LIVE_FRAMES", "NBGRADER_EXECUTION"):
+    # and matplotlib's notebook backend, as for a student (conftest sets MPLBACKEND=Agg for pytest,
+    # under which a kernel shows no figure of plt.show() at all)
+    for name in ("COURSE_FAST_SIZES", "COURSE_LIVE_BUDGET", "COURSE_LIVE_FRAMES", "NBGRADER_EXECUTION", "MPLBACKEND"):
         env.pop(name, None)
     srv = Server(root, env)
     yield srv
@@ -308,6 +311,25 @@ def test_live_plot_updates_in_place(server, browser, client, track):
         x0, y0, x1, y1 = (round(scale * v) for v in box)
         dark = sum(1 for x in range(x0, x1) for y in range(y0, y1) if sum(pixels[x, y]) < 300)
         assert dark >= 10, f"the y label {label!r} is not drawn at {box} in {shot_path}"
+    # the same lesson's other pictures: filters in rows of 8, the score animation's colours
+    filters = [c["i"] for c in state["cells"] if c["source"].startswith("plot_filters(")]
+    assert len(filters) == 1, "lesson 5 draws its CNN's filters in one cell"
+    png = page.evaluate("""(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()
+        .filter(o => o.data && o.data['image/png']).map(o => o.data['image/png'])[0]""", filters[0])  # fmt: skip
+    header = base64.b64decode(png[:44])  # the PNG's IHDR: width and height at bytes 16 to 24
+    size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", filters[0])
+    time.sleep(1)  # let the page render the outputs that came into view
+    page.screenshot(path=str(ARTEFACTS / f"{name}-filters.png"))
+    assert size[0] > size[1], f"16 filters drawn {size} px: not rows of 8"
+    colours = page.evaluate(_KERNEL_RUN, "import json; print('COLOURS' + json.dumps(["
+                            "animation.acc_line.get_color(), [l.get_color() for l in animation.lines]]))")
+    acc, digits = json.loads(colours.split("COLOURS", 1)[1])
+    animation = [c["i"] for c in state["cells"] if "ScoreAnimation()," in c["source"]]
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", animation[0])
+    time.sleep(1)
+    page.screenshot(path=str(ARTEFACTS / f"{name}-animation.png"))
+    assert to_rgb(acc) not in {to_rgb(c) for c in digits}, f"'Acc' is drawn in a digit's colour ({acc})"
     page.close()
 
 
