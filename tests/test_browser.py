@@ -326,7 +326,8 @@ def test_live_plot_updates_in_place(server, browser, client, track):
                             "animation.acc_line.get_color(), [l.get_color() for l in animation.lines]]))")
     acc, digits = json.loads(colours.split("COLOURS", 1)[1])
     animation = [c["i"] for c in state["cells"] if "ScoreAnimation()," in c["source"]]
-    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", animation[0])
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
+                  ".querySelector('.jp-Cell-outputWrapper').scrollIntoView()", animation[0])  # its pictures
     time.sleep(1)
     page.screenshot(path=str(ARTEFACTS / f"{name}-animation.png"))
     assert to_rgb(acc) not in {to_rgb(c) for c in digits}, f"'Acc' is drawn in a digit's colour ({acc})"
