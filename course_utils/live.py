@@ -352,13 +352,14 @@ class LivePlot:
         self._fig = fig
 
     def _add_lines(self) -> None:
-        for panel, (ax, _right) in self._axes.items():
+        for panel, (ax, right) in self._axes.items():
             twin = self._twin.get(panel, [])
             new = [n for n in self._panels[panel] if n not in self._lines and n not in twin]
             for name in new:
                 (self._lines[name],) = ax.plot([], [], label=name, marker="o", markersize=5)
             if new:
-                _legend(ax, panel, [self._lines[n] for n in self._panels[panel] + twin if n in self._lines])
+                names = [n for n in self._panels[panel] + twin if n in self._lines]
+                _legend(ax if right is None else right, panel, [self._lines[n] for n in names])
 
     def _refresh_artists(self) -> None:
         restyled = set()
@@ -376,7 +377,7 @@ class LivePlot:
         for panel, (ax, right) in self._axes.items():
             names = [n for n in self._panels.get(panel, []) + self._twin.get(panel, []) if n in self._lines]
             if restyled.intersection(names):  # the legend shows copies of the lines' style
-                _legend(ax, panel, [self._lines[n] for n in names])
+                _legend(ax if right is None else right, panel, [self._lines[n] for n in names])
             for axis in (ax, right):
                 if axis is None:
                     continue
@@ -443,13 +444,18 @@ def _populate(fig, spec: dict):
                 (lines[name],) = right.plot([], [], label=name, color=next(colors, None), linewidth=2,
                                             marker="o", markersize=5)
             right.set_ylabel(", ".join(twin[panel]))
-        _legend(ax, panel, [lines[n] for n in spec["panels"][panel] + twin.get(panel, []) if n in lines])
+        # on the right-hand axis when there is one: drawn last, the legend stays above its lines
+        names = [n for n in spec["panels"][panel] + twin.get(panel, []) if n in lines]
+        _legend(ax if right is None else right, panel, [lines[n] for n in names])
         if panel in ylim:
             ax.set_ylim(*ylim[panel])
     if title:
         fig.suptitle(title)
-    fig.subplots_adjust(left=0.08, right=0.92 if twin else 0.97, bottom=0.14,
-                        top=0.85 if title else 0.9, wspace=0.35, hspace=0.5)  # fmt: skip
+    # margins in inches, not fractions: room for the tick labels and the y labels at any width
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=0.75 / width, right=1 - (0.75 if twin else 0.15) / width,
+                        bottom=0.5 / height, top=1 - (0.6 if title else 0.3) / height,
+                        wspace=0.45, hspace=0.6)  # fmt: skip
     return lines, axes
 
 

@@ -323,8 +323,16 @@ def test_every_live_figure_passes_the_report_rules(make, capsys):
     assert figure_problems(fig) == []
     check_figure(fig)
     assert "report rules: nothing found" in capsys.readouterr().out
+    fig.canvas.draw()
+    inside = fig.bbox.padded(1)
     for ax in fig.axes:
         assert ax.get_ylabel(), f"panel {ax.get_title()!r} has no y label"
+        lo, hi = sorted(ax.get_ylim())
+        ticks = [t for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True) if lo <= y <= hi]
+        for text in (ax.yaxis.label, ax.xaxis.label, ax.title, *ticks):  # all that is drawn
+            box = text.get_window_extent()
+            assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), (
+                f"{text.get_text()!r} of panel {ax.get_title()!r} is cut off: {box} outside {fig.bbox}")
         for line in ax.get_lines():
             if len(line.get_xdata()) == 1:  # one point: only a marker shows it
                 assert line.get_marker() not in ("None", "", None), f"{line.get_label()} is invisible"
