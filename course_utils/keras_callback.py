@@ -35,6 +35,11 @@ class LivePlotCallback(keras.callbacks.Callback):
         self._epoch = 0
         self._t0 = 0.0
 
+    def on_train_begin(self, logs=None):
+        epochs = (self.params or {}).get("epochs")
+        if epochs:
+            self.live.expect(epochs)  # a short run still shows several pictures while it trains
+
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._t0 = time.perf_counter()

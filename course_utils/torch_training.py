@@ -82,6 +82,8 @@ def fit(
     device = device or next(model.parameters()).device
     model.to(device)
     plot = live if isinstance(live, LivePlot) else (LivePlot(xlabel="epoch") if live else None)
+    if plot is not None:
+        plot.expect(epochs)  # a short run still shows several pictures while it trains
     steps = len(train_loader)
     rows = []
     for epoch in range(1, epochs + 1):

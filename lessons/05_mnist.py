@@ -346,7 +346,7 @@ history = fit(cnn, train_loader, val_loader, optimizer=torch.optim.Adam(cnn.para
 print(history.round(4))
 print(f"validation accuracy after {len(history)} epoch(s): {history.val_accuracy.iloc[-1]:.4f}"
       "   (report, 10 epochs, validated on the test set: 0.9897)")
-fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.5))
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))  # as the live plot: loss, accuracy
 history.plot(y=["accuracy", "val_accuracy"], ax=ax_acc, marker="o", title="accuracy")
 history.plot(y=["loss", "val_loss"], ax=ax_loss, marker="o", title="loss")
 plt.show()
@@ -378,7 +378,9 @@ class ScoreAnimation:
         plt.close(self.fig)  # we show it through a display handle, not plt.show()
         self.ax2 = self.ax.twinx()  # the right-hand y-axis
         self.lines = [self.ax.plot(range(200), np.zeros(200), label=str(k))[0] for k in range(10)]
-        (self.acc_line,) = self.ax2.plot(range(200), np.zeros(200), color="red", label="Acc")
+        # black and dashed: the 10 digits use matplotlib's 10 colours (digit 3 is red)
+        (self.acc_line,) = self.ax2.plot(range(200), np.zeros(200), color="black", linestyle="--",
+                                         linewidth=2, label="Acc")
         self.ax2.set_ylim(0, 1)
         self.ax.set_xlabel("validation digit (20 zeros, 20 ones, …)")
         self.ax.set_ylabel("score")
@@ -429,7 +431,7 @@ class Animate(keras.callbacks.Callback):
             self.live.update(step=self.seen, loss=logs["loss"], accuracy=accuracy)
 
 
-animation, live = ScoreAnimation(), LivePlot(panels={"training": ["loss"]},
+animation, live = ScoreAnimation(), LivePlot(panels={"training": ["loss"]}, ylabels={"training": "loss"},
                                              twin={"training": ["accuracy"]}, xlabel="batch")
 batch_size = 64
 steps = int(np.ceil(len(x_train) / batch_size))
@@ -471,7 +473,7 @@ small = Net().to(device)
 criterion = nn.CrossEntropyLoss()
 optimizer = torch.optim.Adam(small.parameters())
 train_loader, _ = dev.torch_loaders(batch_size=64, normalize="unit")
-animation, live = ScoreAnimation(), LivePlot(panels={"training": ["loss"]},
+animation, live = ScoreAnimation(), LivePlot(panels={"training": ["loss"]}, ylabels={"training": "loss"},
                                              twin={"training": ["accuracy"]}, xlabel="batch")
 every = max(1, len(train_loader) // 20)  # about 20 frames per epoch
 for batch, (data, target) in enumerate(train_loader, start=1):

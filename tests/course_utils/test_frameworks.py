@@ -123,6 +123,29 @@ def test_filters_feature_maps_and_mistakes(which, torch_model, keras_model, mnis
     assert plot_confusion_matrix(y_test, probs.argmax(1), mnist_small.classes).axes
 
 
+@pytest.mark.parametrize("which", ["torch", "keras"])
+def test_sixteen_filters_make_two_rows_of_eight(which):
+    """Lesson 5's conv layer (16 filters, 1 input channel): a grid, not one tall column."""
+    if which == "torch":
+        import torch
+
+        model = torch.nn.Conv2d(1, 16, 5, padding=2)
+    else:
+        import keras
+
+        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 5, padding="same")])
+    fig = plot_filters(model, max_filters=16)
+    rows: dict[float, int] = {}
+    for ax in fig.axes:
+        if ax.images:
+            rows[round(ax.get_position().y0, 3)] = rows.get(round(ax.get_position().y0, 3), 0) + 1
+    assert sorted(rows.values()) == [8, 8], rows
+    width, height = fig.get_size_inches()
+    assert width > 2 * height, "wider than tall"
+    with pytest.raises(ValueError, match="max_channels"):
+        plot_filters(model, rgb=False, max_channels=16)
+
+
 def test_rgb_filters_and_image_grid(data_dir):
     import torch
 

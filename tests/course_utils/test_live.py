@@ -215,3 +215,145 @@ print("ALIVE AFTER FORK", [t.name for t in live_module._helpers if t.is_alive()]
     assert "NEW []" in out.stdout, out.stdout
     assert "ONE WARM-UP True" in out.stdout, out.stdout
     assert "ALIVE AFTER FORK []" in out.stdout or not hasattr(os, "fork"), out.stdout
+
+
+def _as_in_a_kernel(monkeypatch):
+    """LivePlot as in a notebook (frames on), drawing on its Agg canvas instead of displaying."""
+    import course_utils.live as live_module
+
+    monkeypatch.setattr(live_module, "in_notebook", lambda: True)
+    monkeypatch.setattr(live_module, "_choose_mode", lambda: "script")
+
+
+def test_a_short_run_of_known_length_shows_its_frames(monkeypatch):
+    """12 batches in a fraction of a second: the time budget alone would draw only the end."""
+    _as_in_a_kernel(monkeypatch)
+    live = LivePlot(xlabel="epoch", min_interval=60.0, frames=8)  # no render by the clock
+    live.expect(1)
+    drawn_at = []
+    for i in range(12):
+        before = live.renders
+        live.update(step=(i + 1) / 12, loss=1 / (i + 1), accuracy=i / 12)
+        if live.renders > before:
+            drawn_at.append(i + 1)
+    assert drawn_at == [2, 3, 5, 6, 8, 9, 11, 12], "8 pictures, evenly spread over the 12 batches"
+    live.update(step=1, val_loss=0.5, val_accuracy=0.7)
+    live.finish()
+    assert live.renders == 9
+    live.expect(1)  # a second run on the same plot (steps start again at 0): 8 pictures again
+    for i in range(12):
+        live.update(step=(i + 1) / 12, loss=1.0)
+    assert live.renders == 17
+
+
+def test_frames_only_where_someone_watches(monkeypatch):
+    for name in ("COURSE_LIVE_FRAMES", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+    assert LivePlot().frames == 0, "outside a notebook nothing is shown before the end"
+    _as_in_a_kernel(monkeypatch)
+    assert LivePlot().frames == 8
+    monkeypatch.setenv("COURSE_LIVE_FRAMES", "20")
+    assert LivePlot().frames == 20
+    monkeypatch.setenv("COURSE_LIVE_FRAMES", "many")
+    with pytest.raises(ValueError, match="COURSE_LIVE_FRAMES"):
+        LivePlot()
+    monkeypatch.delenv("COURSE_LIVE_FRAMES")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert LivePlot().frames == 0, "nobody watches an autograde run"
+    with pytest.raises(ValueError, match="total"):
+        LivePlot().expect(0)
+
+
+def _torch_live_figure():
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from course_utils.torch_training import fit
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    y = (x[:, 0] > 0).long()
+    live = LivePlot(xlabel="epoch")
+    fit(torch.nn.Linear(4, 2), DataLoader(TensorDataset(x, y), batch_size=16),
+        DataLoader(TensorDataset(x, y), batch_size=64), epochs=1, live=live, verbose=False)
+    return live.figure
+
+
+def _keras_live_figure():
+    import keras
+    import numpy as np
+
+    from course_utils.keras_callback import LivePlotCallback
+
+    x = np.random.default_rng(0).normal(size=(64, 4))
+    y = (x[:, 0] > 0).astype(int)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    callback = LivePlotCallback(verbose=False)
+    model.fit(x, y, epochs=1, batch_size=16, validation_split=0.25, callbacks=[callback], verbose=0)
+    return callback.live.figure
+
+
+def _plain_live_figure():
+    live = LivePlot(xlabel="epoch")
+    live.update(step=1, accuracy=0.5, loss=1.0, val_loss=1.1, val_accuracy=0.4)
+    return live.figure
+
+
+def _twin_live_figure():  # lesson 5's score animation: loss left, accuracy right
+    live = LivePlot(panels={"training": ["loss"]}, ylabels={"training": "loss"},
+                    twin={"training": ["accuracy"]}, xlabel="batch")  # fmt: skip
+    for batch in range(1, 4):
+        live.update(step=batch, loss=1 / batch, accuracy=batch / 4)
+    return live.figure
+
+
+def _runs_live_figure():  # lessons 7 and 8: one panel, one line per run
+    live = LivePlot(panels={"validation accuracy": ["SGD", "Adam"]}, xlabel="epoch")
+    live.update(step=1, SGD=0.5, Adam=0.6)
+    return live.figure
+
+
+@pytest.mark.parametrize("make", [_plain_live_figure, _twin_live_figure, _runs_live_figure,
+                                  _torch_live_figure, _keras_live_figure])  # fmt: skip
+def test_every_live_figure_passes_the_report_rules(make, capsys):
+    """Labelled axes (check_figure), loss before accuracy, one epoch visible as markers."""
+    from course_utils.report import check_figure, figure_problems
+
+    fig = make()
+    assert figure_problems(fig) == []
+    check_figure(fig)
+    assert "report rules: nothing found" in capsys.readouterr().out
+    fig.canvas.draw()
+    inside = fig.bbox.padded(1)
+    for ax in fig.axes:
+        assert ax.get_ylabel(), f"panel {ax.get_title()!r} has no y label"
+        lo, hi = sorted(ax.get_ylim())
+        ticks = [t for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True) if lo <= y <= hi]
+        for text in (ax.yaxis.label, ax.xaxis.label, ax.title, *ticks):  # all that is drawn
+            box = text.get_window_extent()
+            assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), (
+                f"{text.get_text()!r} of panel {ax.get_title()!r} is cut off: {box} outside {fig.bbox}")
+        for line in ax.get_lines():
+            if len(line.get_xdata()) == 1:  # one point: only a marker shows it
+                assert line.get_marker() not in ("None", "", None), f"{line.get_label()} is invisible"
+    if make in (_plain_live_figure, _torch_live_figure, _keras_live_figure):
+        assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"], "one panel order in both tracks"
+        assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+        val = [line for ax in fig.axes for line in ax.get_lines() if line.get_label().startswith("val_")]
+        assert len(val) == 2 and all(len(line.get_xdata()) == 1 for line in val)
+
+
+def test_markers_while_few_points_only():
+    live = LivePlot()
+    for step in range(1, 31):
+        live.update(step=step, loss=1 / step, val_loss=1.1 / step)
+    live.render()
+    ax = live.figure.axes[0]
+    line = ax.get_lines()[0]
+    assert line.get_marker() == "o", "30 points (epochs): a dot on each"
+    assert [h.get_marker() for h in ax.get_legend().legend_handles] == ["o", "o"]
+    live.update(step=31, loss=0.01)
+    live.render()
+    assert line.get_marker() == "None", "31 points: a line, no dots"
+    assert [h.get_marker() for h in ax.get_legend().legend_handles] == ["None", "o"], "the legend follows"
