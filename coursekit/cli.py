@@ -104,10 +104,19 @@ def _publish(course: Course, args) -> list[str]:
 
 
 def _site(course: Course, args) -> list[str]:
-    from coursekit.site import site
+    """``coursekit site``: publish into a temporary folder (unless ``--from``), then build the website."""
+    import tempfile
+
+    from coursekit.publish import publish
+    from coursekit.site import build_site
 
     fast = not args.full and os.environ.get("COURSE_FAST", "1") != "0"
-    return site(course, args.out, args.published, fast=fast)
+    out = args.out or course.root / "_build" / "site" / "html"
+    if args.published is not None:
+        return build_site(course, args.published, out, fast=fast)
+    with tempfile.TemporaryDirectory(prefix="course-public-") as folder:  # publish writes outside the master
+        failed = publish(course, Path(folder) / "public", site=False)
+        return failed or build_site(course, Path(folder) / "public", out, fast=fast)
 
 
 def _colab(course: Course, args) -> list[str]:

@@ -427,16 +427,3 @@ def build_site(course: Course, published: Path, out: Path, *, fast: bool = True,
           f"open {out / 'index.html'}")  # fmt: skip
     return []
 
-
-def site(course: Course, out: Path | None, published: Path | None, fast: bool) -> list[str]:
-    """``coursekit site``: publish (unless ``--from``), then build the website."""
-    out = out or course.root / "_build" / "site" / "html"
-    if published is not None:
-        return build_site(course, published, out, fast=fast)
-    import tempfile
-
-    from coursekit.publish import publish
-
-    with tempfile.TemporaryDirectory(prefix="course-public-") as folder:  # publish writes outside the master
-        failed = publish(course, Path(folder) / "public", site=False)
-        return failed or build_site(course, Path(folder) / "public", out, fast=fast)

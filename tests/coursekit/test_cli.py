@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from tests.helpers import KIT, ROOT
 
@@ -48,3 +49,41 @@ def test_no_path_hacks_anywhere():
             if banned.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def _imports_of(path: Path) -> set[str]:
+    """The coursekit modules a module imports, at its top or inside functions."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("coursekit"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("coursekit"))
+    return found
+
+
+def test_no_import_cycle_among_coursekit_modules():
+    """Every module's imports (also those inside functions) form no cycle: each job can be read alone."""
+    package = ROOT / "coursekit"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in package.rglob("*.py")}  # fmt: skip
+    graph = {name: {m for m in _imports_of(path)
+                    if m in modules and m not in {name, "coursekit"} and not name.startswith(m + ".")}
+             for name, path in modules.items()}  # fmt: skip
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for other in sorted(graph[name]):
+            if state.get(other) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*trail[trail.index(other):], other]))
+            if other not in state:
+                visit(other, [*trail, other])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
