@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit.config import Course
-from coursekit.notebooks import make_notebook, read_cells, render, sync, track_cells
+from coursekit.notebooks import SourceError, make_notebook, read_cells, render, sync, track_cells
 
 _HIDDEN = re.compile(r"\n*[ \t]*### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS[ \t]*", re.S)
 _MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
@@ -45,7 +45,8 @@ def source_notebook(course: Course, name: str) -> nbformat.NotebookNode:
     ids = [c.id for c in built]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        raise ValueError(f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}")
+        raise SourceError(f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}; "
+                          "give each nbgrader cell its own grade_id, then run `coursekit build`")
     return make_notebook(built)
 
 

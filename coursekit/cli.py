@@ -143,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     """The command line: one subparser per job."""
     top = argparse.ArgumentParser(prog="coursekit", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top.add_argument("--debug", action="store_true", help="show an error's traceback, not only its message")
     top.add_argument("--course", type=Path, default=None, help="course directory (default: the nearest "
                      "folder at or above the working directory with a course.toml)")  # fmt: skip
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -210,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         course = Course.find(args.course)
         failed = args.run(course, args)
-    except CourseError as err:
+    except CourseError as err:  # the one error class: its message says what to do
+        if args.debug:
+            raise
         print(f"coursekit: {err}", file=sys.stderr)
         return 2
     for line in failed:

@@ -32,7 +32,10 @@ ENV = "COURSEKIT_COURSE"
 
 
 class CourseError(RuntimeError):
-    """The course directory or its configuration is missing or wrong (the message says what to do)."""
+    """What the instructor can fix, with a message that says how: the one error class of coursekit.
+
+    The CLI prints its message without a traceback (``coursekit --debug ...`` shows it).
+    """
 
 
 @dataclass(frozen=True)

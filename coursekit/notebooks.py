@@ -34,7 +34,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from coursekit.config import Course
+from coursekit.config import Course, CourseError
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
@@ -43,7 +43,7 @@ OTHER_TAGS = {"remove-input", "parameters", "skip-ci"}
 JUPYTEXT_KEYS = {"skipline", "noskipline", "cell_marker", "lines_to_next_cell", "lines_to_end_of_cell_marker"}
 
 
-class SourceError(ValueError):
+class SourceError(CourseError, ValueError):
     """A percent source that cannot be built (the message names the file and the cell)."""
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit.config import Course
+from coursekit.config import Course, CourseError
 from coursekit.execute import CACHE, execute
 
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)[ \t]*\n?")
@@ -47,7 +47,7 @@ PRIORITY = ("image/png", "image/jpeg", "image/svg+xml", "text/html", "text/markd
 SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
 
 
-class SiteError(RuntimeError):
+class SiteError(CourseError):
     """A page that cannot be made (the message says which notebook and what to do)."""
 
 

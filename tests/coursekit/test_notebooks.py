@@ -10,7 +10,7 @@ import pytest
 
 from coursekit import assignments, notebooks
 from coursekit.config import Course
-from tests.helpers import ROOT
+from tests.helpers import ROOT, kit
 
 SOURCE = '''# %% [markdown]
 # # Lesson ({{Track}})
@@ -86,6 +86,23 @@ def test_unknown_tag_names_file_and_cell(course):
     (course.root / "lessons" / "01_tiny.py").write_text(SOURCE.replace('tags=["keras"]', 'tags=["jax"]'))
     with pytest.raises(notebooks.SourceError, match=r"01_tiny.py: cell 3 .*unknown tag.*jax"):
         notebooks.build(course)
+
+
+def test_cli_prints_a_source_error_without_traceback(course):
+    """One error class: the CLI prints what to fix, exit status 2; the traceback only with --debug."""
+    (course.root / "lessons" / "01_tiny.py").write_text(SOURCE.replace('tags=["keras"]', 'tags=["jax"]'))
+    done = kit(course.root, "build")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "coursekit: " in done.stderr and "unknown tag" in done.stderr and "jax" in done.stderr
+    debug = kit(course.root, "--debug", "build")
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "SourceError" in debug.stderr
+
+
+def test_duplicate_grade_id_is_a_source_error(course):
+    source = course.root / "assignments" / "twice.py"
+    source.write_text(source.read_text().replace('"grade_id": "test_double"', '"grade_id": "answer"'))
+    with pytest.raises(notebooks.SourceError, match=r"twice.py: grade_id used twice .*'answer'.*own grade_id"):
+        assignments.build(course)
 
 
 def test_assignment_tracks_solutions_and_hidden_tests(course):
