@@ -130,7 +130,7 @@ def _colab(course: Course, args) -> list[str]:
 def _export(course: Course, args) -> list[str]:
     from coursekit.export import export
 
-    return export(course, args.lms, args.name, args.out, args.canvas_column)
+    return export(course, args.lms, args.name, args.out, args.canvas_column, pending=args.pending)
 
 
 def _jobs(course: Course, args) -> int:
@@ -187,6 +187,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: lms_export/<lms>_<name>.csv")
     p.add_argument("--canvas-column", default=None,
                    help="Canvas' column title, 'Name (assignment id)' as a gradebook export has it")
+    p.add_argument("--pending", action="store_true",
+                   help="post hand-ins whose manual grading is not done with their autograded points, "
+                        "marked partial (default: no grade for them, the comment says why)")
     p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")
     p.add_argument("dest", type=Path, help="folder of the students' repository (created if missing)")
     p.add_argument("--force", action="store_true", help="replace what DEST holds (its .git is kept)")

@@ -15,7 +15,9 @@ joins them with the gradebook (autograded and manual points) and the cap of cour
   for Canvas.
 
 A hand-in that was not graded (``grading_report.csv``) gets no grade, and the comment says why,
-so nothing is uploaded as a silent 0.
+so nothing is uploaded as a silent 0. Nor is a partial grade: while cells still wait for manual
+grading (the formgrader), the hand-in gets no grade and the comment names the points pending;
+``--pending`` posts the autograded part now, with a comment saying it is partial.
 """
 
 from __future__ import annotations
@@ -45,8 +47,12 @@ def capped(score: float, course: Course, name: str) -> float:
     return min(score, cap) if cap is not None else score
 
 
-def grades(course: Course, name: str) -> dict[str, tuple[float | None, float, str]]:
-    """``{student: (score or None, max, why not graded)}`` from the gradebook and grading_report.csv."""
+def grades(course: Course, name: str, pending: bool = False) -> dict[str, tuple[float | None, float, str]]:
+    """``{student: (score or None, max, note)}`` from the gradebook and grading_report.csv.
+
+    A hand-in with cells still to grade by hand gets ``None`` (with ``pending``: its score so far),
+    and a note that says how many points wait.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     from coursekit.grade.gradebook import gradebook_url
@@ -64,7 +70,17 @@ def grades(course: Course, name: str) -> dict[str, tuple[float | None, float, st
                 out[student] = (None, maximum, f"not graded: {row['reason']}")
                 continue
             try:
-                out[student] = (gb.find_submission(name, student).score, maximum, "")
+                submission = gb.find_submission(name, student)
+                waiting = sum(g.max_score for nb in submission.notebooks for g in nb.grades
+                              if g.needs_manual_grade)  # fmt: skip
+                if not waiting:
+                    out[student] = (submission.score, maximum, "")
+                elif pending:
+                    out[student] = (submission.score, maximum, f"partial: {_number(waiting)} point(s) "
+                                    "still to be graded by hand")  # fmt: skip
+                else:
+                    out[student] = (None, maximum, f"manual grading pending: {_number(waiting)} point(s) to "
+                                    "grade in the formgrader (or export with --pending)")  # fmt: skip
             except MissingEntry:
                 out[student] = (None, maximum, "not graded: no submission in the gradebook")
     return out
@@ -75,7 +91,7 @@ def _number(value: float) -> str:
 
 
 def export(course: Course, lms: str, name: str, out: Path | None = None,
-           canvas_column: str | None = None) -> list[str]:  # fmt: skip
+           canvas_column: str | None = None, pending: bool = False) -> list[str]:  # fmt: skip
     """Write ``lms_export/<lms>_<name>.csv`` (or ``out``); the problems, if any."""
     if name not in course.notebook_names():
         return [f"unknown assignment {name!r}; course.toml has {', '.join(course.notebook_names())}"]
@@ -83,7 +99,7 @@ def export(course: Course, lms: str, name: str, out: Path | None = None,
     if not ids:
         return [f"no {lms} hand-ins of {name} were collected (lms_ids.csv): collect the {lms} zip with "
                 f"`coursekit collect ZIP --assignment {name}` first"]  # fmt: skip
-    scores = grades(course, name)
+    scores = grades(course, name, pending)
     cap = course.assignment_of(name).counts_at_most
     out = out or course.root / "lms_export" / f"{lms}_{name}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,11 +121,16 @@ def export(course: Course, lms: str, name: str, out: Path | None = None,
                 missing.append(f"{row['student_id']}: {why}")
             if lms == "moodle":
                 counted = _number(min(maximum, cap) if cap else maximum)
+                comment = f"{shown} of {counted} points" + (f" ({why})" if why and score is not None else "")
                 writer.writerow([row["identifier"], row["name"], "", "", shown, counted, "Yes", "", "",
-                                 why or f"coursekit: {shown} of {counted} points"])  # fmt: skip
+                                 comment if score is not None else why])  # fmt: skip
             else:
                 writer.writerow([row["name"], row["user_id"], "", row["name"], "", shown])
-    print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade)")
+    posted = [(r["student_id"], scores.get(r["student_id"], (None, 0.0, ""))) for r in ids]
+    partial = [f"{student}: {note}" for student, (score, _, note) in posted if score is not None and note]
+    print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial)")
     for line in missing:
         print(f"  no grade: {line}")
+    for line in partial:
+        print(f"  PARTIAL grade posted: {line}")
     return []

@@ -305,9 +305,20 @@ def test_moodle_and_canvas_zips_of_colab_notebooks_are_graded(lms_course):
 def test_grades_go_back_to_moodle_and_canvas(lms_course):
     """The ids collect read from the zips come back in each LMS's import format."""
     root = lms_course["root"]
-    for lms in ("moodle", "canvas"):
-        result = subprocess.run([*KIT, "export", lms, NAME], cwd=root, capture_output=True, text=True)
+    # the hand-graded cells of matmul_timing are not graded yet: no partial grade is posted silently
+    result = subprocess.run([*KIT, "export", "moodle", NAME], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(root / "lms_export" / f"moodle_{NAME}.csv", newline="", encoding="utf-8") as f:
+        refused = list(csv.DictReader(f))
+    assert refused and all(r["Grade"] == "" for r in refused), refused
+    assert all("manual grading pending" in r["Feedback comments"] and "--pending" in r["Feedback comments"]
+               for r in refused)  # fmt: skip
+    assert "without a grade" in result.stdout and "manual grading pending" in result.stdout
+    for lms in ("moodle", "canvas"):  # --pending: the autograded part now, marked partial
+        result = subprocess.run([*KIT, "export", lms, NAME, "--pending"], cwd=root, capture_output=True,
+                                text=True)  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
+        assert "PARTIAL grade posted" in result.stdout
     with open(root / "lms_export" / f"moodle_{NAME}.csv", newline="", encoding="utf-8") as f:
         moodle = list(csv.DictReader(f))
     # Moodle's offline grading worksheet: matched on "Identifier", grade in "Grade"
@@ -319,6 +330,7 @@ def test_grades_go_back_to_moodle_and_canvas(lms_course):
     assert by_id["Participant 123456"]["Full name"] == "Jane Doe"
     assert by_id["Participant 123457"]["Full name"] == "山田 太郎"
     assert all(float(r["Grade"]) == AUTO and float(r["Maximum Grade"]) == 21 for r in moodle)
+    assert all("still to be graded by hand" in r["Feedback comments"] for r in moodle)
     with open(root / "lms_export" / f"canvas_{NAME}.csv", newline="", encoding="utf-8") as f:
         canvas = list(csv.reader(f))
     # Canvas' gradebook import: Student, ID (the user id Canvas matches on), SIS columns, Section, assignment
