@@ -11,7 +11,7 @@ A short run would show no picture before its end under a time budget alone. When
 knows where training ends (:meth:`LivePlot.expect`; ``fit`` and ``LivePlotCallback`` call it),
 the plot also draws at least ``frames`` pictures while it runs (8 by default, evenly spread
 over the run): at most ``frames`` renders more per run (28 ms each for the MNIST CNN's
-plot, measured on a 2-core CPU: ``benchmarks/bench_live_overhead.py``, RESULTS.md).
+plot, measured on a 2-core CPU in the course's benchmark notes).
 """
 
 from __future__ import annotations
