@@ -22,10 +22,12 @@ DEFAULT_GLOBS = ("notebooks/*/*.ipynb",)
 CACHE = Path("_build") / "cache"
 
 
-def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None):
+def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None, kernel: str = "python3",
+                 kernel_dirs: list[str] | None = None):  # fmt: skip
     """Execute ``nb`` in place in a fresh kernel whose working directory is ``cwd``.
 
-    ``env``: the kernel's environment (default: this process's). The kernel talks over Unix
+    ``kernel``: the kernelspec's name, looked up in ``kernel_dirs`` if given (the Colab stand-in's
+    ``colab``). ``env``: the kernel's environment (default: this process's). The kernel talks over Unix
     sockets in a private temporary folder (IPC transport), not over TCP ports: on a machine where
     several jobs start kernels at once, TCP port picking can race and leave a client waiting
     forever for a kernel that never answers.
@@ -33,11 +35,13 @@ def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None):
     import tempfile
 
     from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
 
+    specs = {"kernel_spec_manager": KernelSpecManager(kernel_dirs=kernel_dirs)} if kernel_dirs else {}
     with tempfile.TemporaryDirectory(prefix="course-kernel-") as sockets:
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+        km = KernelManager(kernel_name=kernel, transport="ipc", ip=os.path.join(sockets, "k"), **specs)
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=kernel,
                                 resources={"metadata": {"path": str(cwd)}})  # fmt: skip
         try:
             client.execute(**({"env": env} if env is not None else {}))

@@ -71,6 +71,16 @@ def fill(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.No
     return nb
 
 
+def autograded_scores(root: Path, name: str, student: str) -> dict[str, tuple[float, float]]:
+    """``{grade_id: (auto score, max score)}`` of the autograded test cells of a hand-in in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(name, name, student)
+        return {g.name: (g.auto_score, g.max_score) for g in submission.grades
+                if g.cell_type == "code" and g.auto_score is not None}  # fmt: skip
+
+
 def perfect_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
     """The released notebook with every solution cell filled in from the worked solution."""
     return fill(read(release), answers_of(read(solution)))

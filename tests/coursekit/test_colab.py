@@ -21,7 +21,7 @@ import pytest
 
 from coursekit import colab
 from coursekit.config import Course
-from tests.helpers import ROOT, fill, grade_batch, kit, read, scratch_course
+from tests.helpers import ROOT, autograded_scores, grade_batch, kit, perfect_submission, read, scratch_course
 
 RUNTIME = colab.read_runtime(ROOT)
 STANDIN = Path(os.environ.get("COURSE_COLAB_VENV", ROOT / ".venv-colab"))
@@ -133,25 +133,12 @@ def standin() -> Path:
 
 def run_in_colab(standin: Path, nb, cwd: Path, env: dict | None = None, timeout: int = 600):
     """Execute ``nb`` in the stand-in's ``colab`` kernel (google.colab imported first), in place."""
-    import tempfile
+    from coursekit.execute import run_notebook
 
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
-
-    specs = KernelSpecManager(kernel_dirs=[str(standin / "share" / "jupyter" / "kernels")])
-    with tempfile.TemporaryDirectory(prefix="colab-kernel-") as sockets:
-        km = KernelManager(kernel_name=colab.KERNEL, kernel_spec_manager=specs, transport="ipc",
-                           ip=os.path.join(sockets, "k"))  # fmt: skip
-        client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}})
-        # Colab's kernel has neither this test session's quiet TensorFlow nor its Agg backend
-        base = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"}}
-        try:
-            client.execute(env={**base, **(env or {})})
-        finally:
-            if km.has_kernel:
-                km.shutdown_kernel(now=True)
-    return nb
+    # Colab's kernel has neither this test session's quiet TensorFlow nor its Agg backend
+    base = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"}}
+    return run_notebook(nb, cwd, timeout, env={**base, **(env or {})}, kernel=colab.KERNEL,
+                        kernel_dirs=[str(standin / "share" / "jupyter" / "kernels")])
 
 
 def outputs(nb, kind: str | None = None) -> list:
@@ -300,11 +287,8 @@ def test_released_assignment_setup_runs_on_colab(name, installed, published, sta
 @pytest.mark.parametrize("name", ["fc_vs_conv_pytorch", "param_study_keras"])
 def test_worked_solution_made_on_colab_grades_full(name, installed, published, standin, tmp_path, data_dir):
     """A student's notebook answered and run on Colab, downloaded, collected and graded: full marks."""
-    release = read(published / "assignments" / name / f"{name}.ipynb")
-    solution = read(ROOT / "solutions" / f"{name}.ipynb")
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
-               if c.metadata.get("nbgrader", {}).get("grade_id")}  # fmt: skip
-    nb = fill(release, answers)
+    release = published / "assignments" / name / f"{name}.ipynb"
+    nb = perfect_submission(release, ROOT / "solutions" / f"{name}.ipynb")
     run_in_colab(standin, nb, published / "assignments" / name, env={"COURSE_FAST": "1"})
     assert not outputs(nb, "error")
     root = scratch_course(tmp_path / "course", [name])
@@ -316,12 +300,7 @@ def test_worked_solution_made_on_colab_grades_full(name, installed, published, s
     graded = grade_batch(root, name)
     assert graded["grade"].returncode == 0, graded["grade"].stdout[-3000:] + graded["grade"].stderr[-3000:]
     assert graded["report"]["colabstudent"]["status"] == "graded", graded["report"]["colabstudent"]
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        submission = gb.find_submission_notebook(name, name, "colabstudent")
-        scores = {g.name: (g.auto_score, g.max_score) for g in submission.grades
-                  if g.cell_type == "code" and g.auto_score is not None}  # fmt: skip
+    scores = autograded_scores(root, name, "colabstudent")
     assert scores, "nothing was autograded"
     lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
     assert not lost, f"the worked solution made on Colab lost points in {lost}"

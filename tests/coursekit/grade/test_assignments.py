@@ -19,7 +19,7 @@ import pytest
 from coursekit.collect import _grade_ids, check_handin, plan_collect
 from coursekit.config import Course
 from coursekit.nbgrader_cli import NBGRADER
-from tests.helpers import ROOT, always_equal_submission, kit, mnist_available
+from tests.helpers import ROOT, always_equal_submission, autograded_scores, kit, mnist_available
 
 COURSE = Course.load(ROOT)
 ASSIGNMENTS = sorted(COURSE.notebook_names())
@@ -186,12 +186,7 @@ KERAS_BACKEND_HANDINS = {
 
 def _scores(root: Path, name: str, student: str):
     """{grade_id: (auto score, max score)} of the autograded test cells."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        submission = gb.find_submission_notebook(name, name, student)
-        return {g.name: (g.auto_score, g.max_score) for g in submission.grades
-                if g.cell_type == "code" and g.auto_score is not None}  # fmt: skip
+    return autograded_scores(root, name, student)
 
 
 @pytest.mark.slow
