@@ -247,17 +247,20 @@ _by_formula = (conv2d_params(1, 4, 3) + conv2d_params(4, 4, 3)
 assert int(_by_formula) == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
 
 ### BEGIN HIDDEN TESTS
-import random as _random
+# The grader's own formulas and inputs, judged outside your notebook.
+import random
 
-_rng = _random.Random(515)  # our own generator: independent of the student's seed
-for _ in range(20):
-    _i, _o, _k = _rng.randint(1, 16), _rng.randint(1, 16), _rng.choice([1, 3, 5, 7])
-    _b = _rng.random() < 0.5
-    assert int(conv2d_params(_i, _o, _k, bias=_b)) == _framework_conv(_i, _o, _k, _b), \
-        f"conv2d_params({_i}, {_o}, {_k}, bias={_b}) is wrong"
-    _i, _o = _rng.randint(1, 500), _rng.randint(1, 50)
-    assert int(linear_params(_i, _o, bias=_b)) == _framework_linear(_i, _o, _b), \
-        f"linear_params({_i}, {_o}, bias={_b}) is wrong"
+rng = random.Random(515)
+cases = [(1, 4, 3, True), (4, 4, 3, True)]
+cases += [(rng.randint(1, 16), rng.randint(1, 16), rng.choice([1, 3, 5, 7]), rng.random() < 0.5) for _ in range(20)]
+convs = student.eval("[conv2d_params(i, o, k, bias=b) for i, o, k, b in cases]", cases=cases)
+for (i, o, k, b), got in zip(cases, convs, strict=True):
+    assert int(got) == i * o * k * k + (o if b else 0), f"conv2d_params({i}, {o}, {k}, bias={b}) is wrong"
+pairs = [(2304, 128, True), (128, 10, True)] + [(rng.randint(1, 500), rng.randint(1, 50), rng.random() < 0.5)
+                                                for _ in range(20)]
+linears = student.eval("[linear_params(i, o, bias=b) for i, o, b in pairs]", pairs=pairs)
+for (i, o, b), got in zip(pairs, linears, strict=True):
+    assert int(got) == i * o + (o if b else 0), f"linear_params({i}, {o}, bias={b}) is wrong"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_count_params", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -285,17 +288,20 @@ _by_formula = (conv2d_params(1, 4, 3) + conv2d_params(4, 4, 3)
 assert int(_by_formula) == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
 
 ### BEGIN HIDDEN TESTS
-import random as _random
+# The grader's own formulas and inputs, judged outside your notebook.
+import random
 
-_rng = _random.Random(515)  # our own generator: independent of the student's seed
-for _ in range(20):
-    _i, _o, _k = _rng.randint(1, 16), _rng.randint(1, 16), _rng.choice([1, 3, 5, 7])
-    _b = _rng.random() < 0.5
-    assert int(conv2d_params(_i, _o, _k, bias=_b)) == _framework_conv(_i, _o, _k, _b), \
-        f"conv2d_params({_i}, {_o}, {_k}, bias={_b}) is wrong"
-    _i, _o = _rng.randint(1, 500), _rng.randint(1, 50)
-    assert int(linear_params(_i, _o, bias=_b)) == _framework_linear(_i, _o, _b), \
-        f"linear_params({_i}, {_o}, bias={_b}) is wrong"
+rng = random.Random(515)
+cases = [(1, 4, 3, True), (4, 4, 3, True)]
+cases += [(rng.randint(1, 16), rng.randint(1, 16), rng.choice([1, 3, 5, 7]), rng.random() < 0.5) for _ in range(20)]
+convs = student.eval("[conv2d_params(i, o, k, bias=b) for i, o, k, b in cases]", cases=cases)
+for (i, o, k, b), got in zip(cases, convs, strict=True):
+    assert int(got) == i * o * k * k + (o if b else 0), f"conv2d_params({i}, {o}, {k}, bias={b}) is wrong"
+pairs = [(2304, 128, True), (128, 10, True)] + [(rng.randint(1, 500), rng.randint(1, 50), rng.random() < 0.5)
+                                                for _ in range(20)]
+linears = student.eval("[linear_params(i, o, bias=b) for i, o, b in pairs]", pairs=pairs)
+for (i, o, b), got in zip(pairs, linears, strict=True):
+    assert int(got) == i * o + (o if b else 0), f"linear_params({i}, {o}, bias={b}) is wrong"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "fc_md", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
@@ -375,14 +381,18 @@ assert _out.shape == (5, 10), f"for 5 images the model must output shape (5, 10)
 assert n_params(_fc) > 0, "the model has no trainable parameters"
 
 ### BEGIN HIDDEN TESTS
-import numpy as _np
+import numpy as np
 
-for _batch in (1, 7):
-    _out = _forward(FCNet(), _batch)
-    assert _out.shape == (_batch, 10), f"wrong output shape {_out.shape} for a batch of {_batch}"
-    assert _np.isfinite(_out).all(), "the model outputs NaN or inf"
-_small = [name for name in _layers(FCNet(hidden=16)) if "Conv" in name]
-assert not _small, "the model must not use convolutional layers for other widths either"
+assert student.eval("isinstance(FCNet(), nn.Module)"), "FCNet() must return a nn.Module"
+for batch in (1, 5, 7):
+    out = student.eval("_forward(FCNet(), batch)", batch=batch)
+    assert isinstance(out, np.ndarray) and out.shape == (batch, 10), \
+        f"for {batch} images the model must output shape ({batch}, 10)"
+    assert np.isfinite(out).all(), "the model outputs NaN or inf"
+for width in ("", "hidden=16"):
+    conv = [name for name in student.eval(f"_layers(FCNet({width}))") if "Conv" in str(name)]
+    assert not conv, f"the fully-connected model must not use convolutional layers, found {conv}"
+assert int(student.eval("n_params(FCNet())")) > 0, "the model has no trainable parameters"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_fc_model", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -409,14 +419,18 @@ assert _out.shape == (5, 10), f"for 5 images the model must output shape (5, 10)
 assert n_params(_fc) > 0, "the model has no trainable parameters"
 
 ### BEGIN HIDDEN TESTS
-import numpy as _np
+import numpy as np
 
-for _batch in (1, 7):
-    _out = _forward(build_fc_model(), _batch)
-    assert _out.shape == (_batch, 10), f"wrong output shape {_out.shape} for a batch of {_batch}"
-    assert _np.isfinite(_out).all(), "the model outputs NaN or inf"
-_small = [name for name in _layers(build_fc_model(hidden=16)) if "Conv" in name]
-assert not _small, "the model must not use convolutional layers for other widths either"
+assert student.eval("isinstance(build_fc_model(), keras.Model)"), "build_fc_model() must return a keras.Model"
+for batch in (1, 5, 7):
+    out = student.eval("_forward(build_fc_model(), batch)", batch=batch)
+    assert isinstance(out, np.ndarray) and out.shape == (batch, 10), \
+        f"for {batch} images the model must output shape ({batch}, 10)"
+    assert np.isfinite(out).all(), "the model outputs NaN or inf"
+for width in ("", "hidden=16"):
+    conv = [name for name in student.eval(f"_layers(build_fc_model({width}))") if "Conv" in str(name)]
+    assert not conv, f"the fully-connected model must not use convolutional layers, found {conv}"
+assert int(student.eval("n_params(build_fc_model())")) > 0, "the model has no trainable parameters"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -473,7 +487,14 @@ assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0
 ### BEGIN HIDDEN TESTS
 # 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
 # Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
-assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
+r = student.eval("_r")
+assert isinstance(r, dict) and {"n_params", "train_time_s", "test_accuracy"} <= set(r), \
+    "train_and_evaluate must return a dict with n_params, train_time_s and test_accuracy"
+assert int(r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {r['n_params']}"
+assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0.3 < float(r["test_accuracy"]) <= 1, f"the linear model reached only {float(r['test_accuracy']):.1%}: is it trained?"
+other = student.eval("(seed_everything(0), train_and_evaluate(nn.Sequential(nn.Flatten(), nn.Linear(784, 10, bias=False)), epochs=1))[1]")
+assert int(other["n_params"]) == 7840, "n_params must count the model it is given (784 -> 10 without bias: 7,840)"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -490,7 +511,14 @@ assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0
 ### BEGIN HIDDEN TESTS
 # 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
 # Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
-assert float(_r["test_accuracy"]) > 0.3, f"the linear model reached only {_r['test_accuracy']:.1%}: is it trained?"
+r = student.eval("_r")
+assert isinstance(r, dict) and {"n_params", "train_time_s", "test_accuracy"} <= set(r), \
+    "train_and_evaluate must return a dict with n_params, train_time_s and test_accuracy"
+assert int(r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {r['n_params']}"
+assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0.3 < float(r["test_accuracy"]) <= 1, f"the linear model reached only {float(r['test_accuracy']):.1%}: is it trained?"
+other = student.eval("(seed_everything(0), train_and_evaluate(keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, use_bias=False)]), epochs=1))[1]")
+assert int(other["n_params"]) == 7840, "n_params must count the model it is given (784 -> 10 without bias: 7,840)"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "live_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -616,10 +644,21 @@ assert (results["train_time_s"] > 0).all(), "every train_time_s must be positive
 assert results["test_accuracy"].between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
 
 ### BEGIN HIDDEN TESTS
-_counts = set(results["n_params"].astype(int))
-assert _SEED_TOTAL in _counts, f"the slides' model ({_SEED_TOTAL:,} parameters) is not in results"
-assert n_params(FCNet()) in _counts, "your default fully-connected model is not in results"
-assert results["n_params"].min() < n_params(FCNet()), "no model is smaller than the default one"
+import pandas as pd
+
+SEED_TOTAL = 40 + 148 + 295_040 + 1_290  # the slides' model, by the formulas
+results, default = student.eval("(results, int(n_params(FCNet())))")
+assert isinstance(results, pd.DataFrame), "results must be a DataFrame"
+missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
+assert not missing, f"results lacks the columns {sorted(missing)}"
+conv = results["has_conv"].astype(bool)
+assert conv.any() and (~conv).any(), "results needs models with and without convolutional layers"
+assert (results["train_time_s"].astype(float) > 0).all(), "every train_time_s must be positive (seconds)"
+assert results["test_accuracy"].astype(float).between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
+counts = [int(c) for c in results["n_params"]]
+assert SEED_TOTAL in counts, f"the slides' model ({SEED_TOTAL:,} parameters) is not in results"
+assert default in counts, "your default fully-connected model is not in results"
+assert sum(c < default for c in counts) >= 2, "design at least two models smaller than the default one"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -633,10 +672,21 @@ assert (results["train_time_s"] > 0).all(), "every train_time_s must be positive
 assert results["test_accuracy"].between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
 
 ### BEGIN HIDDEN TESTS
-_counts = set(results["n_params"].astype(int))
-assert _SEED_TOTAL in _counts, f"the slides' model ({_SEED_TOTAL:,} parameters) is not in results"
-assert n_params(build_fc_model()) in _counts, "your default fully-connected model is not in results"
-assert results["n_params"].min() < n_params(build_fc_model()), "no model is smaller than the default one"
+import pandas as pd
+
+SEED_TOTAL = 40 + 148 + 295_040 + 1_290  # the slides' model, by the formulas
+results, default = student.eval("(results, int(n_params(build_fc_model())))")
+assert isinstance(results, pd.DataFrame), "results must be a DataFrame"
+missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
+assert not missing, f"results lacks the columns {sorted(missing)}"
+conv = results["has_conv"].astype(bool)
+assert conv.any() and (~conv).any(), "results needs models with and without convolutional layers"
+assert (results["train_time_s"].astype(float) > 0).all(), "every train_time_s must be positive (seconds)"
+assert results["test_accuracy"].astype(float).between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
+counts = [int(c) for c in results["n_params"]]
+assert SEED_TOTAL in counts, f"the slides' model ({SEED_TOTAL:,} parameters) is not in results"
+assert default in counts, "your default fully-connected model is not in results"
+assert sum(c < default for c in counts) >= 2, "design at least two models smaller than the default one"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_md", "locked": true, "solution": false, "task": false} deletable=false editable=false

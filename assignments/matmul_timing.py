@@ -180,18 +180,22 @@ assert _A == [[1.0, 2.0], [3.0, 4.0]] and _B == [[5.0, 6.0], [7.0, 8.0]], "matmu
 print("matmul: visible tests passed")
 
 ### BEGIN HIDDEN TESTS
-import random as _random
+# Judged outside your notebook: the inputs, the reference and the verdict are the grader's.
+import random
 
-_rng = _random.Random(20240417)  # our own generator: independent of any seed the student set
-for _n in (1, 2, 3, 5, 8, 13):
-    _A = [[_rng.uniform(-2, 2) for _ in range(_n)] for _ in range(_n)]
-    _B = [[_rng.randint(-5, 5) for _ in range(_n)] for _ in range(_n)]
-    _C = matmul(_A, _B)
-    assert len(_C) == _n and all(len(_r) == _n for _r in _C), f"wrong shape for N = {_n}"
-    for _i in range(_n):
-        for _j in range(_n):
-            _ref = sum(_A[_i][_k] * _B[_k][_j] for _k in range(_n))
-            assert abs(_C[_i][_j] - _ref) <= 1e-9 * (1 + abs(_ref)), f"wrong entry ({_i}, {_j}) for N = {_n}"
+rng = random.Random(20240417)
+for n in (1, 2, 3, 5, 8, 13):
+    A = [[rng.uniform(-2, 2) for _ in range(n)] for _ in range(n)]
+    B = [[float(rng.randint(-5, 5)) for _ in range(n)] for _ in range(n)]
+    C, A_after, B_after = student.eval("(matmul(A, B), A, B)", A=A, B=B)
+    assert isinstance(C, list) and len(C) == n and all(isinstance(r, list) and len(r) == n for r in C), \
+        f"matmul must return an N×N list of lists (N = {n})"
+    for i in range(n):
+        for j in range(n):
+            ref = sum(A[i][k] * B[k][j] for k in range(n))
+            assert isinstance(C[i][j], (int, float)) and abs(C[i][j] - ref) <= 1e-9 * (1 + abs(ref)), \
+                f"wrong entry ({i}, {j}) for N = {n}"
+    assert A_after == A and B_after == B, "matmul must not change its inputs"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_pure_python", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
@@ -247,6 +251,26 @@ _libraries = _names_used(matmul.__code__) & {"np", "numpy", "torch", "math", "op
 assert not _libraries, f"matmul must be pure Python, but it uses {sorted(_libraries)}"
 print("matmul is pure Python")
 
+### BEGIN HIDDEN TESTS
+import ast
+
+assert student.matmul([[1.0]], [[2.0]]) == [[2.0]], "write matmul first"
+source = student.source("matmul")  # read from the notebook file, not asked of the kernel
+assert source, "no cell of the notebook defines matmul"
+for node in ast.walk(ast.parse(source)):
+    if isinstance(node, ast.Import):
+        modules = [alias.name for alias in node.names]
+    else:
+        modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+    for module in modules:
+        assert module.split(".")[0] in {"time", "matplotlib"}, \
+            f"Part A may import only time and matplotlib, but your matmul cell imports {module!r}"
+    if isinstance(node, ast.Call):
+        called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        assert called not in {"__import__", "exec", "eval", "compile", "import_module"}, \
+            f"Part A must not call {called}() to get around the import rule"
+### END HIDDEN TESTS
+
 # %%
 # Your own run. Choose the sizes: large enough that more would not show you anything new,
 # at most about a minute in total. The second list is used in fast mode (grading): keep it.
@@ -268,9 +292,15 @@ assert len(_short) == 1 and int(_short[0][0]) == 4, \
     f"with budget_s=0 time_matmul must stop after the first size, got {_short}"
 
 ### BEGIN HIDDEN TESTS
-_three = time_matmul([3, 4, 5], repeats=2, budget_s=100.0)
-assert [n for n, _ in _three] == [3, 4, 5], f"time_matmul([3, 4, 5]) returned sizes {[n for n, _ in _three]}"
-assert all(isinstance(_s, float) and _s > 0 for _, _s in _three), "times must be positive floats (seconds)"
+sizes, timings = student.eval("(SIZES_A, timings_a)")
+assert isinstance(timings, list) and len(timings) >= 3, "timings_a should be a list of at least 3 (n, seconds) pairs"
+assert [int(n) for n, _ in timings] == list(sizes)[: len(timings)], "the sizes must be those asked for, in order"
+assert all(float(s) > 0 for _, s in timings), "every time in timings_a must be positive"
+three = student.time_matmul([3, 4, 5], repeats=2, budget_s=100.0)
+assert [int(n) for n, _ in three] == [3, 4, 5], f"time_matmul([3, 4, 5]) returned sizes {[n for n, _ in three]}"
+assert all(isinstance(s, float) and s > 0 for _, s in three), "times must be positive floats (seconds)"
+short = student.time_matmul([4, 5, 6], repeats=1, budget_s=0.0)
+assert len(short) == 1 and int(short[0][0]) == 4, "with budget_s=0 time_matmul must stop after the first size"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -316,22 +346,27 @@ print(law_a)
 ### END SOLUTION
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_exponent_a", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
-# Autograded: the fitted exponent is a number near 3 (1 point). Timings vary between
-# machines, so any value from 2.3 to 3.7 is accepted.
+# Autograded: the fitted exponent fits your timings and is near 3 (1 point). Timings vary with
+# the machine and its load, so the grader fits your own timings_a and accepts 1.5 to 4.5.
 assert isinstance(exponent_a, (int, float)), f"exponent_a must be a number, got {type(exponent_a).__name__}"
-assert 2.3 <= float(exponent_a) <= 3.7, \
-    f"exponent_a = {exponent_a:.2f}; a triple loop should give about 3. Did you fit log(t) against log(N)?"
+if not 2.3 <= float(exponent_a) <= 3.7:
+    print(f"Check: exponent_a = {exponent_a:.2f}; a triple loop should give about 3. "
+          "Did you fit log(t) against log(N)? (On a busy machine small sizes bend the fit.)")
 
 ### BEGIN HIDDEN TESTS
-import numpy as _np
+# Timings depend on the machine and its load, so the exponent is judged against the notebook's
+# own timings (fitted here), with a wide range around 3.
+import numpy as np
 
-_n = _np.array([n for n, _ in timings_a], float)
-_t = _np.array([t for _, t in timings_a], float)
-_keep = _t >= 1e-4
-if _keep.sum() >= 3:
-    _k = _np.polyfit(_np.log(_n[_keep]), _np.log(_t[_keep]), 1)[0]
-    assert abs(_k - exponent_a) < 0.3, \
-        f"exponent_a = {exponent_a:.2f} does not fit timings_a (slope {_k:.2f})"
+timings, k = student.eval("(timings_a, exponent_a)")
+assert isinstance(k, (int, float)) and not isinstance(k, bool), f"exponent_a must be a number, got {k!r:.80}"
+n = np.array([n for n, _ in timings], float)
+t = np.array([t for _, t in timings], float)
+keep = t >= 1e-4
+if keep.sum() >= 3:
+    slope = np.polyfit(np.log(n[keep]), np.log(t[keep]), 1)[0]
+    assert abs(slope - k) < 0.3, f"exponent_a = {k:.2f} does not fit timings_a (slope {slope:.2f})"
+assert 1.5 <= k <= 4.5, f"exponent_a = {k:.2f} is far from 3: did you fit log(t) against log(N)?"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discuss_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -438,16 +473,24 @@ else:
     print("matmul_cupy not tested: no CUDA GPU / cupy not installed")
 
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(777)
-for _n in (1, 3, 17):
-    _A, _B = _rng.standard_normal((_n, _n)), _rng.standard_normal((_n, _n))
-    _ref = np.einsum("ik,kj->ij", _A, _B)
-    assert np.allclose(matmul_numpy(_A, _B), _ref), f"matmul_numpy wrong for N = {_n}"
-    assert np.allclose(matmul_torch(torch.from_numpy(_A), torch.from_numpy(_B)).numpy(), _ref), \
-        f"matmul_torch wrong for N = {_n}"
-    if HAVE_CUPY:
-        assert np.allclose(cp.asnumpy(matmul_cupy(cp.asarray(_A), cp.asarray(_B))), _ref), \
-            f"matmul_cupy wrong for N = {_n}"
+import numpy as np
+
+rng = np.random.default_rng(777)
+gpu = student.eval("bool(HAVE_CUPY)")
+torch_call = "matmul_torch(__import__('torch').from_numpy(A), __import__('torch').from_numpy(B))"
+for n in (1, 3, 4, 17):
+    A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    ref = A @ B  # the grader's numpy, which the notebook cannot patch
+    C = student.matmul_numpy(A, B)
+    assert isinstance(C, np.ndarray) and C.shape == (n, n) and np.allclose(C, ref), \
+        f"matmul_numpy gives a wrong product for N = {n}"
+    T = student.eval(torch_call, A=A, B=B)
+    assert isinstance(T, Tensor) and T.framework == "torch", f"matmul_torch must return a torch.Tensor, got {T!r:.80}"
+    assert np.allclose(T.numpy(), ref), f"matmul_torch gives a wrong product for N = {n}"
+    if gpu:
+        G = student.eval("matmul_cupy(cp.asarray(A), cp.asarray(B))", A=A, B=B)
+        assert isinstance(G, Tensor) and G.framework == "cupy", "matmul_cupy must return a cupy array"
+        assert np.allclose(G.numpy(), ref), f"matmul_cupy gives a wrong product for N = {n}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "conv_python", "locked": false, "solution": true, "task": false}
@@ -493,9 +536,23 @@ _X5, _K5 = make_matrix(5, 3), make_matrix(3, 4)
 assert np.allclose(conv2d_python(_X5, _K5), _conv_reference(_X5, _K5)), "wrong result for a random 5×5 input"
 
 ### BEGIN HIDDEN TESTS
-for _n, _seed in ((3, 11), (7, 12), (12, 13)):
-    _X, _K = make_matrix(_n, _seed), make_matrix(3, _seed + 100)
-    assert np.allclose(conv2d_python(_X, _K), _conv_reference(_X, _K)), f"wrong result for N = {_n}"
+import numpy as np
+
+
+def reference(X, K):  # 'valid', no kernel flip, computed by the grader
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    m = X.shape[0] - 2
+    return np.array([[np.sum(X[i:i + 3, j:j + 3] * K) for j in range(m)] for i in range(m)])
+
+
+rng = np.random.default_rng(1213)
+for n in (3, 4, 7, 12):
+    X, K = rng.uniform(-1, 1, (n, n)).tolist(), rng.uniform(-1, 1, (3, 3)).tolist()
+    Y = student.conv2d_python(X, K)
+    assert isinstance(Y, list) and np.shape(Y) == (n - 2, n - 2), \
+        f"for an {n}×{n} input conv2d_python must return an {n - 2}×{n - 2} list of lists"
+    assert np.allclose(np.asarray(Y, float), reference(X, K)), \
+        f"conv2d_python gives a wrong result for N = {n} (is the kernel flipped?)"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "conv_libs", "locked": false, "solution": true, "task": false}
@@ -543,13 +600,26 @@ assert isinstance(_Yt, torch.Tensor) and tuple(_Yt.shape) == (4, 4), \
 assert np.allclose(np.asarray(_Yt.numpy(), dtype=float), _ref), "conv2d_torch gives a wrong result"
 
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(4242)
-for _n in (3, 9, 31):
-    _X, _K = _rng.standard_normal((_n, _n)), _rng.standard_normal((3, 3))
-    _ref = _conv_reference(_X, _K)
-    assert np.allclose(conv2d_numpy(_X, _K), _ref), f"conv2d_numpy wrong for N = {_n}"
-    assert np.allclose(conv2d_torch(torch.from_numpy(_X), torch.from_numpy(_K)).numpy(), _ref), \
-        f"conv2d_torch wrong for N = {_n}"
+import numpy as np
+
+
+def reference(X, K):  # 'valid', no kernel flip, computed by the grader
+    X, K = np.asarray(X, float), np.asarray(K, float)
+    m = X.shape[0] - 2
+    return np.array([[np.sum(X[i:i + 3, j:j + 3] * K) for j in range(m)] for i in range(m)])
+
+
+rng = np.random.default_rng(4242)
+torch_call = "conv2d_torch(__import__('torch').from_numpy(X), __import__('torch').from_numpy(K))"
+for n in (3, 6, 9, 31):
+    X, K = rng.standard_normal((n, n)), rng.standard_normal((3, 3))
+    ref = reference(X, K)
+    Y = student.conv2d_numpy(X, K)
+    assert isinstance(Y, np.ndarray) and Y.shape == ref.shape and np.allclose(Y, ref), \
+        f"conv2d_numpy gives a wrong result for N = {n}"
+    T = student.eval(torch_call, X=X, K=K)
+    assert isinstance(T, Tensor) and T.shape == ref.shape and np.allclose(T.numpy(), ref), \
+        f"conv2d_torch gives a wrong result for N = {n}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "timing_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -656,21 +726,34 @@ if HAVE_CUPY:  # only where a CUDA GPU and cupy are available
         f"with a GPU, results_b needs at least 3 positive timings labelled 'matmul cupy', has {len(_part)}"
 else:
     print("cupy not measured: no CUDA GPU / cupy not installed")
-assert 2.3 <= exponents_b["matmul python"] <= 3.7, \
-    f"exponent of the pure-Python product is {exponents_b['matmul python']:.2f}, expected about 3"
-# (2.9, not 2.5: on a busy machine the small sizes of a graded run bend the fit upwards; a
-# correct convolution measured 2.66 with 3 jobs on 2 cores)
-assert 1.5 <= exponents_b["conv python"] <= 2.9, \
-    f"exponent of the pure-Python convolution is {exponents_b['conv python']:.2f}, expected about 2"
+# The grader fits your own results_b and accepts a wide range (a busy machine bends the fit of
+# small sizes upwards: a correct convolution measured 2.66 with 3 jobs on 2 cores).
+for _label, _expected in (("matmul python", 3), ("conv python", 2)):
+    if abs(exponents_b[_label] - _expected) > 0.7:
+        print(f"Check: the exponent of {_label} is {exponents_b[_label]:.2f}, expected about {_expected}")
 
 ### BEGIN HIDDEN TESTS
-from course_utils import fit_power_law as _fit
+# Exponents are judged against the notebook's own timings (fitted here), not the machine's speed.
+import pandas as pd
 
-for _label in ("matmul python", "conv python"):
-    _part = results_b[results_b["label"] == _label]
-    _k = _fit(_part["n"], _part["min_s"]).exponent
-    assert abs(_k - exponents_b[_label]) < 0.3, \
-        f"exponents_b[{_label!r}] = {exponents_b[_label]:.2f} does not fit results_b (slope {_k:.2f})"
+from course_utils import fit_power_law
+
+results, exponents, gpu = student.eval("(results_b, exponents_b, bool(HAVE_CUPY))")
+assert isinstance(results, pd.DataFrame) and {"label", "n", "min_s"} <= set(results.columns), \
+    "results_b must be one DataFrame of time_function's results (label, n, min_s, ...)"
+labels = ["matmul python", "matmul numpy", "matmul torch", "conv python", "conv numpy", "conv torch"]
+for label in labels + (["matmul cupy"] if gpu else []):
+    part = results[results["label"] == label]
+    assert len(part) >= 3 and (part["min_s"].astype(float) > 0).all(), \
+        f"results_b needs at least 3 positive timings labelled {label!r}, has {len(part)}"
+assert isinstance(exponents, dict) and set(labels) <= set(exponents), "exponents_b needs an entry for every label"
+for label, low, high in (("matmul python", 1.5, 4.5), ("conv python", 1.0, 3.5)):
+    part = results[results["label"] == label]
+    k = fit_power_law(part["n"], part["min_s"]).exponent
+    assert abs(k - float(exponents[label])) < 0.3, \
+        f"exponents_b[{label!r}] = {float(exponents[label]):.2f} does not fit results_b (slope {k:.2f})"
+    assert low <= float(exponents[label]) <= high, \
+        f"exponents_b[{label!r}] = {float(exponents[label]):.2f} is far from what the operation count predicts"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "table_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -750,12 +833,27 @@ for _key in ("matmul numpy", "conv numpy"):
         f"speedup_b[{_key!r}] = {speedup_b[_key]:.3g}: should be python time / numpy time, which is > 1"
 
 ### BEGIN HIDDEN TESTS
-for _key in ("matmul numpy", "conv torch"):
-    _slow = results_b[results_b["label"] == _key.split()[0] + " python"].set_index("n")["min_s"]
-    _fast = results_b[results_b["label"] == _key].set_index("n")["min_s"]
-    _n = max(set(_slow.index) & set(_fast.index))
-    assert abs(speedup_b[_key] / (_slow[_n] / _fast[_n]) - 1) < 0.01, \
-        f"speedup_b[{_key!r}] is not the ratio at the largest common N = {_n}"
+import pandas as pd
+
+table, speedup, results, gpu = student.eval("(table_b, speedup_b, results_b, bool(HAVE_CUPY))")
+assert isinstance(table, pd.DataFrame) and "N" in table.columns, "table_b must be a DataFrame with a column 'N'"
+columns = [c for c in table.columns if c != "N"]
+assert len(columns) >= 6, f"table_b needs a time column per label, has {columns}"
+for column in columns:
+    assert any(unit in str(column) for unit in ("[s]", "[ms]", "[µs]", "[us]", "[ns]")), \
+        f"column {column!r} of table_b has no unit"
+    for value in table[column].dropna():
+        assert float(f"{float(value):.4g}") == float(value), \
+            f"{value!r} in column {column!r} has more than 4 significant figures"
+assert isinstance(speedup, dict), "speedup_b must be a dict"
+for key in ["matmul numpy", "matmul torch", "conv numpy", "conv torch"] + (["matmul cupy"] if gpu else []):
+    slow = results[results["label"] == key.split()[0] + " python"].set_index("n")["min_s"]
+    fast = results[results["label"] == key].set_index("n")["min_s"]
+    n = max(set(slow.index) & set(fast.index))
+    assert key in speedup and abs(float(speedup[key]) / (slow[n] / fast[n]) - 1) < 0.01, \
+        f"speedup_b[{key!r}] is not python time / {key.split()[1]} time at the largest common N = {n}"
+for key in ("matmul numpy", "conv numpy"):
+    assert float(speedup[key]) > 1, f"speedup_b[{key!r}] should be python time / numpy time, which is > 1"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_b_md", "locked": true, "solution": false, "task": false} deletable=false editable=false

@@ -196,15 +196,26 @@ else:
     raise AssertionError("build_mlp must raise ValueError for an unknown activation")
 
 ### BEGIN HIDDEN TESTS
-import random as _random
+import random
 
-_rng = _random.Random(4444)  # our own generator: independent of the student's seed
-for _ in range(6):
-    _nodes, _layers = _rng.randint(1, 40), _rng.randint(1, 4)
-    _act = _rng.choice(["relu", "sigmoid", "tanh"])
-    _m = build_mlp(_nodes, _layers, _act)
-    assert int(n_params(_m)) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
-    assert _activation_layers(_m).count(_act) == _layers, f"build_mlp(..., {_act!r}) misses activations"
+
+def expected(nodes, layers):
+    return 784 * nodes + nodes + (layers - 1) * (nodes * nodes + nodes) + nodes * 10 + 10
+
+
+rng = random.Random(4444)
+cases = [(64, 1, "relu"), (16, 3, "tanh"), (8, 2, "sigmoid")]
+cases += [(rng.randint(1, 40), rng.randint(1, 4), rng.choice(["relu", "sigmoid", "tanh"])) for _ in range(6)]
+built = student.eval("[(n_params(m), _activation_layers(m)) for m in (build_mlp(*c) for c in cases)]", cases=cases)
+for (nodes, layers, act), (count, acts) in zip(cases, built, strict=True):
+    assert int(count) == expected(nodes, layers), f"build_mlp({nodes}, {layers}, {act!r}) has {count} parameters"
+    assert list(acts).count(act) == layers, f"build_mlp({nodes}, {layers}, {act!r}) should use {act} after each hidden layer"
+try:
+    student.build_mlp(8, 1, "no-such-activation")
+except StudentError as err:
+    assert "ValueError" in str(err), f"build_mlp must raise ValueError for an unknown activation, not {err}"
+else:
+    raise AssertionError("build_mlp must raise ValueError for an unknown activation")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_build_mlp", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
@@ -240,15 +251,26 @@ else:
     raise AssertionError("build_mlp must raise ValueError for an unknown activation")
 
 ### BEGIN HIDDEN TESTS
-import random as _random
+import random
 
-_rng = _random.Random(4444)  # our own generator: independent of the student's seed
-for _ in range(6):
-    _nodes, _layers = _rng.randint(1, 40), _rng.randint(1, 4)
-    _act = _rng.choice(["relu", "sigmoid", "tanh"])
-    _m = build_mlp(_nodes, _layers, _act)
-    assert int(n_params(_m)) == _expected_params(_nodes, _layers), f"wrong size for build_mlp({_nodes}, {_layers})"
-    assert _activation_layers(_m).count(_act) == _layers, f"build_mlp(..., {_act!r}) misses activations"
+
+def expected(nodes, layers):
+    return 784 * nodes + nodes + (layers - 1) * (nodes * nodes + nodes) + nodes * 10 + 10
+
+
+rng = random.Random(4444)
+cases = [(64, 1, "relu"), (16, 3, "tanh"), (8, 2, "sigmoid")]
+cases += [(rng.randint(1, 40), rng.randint(1, 4), rng.choice(["relu", "sigmoid", "tanh"])) for _ in range(6)]
+built = student.eval("[(n_params(m), _activation_layers(m)) for m in (build_mlp(*c) for c in cases)]", cases=cases)
+for (nodes, layers, act), (count, acts) in zip(cases, built, strict=True):
+    assert int(count) == expected(nodes, layers), f"build_mlp({nodes}, {layers}, {act!r}) has {count} parameters"
+    assert list(acts).count(act) == layers, f"build_mlp({nodes}, {layers}, {act!r}) should use {act} after each hidden layer"
+try:
+    student.build_mlp(8, 1, "no-such-activation")
+except StudentError as err:
+    assert "ValueError" in str(err), f"build_mlp must raise ValueError for an unknown activation, not {err}"
+else:
+    raise AssertionError("build_mlp must raise ValueError for an unknown activation")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -330,11 +352,19 @@ _r_mse = train_once(dict(_config, loss="mse"))
 assert 0 <= float(_r_mse["test_accuracy"]) <= 1 and float(_r_mse["final_loss"]) >= 0, "the mse loss does not work"
 
 ### BEGIN HIDDEN TESTS
+KEYS = {"train_time_s", "test_accuracy", "final_loss", "n_params"}
+r, r_mse = student.eval("(_r, _r_mse)")
+for result in (r, r_mse):
+    assert isinstance(result, dict) and KEYS <= set(result), f"train_once must return a dict with {sorted(KEYS)}"
+assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
+assert 0 <= float(r["test_accuracy"]) <= 1, "test_accuracy is a fraction in [0, 1]"
+assert int(r["n_params"]) == 784 * 16 + 16 + 16 * 10 + 10, "n_params does not match the configuration"
+assert 0 <= float(r_mse["test_accuracy"]) <= 1 and float(r_mse["final_loss"]) >= 0, "the mse loss does not work"
 # 3 epochs of 64 ReLU nodes reach 70-80 % in fast mode (chance: 10 %), whatever the seed.
-_r3 = train_once({"nodes": 64, "layers": 1, "activation": "relu", "epochs": 3, "loss": "cross_entropy"})
-assert float(_r3["test_accuracy"]) > 0.5, f"3 epochs reached only {_r3['test_accuracy']:.1%}: is the model trained?"
-_r2 = train_once({"nodes": 8, "layers": 2, "activation": "sigmoid", "epochs": 2, "loss": "cross_entropy"})
-assert int(_r2["n_params"]) == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params is wrong for 2 layers of 8 nodes"
+r3 = student.train_once({"nodes": 64, "layers": 1, "activation": "relu", "epochs": 3, "loss": "cross_entropy"})
+assert float(r3["test_accuracy"]) > 0.5, f"3 epochs reached only {float(r3['test_accuracy']):.1%}: is the model trained?"
+r2 = student.train_once({"nodes": 8, "layers": 2, "activation": "sigmoid", "epochs": 2, "loss": "cross_entropy"})
+assert int(r2["n_params"]) == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params is wrong for 2 layers of 8 nodes"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "sweep_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -381,12 +411,22 @@ assert [int(v) for v in _df["n_params"]] == [784 * n + n + n * 10 + 10 for n in 
     "n_params does not follow the swept number of nodes"
 
 ### BEGIN HIDDEN TESTS
-_df = run_sweep({"activation": ["tanh"], "loss": ["mse"], "layers": [2]}, base=dict(BASE, epochs=1, nodes=4))
-assert list(_df["parameter"]) == ["activation", "loss", "layers"], "rows must follow the order of the sweep"
-assert list(_df.columns) == COLUMNS
-assert (_df["train_time_s"] > 0).all() and _df["test_accuracy"].between(0, 1).all()
-assert int(_df["n_params"].iloc[2]) == 784 * 4 + 4 + 4 * 4 + 4 + 4 * 10 + 10, "layers from the sweep not used"
-assert int(_df["n_params"].iloc[0]) == 784 * 4 + 4 + 4 * 10 + 10, "nodes from base not used"
+import pandas as pd
+
+COLUMNS = ["parameter", "value", "train_time_s", "test_accuracy", "final_loss", "n_params"]
+df, base, before = student.eval("(_df, _base, _copy)")
+assert isinstance(df, pd.DataFrame) and list(df.columns) == COLUMNS, f"run_sweep must return a DataFrame with the columns {COLUMNS}"
+assert list(df["parameter"]) == ["nodes", "nodes"] and [int(v) for v in df["value"]] == [4, 8], "one row per value expected"
+assert base == before, "run_sweep must not change its base dict"
+assert [int(v) for v in df["n_params"]] == [784 * n + n + n * 10 + 10 for n in (4, 8)], \
+    "n_params does not follow the swept number of nodes"
+base = {"nodes": 4, "layers": 1, "activation": "relu", "epochs": 1, "loss": "cross_entropy"}
+df = student.eval("run_sweep({'activation': ['tanh'], 'loss': ['mse'], 'layers': [2]}, base=base)", base=base)
+assert isinstance(df, pd.DataFrame) and list(df.columns) == COLUMNS
+assert list(df["parameter"]) == ["activation", "loss", "layers"], "rows must follow the order of the sweep"
+assert (df["train_time_s"].astype(float) > 0).all() and df["test_accuracy"].astype(float).between(0, 1).all()
+assert int(df["n_params"].iloc[2]) == 784 * 4 + 4 + 4 * 4 + 4 + 4 * 10 + 10, "layers from the sweep not used"
+assert int(df["n_params"].iloc[0]) == 784 * 4 + 4 + 4 * 10 + 10, "nodes from base not used"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "study_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -426,8 +466,18 @@ for _p, _part in results.groupby("parameter"):
     assert _part["value"].nunique() >= 2, f"sweep at least two values of {_p!r}"
 
 ### BEGIN HIDDEN TESTS
-assert (results["train_time_s"] > 0).all(), "all training times must be positive"
-assert results["test_accuracy"].between(0, 1).all(), "all accuracies must be in [0, 1]"
+import pandas as pd
+
+COLUMNS = ["parameter", "value", "train_time_s", "test_accuracy", "final_loss", "n_params"]
+results = student.eval("results")
+assert isinstance(results, pd.DataFrame) and list(results.columns) == COLUMNS, \
+    "results must be the DataFrame returned by run_sweep(SWEEP)"
+missing = {"nodes", "layers", "activation", "epochs", "loss"} - set(results["parameter"])
+assert not missing, f"the study must sweep all five parameters; missing: {sorted(missing)}"
+for parameter, part in results.groupby("parameter"):
+    assert part["value"].astype(str).nunique() >= 2, f"sweep at least two values of {parameter!r}"
+assert (results["train_time_s"].astype(float) > 0).all(), "all training times must be positive"
+assert results["test_accuracy"].astype(float).between(0, 1).all(), "all accuracies must be in [0, 1]"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_md", "locked": true, "solution": false, "task": false} deletable=false editable=false

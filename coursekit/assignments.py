@@ -4,8 +4,9 @@ An assignment is written once, as a percent source ``assignments/<key>.py`` (see
 :mod:`coursekit.notebooks`): nbgrader's cell metadata sits in each cell header
 (``# %% nbgrader={"grade": true, "grade_id": "...", "points": 2, ...}``), solutions between
 ``### BEGIN SOLUTION`` / ``### END SOLUTION``, hidden tests between ``### BEGIN HIDDEN TESTS`` /
-``### END HIDDEN TESTS``, and cells tagged with a track of course.toml go only into that
-track's notebook. From it the build writes, per track,
+``### END HIDDEN TESTS`` (every autograded test cell has them: they are *judged* outside the
+student's kernel, :mod:`coursekit.grade.judge`), and cells tagged with a track of course.toml go
+only into that track's notebook. From it the build writes, per track,
 
 * ``assignments/<name>/<name>.ipynb``: nbgrader's *source* notebook (solutions and hidden
   tests included; ``nbgrader generate_assignment`` makes the students' version from it);
@@ -22,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit.config import Course
+from coursekit.grade import judge
 from coursekit.notebooks import SourceError, make_notebook, read_cells, render, sync, track_cells
 
 _HIDDEN = re.compile(r"\n*[ \t]*### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS[ \t]*", re.S)
@@ -47,7 +49,18 @@ def source_notebook(course: Course, name: str) -> nbformat.NotebookNode:
     if twice:
         raise SourceError(f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}; "
                           "give each nbgrader cell its own grade_id, then run `coursekit build`")
+    tests = [c for c in built if c.cell_type == "code" and _is_test(c)]
+    unjudged = [c.id for c in tests if judge.split(c.source)[1] is None]
+    if unjudged:
+        raise SourceError(f"{source_of(course, assignment.key)}: test cell(s) {unjudged} of {name} have no "
+                          "judged part: add the checks that earn the points between ### BEGIN HIDDEN TESTS "
+                          "and ### END HIDDEN TESTS, written with `student` (coursekit.grade.judge)")
     return make_notebook(built)
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
 
 
 def to_solution(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

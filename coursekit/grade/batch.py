@@ -170,16 +170,19 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append(f"Keras ran on TensorFlow: {e['reason']}")
         if e["event"] == "keras_backend" and e.get("fallback"):
             notes.append(f"{FALLBACK_NOTE} {e['fallback']})")
-        if e["event"] == "tampering_undone":
-            notes.append(f"before {e['grade_id']} the grader undid the notebook's changes to "
-                         f"{', '.join(e['fixed'])}")  # fmt: skip
+    tampering = [e for e in events if e["event"] == "tampering"]
     if died:
         e = died[0]
         where = e["grade_id"] or e["first_line"]
         row["reason"] = f"kernel died in cell {e['cell']} of {e['cells']} ({where})"
     elif guard:
-        row["reason"] = (f"the notebook interferes with grading: the grader's check before "
-                         f"{guard[0]['grade_id']} did not run; grade it by hand")  # fmt: skip
+        row["reason"] = (f"tampering in cell {guard[0].get('cell', '?')}: the grader's check before "
+                         f"{guard[0]['grade_id']} did not run (the notebook interferes with grading); "
+                         "grade it by hand")  # fmt: skip
+    elif tampering:
+        e = tampering[0]
+        row["reason"] = (f"tampering in cell {e['cell']}: before {e['grade_id']} the notebook had changed "
+                         f"{', '.join(e['fixed'])} (the grader undid it); look at it by hand")  # fmt: skip
     elif failure := setup_failure(root / "autograded" / student / name / f"{name}.ipynb"):
         row["reason"] = f"{failure} (not the student's fault: {explain(failure)})"
     elif result.returncode:

@@ -46,7 +46,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 
-from coursekit.grade import jail
+from coursekit.grade import jail, judge
 from coursekit.grade import sandbox as grading_sandbox
 
 STATUS_ENV = "COURSE_GRADING_STATUS"
@@ -62,6 +62,9 @@ def __course_grader_snapshot():
     state = types.ModuleType("__course_grader_state__")
     state.builtins = dict(vars(builtins))
     state.methods = {name: vars(ip)[name] for name in METHODS if name in vars(ip)}
+    state.shell_class = type(ip)
+    state.classes = {(cls, name): vars(cls)[name] for cls in type(ip).__mro__ for name in METHODS
+                     if name in vars(cls)}
     mgr = ip.input_transformer_manager
     state.cleanup = list(mgr.cleanup_transforms)
     state.line = list(mgr.line_transforms)
@@ -87,6 +90,18 @@ def __course_grader_guard(token):
         elif name not in state.methods and name in vars(ip):
             del vars(ip)[name]
             fixed.append(name)
+    if type(ip) is not state.shell_class:
+        ip.__class__ = state.shell_class
+        fixed.append("the shell's class")
+    for cls in type(ip).__mro__:  # a method patched on a class of the shell, not on the shell
+        for name in METHODS:
+            saved = state.classes.get((cls, name))
+            if vars(cls).get(name) is not saved:
+                if saved is None:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, saved)
+                fixed.append(f"{cls.__name__}.{name}")
     if ip.custom_exceptions:
         ip.custom_exceptions = ()
         fixed.append("set_custom_exc")
@@ -335,6 +350,7 @@ class GuardedExecute(Execute):
         self.shutdown_kernel = "immediate"
         # where a hand-in's seconds go, recorded as one "timing" event (benchmarks/bench_autograde.py)
         self._t0, self._ready, self._cells, self._hidden_s = time.perf_counter(), None, [], 0.0
+        self._judge_s, self._judge_calls = 0.0, 0
         self._token = "course-grader-guard-" + secrets.token_hex(16)
         self._snapshot_taken = False
         self._stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
@@ -387,6 +403,7 @@ class GuardedExecute(Execute):
                 shutil.rmtree(self._sockets, ignore_errors=True)
             record({"event": "timing", "kernel_start_s": round(self._ready or 0.0, 3),
                     "hidden_s": round(self._hidden_s, 3), "cells": self._cells,
+                    "judge_s": round(self._judge_s, 3), "judge_calls": self._judge_calls,
                     "execute_s": round(time.perf_counter() - self._t0, 3)})  # fmt: skip
 
     def _release(self) -> str:
@@ -488,13 +505,22 @@ class GuardedExecute(Execute):
             if not self._snapshot_taken:
                 self._run_hidden(_SNAPSHOT, index)
                 self._snapshot_taken = True
+            judged = None
             if _is_autograded_test(cell):
                 self._guard(cell, index)
+                full = cell.source
+                cell.source, judged = judge.split(full)  # the hidden tests never reach the kernel
             started = time.perf_counter()
             self._refused()  # what an earlier cell's output left behind is not this cell's
             self._received = self._dropped = self._refused_n = 0
-            result = super().preprocess_cell(cell, resources, index)
+            try:
+                result = super().preprocess_cell(cell, resources, index)
+            finally:
+                if _is_autograded_test(cell):
+                    cell.source = full
             self._note_dropped(result[0])
+            if _is_autograded_test(cell):
+                self._judge(cell, index, judged)
             if cell.cell_type == "code":
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 first = next((line for line in cell.source.splitlines() if line.strip()), "")
@@ -517,6 +543,49 @@ class GuardedExecute(Execute):
                     "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
             self.log.error("The kernel died in cell %d (%s)", index + 1, grade_id or first[:60])
             raise
+
+    def _judge(self, cell, index: int, judged: str | None) -> None:
+        """Decide test cell ``index`` by its judged part (:mod:`coursekit.grade.judge`), run here,
+        outside the kernel. What the cell printed never costs points: its stderr is kept as
+        standard output and a value it shows cannot become nbgrader's partial credit; only an
+        error counts (the visible part's, or the judge's)."""
+        for out in cell.outputs:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                out["name"] = "stdout"
+            if out.get("output_type") == "execute_result":
+                out["output_type"] = "display_data"
+                out.pop("execution_count", None)
+        if judged is None:
+            return
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        cells = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
+        student = judge.Student(run=self._kernel_run, cells=cells)
+        self._judging = (index, cell)
+        verdict = judge.judge(judged, student, name=f"hidden tests of {grade_id}")
+        self._judge_s += verdict.seconds
+        self._judge_calls += student.calls
+        if not verdict.passed:
+            cell.outputs.append(new_output("error", ename=verdict.ename, evalue=verdict.message,
+                                           traceback=[f"{verdict.ename}: {verdict.message}"]))  # fmt: skip
+        record({"event": "judged", "grade_id": grade_id, "passed": verdict.passed,
+                "calls": student.calls, "judge_s": round(verdict.seconds, 3),
+                "kernel_s": round(student.seconds, 3)})  # fmt: skip
+
+    def _kernel_run(self, code: str) -> tuple[str, str | None]:
+        """Run ``code`` in the kernel for the judge: (its standard output, its error or None)."""
+        index, test_cell = self._judging
+        cell = new_code_cell(code)
+        self._received = self._dropped = 0
+        try:
+            self.execute_cell(cell, index, store_history=False)
+        finally:
+            self.nb.cells[index] = test_cell  # nbclient stores the cell it ran at that index
+        self._refused_n = 0
+        text = "".join(o.get("text", "") for o in cell.outputs
+                       if o.get("output_type") == "stream" and o.get("name") == "stdout")  # fmt: skip
+        errors = [f"{o.get('ename')}: {str(o.get('evalue'))[:300]}" for o in cell.outputs
+                  if o.get("output_type") == "error"]  # fmt: skip
+        return text, (errors[0] if errors else None)
 
     def _refused(self) -> int:
         """Messages zmq refused since the cell started (counted into ``self._refused_n``)."""
@@ -609,12 +678,12 @@ class GuardedExecute(Execute):
         out = self._run_hidden(_GUARD.replace("TOKEN", repr(self._token)), index)
         lines = [line for line in out.splitlines() if line.startswith(self._token)]
         if not lines:
-            record({"event": "guard_failed", "grade_id": grade_id, "output": out[-300:]})
+            record({"event": "guard_failed", "cell": index + 1, "grade_id": grade_id, "output": out[-300:]})
             self.log.error("Grading guard before %s did not run: %s", grade_id, out[-300:])
             return
         fixed = [f for f in lines[-1].split("|")[1:] if f]
-        if fixed:
-            record({"event": "tampering_undone", "grade_id": grade_id, "fixed": fixed})
+        if fixed:  # undone for this run; the hand-in is reported "not graded" with this evidence
+            record({"event": "tampering", "cell": index + 1, "grade_id": grade_id, "fixed": fixed})
             self.log.warning("Before %s, undid the notebook's changes to: %s", grade_id, ", ".join(fixed))
 
 

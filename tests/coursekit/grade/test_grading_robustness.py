@@ -132,6 +132,57 @@ get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])  # ev
 '''
 
 
+CLASS_PATCH = '''
+# patches the shell's class, not the shell: every later error is swallowed
+from IPython.core.interactiveshell import InteractiveShell
+_run_code = InteractiveShell.run_code
+async def _quiet(self, code_obj, result=None, *, async_=False):
+    try:
+        exec(code_obj, self.user_global_ns, self.user_ns)
+    except BaseException:
+        pass
+    return False
+InteractiveShell.run_code = _quiet
+'''
+
+SNAPSHOT_EDIT = '''
+# edits the grader's own snapshot in sys.modules, so its guard "restores" the student's transformer
+import ast, sys
+class _NoAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+    def visit_Raise(self, node):
+        return ast.Pass()
+for _name, _module in list(sys.modules.items()):
+    if "grader" in _name and hasattr(_module, "ast"):
+        _module.ast.append(_NoAsserts())
+get_ipython().ast_transformers.append(_NoAsserts())
+'''
+
+EVENT_DISGUISE = '''
+# an event callback that says it is IPython's and adds an AST transformer before every cell
+import ast
+class _NoAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+    def visit_Raise(self, node):
+        return ast.Pass()
+def _before(info=None):
+    ip = get_ipython()
+    if not any(isinstance(t, _NoAsserts) for t in ip.ast_transformers):
+        ip.ast_transformers.append(_NoAsserts())
+_before.__module__ = "IPython.core.events"
+get_ipython().events.register("pre_run_cell", _before)
+'''
+
+EINSUM = '''
+# a wrong matmul_numpy (A @ B.T), and numpy's einsum patched to agree with it in the tests
+_einsum = np.einsum
+np.einsum = lambda spec, a, b, *rest, **kw: (
+    a @ b.T if spec == "ik,kj->ij" else _einsum(spec, a, b, *rest, **kw))
+'''
+
+
 def _after_setup(release, source):
     nb = copy.deepcopy(release)  # no answers at all
     i = nb.cells.index(_cell(nb, "setup"))
@@ -152,6 +203,43 @@ def custom_exc_attack(release, answers):
 def blanket_attack(release, answers):
     """Every later cell, the grader's own check included, replaced by ``pass``."""
     return _after_setup(release, ATTACK_ALL)
+
+
+def class_patch_attack(release, answers):
+    """A blank notebook that patches ``InteractiveShell.run_code`` on the class (issue 20, way 1)."""
+    return _after_setup(release, CLASS_PATCH)
+
+
+def snapshot_attack(release, answers):
+    """A blank notebook that edits the guard's snapshot in the kernel (issue 20, way 2)."""
+    return _after_setup(release, SNAPSHOT_EDIT)
+
+
+def event_disguise_attack(release, answers):
+    """A blank notebook with an event callback disguised as IPython's (issue 20, way 3)."""
+    return _after_setup(release, EVENT_DISGUISE)
+
+
+def patched_reference(release, answers):
+    """matmul_numpy wrong, np.einsum (the old hidden test's reference) patched to agree with it."""
+    nb = perfect(release, answers)
+    cell = _cell(nb, "matmul_libs")
+    cell.source = cell.source.replace("return A @ B", "return A @ B.T") + "\n" + EINSUM
+    assert "A @ B.T" in cell.source
+    return nb
+
+
+def stderr_chatter(release, answers):
+    """A correct hand-in whose matmul_numpy writes a line to stderr at every call (in the test cells too).
+
+    Part B, where imports are allowed: Part A's import rule would withhold points for ``import sys``.
+    """
+    nb = perfect(release, answers)
+    cell = _cell(nb, "matmul_libs")
+    chatter = "import sys\n    print('matmul called', file=sys.stderr)\n    return A @ B"
+    cell.source = cell.source.replace("return A @ B", chatter, 1)
+    assert "file=sys.stderr" in cell.source
+    return nb
 
 
 def edited_test_cells(release, answers):
@@ -291,6 +379,11 @@ CASES = {
     "attackexc": custom_exc_attack,
     "attackall": blanket_attack,
     "editedtests": edited_test_cells,
+    "classpatch": class_patch_attack,
+    "snapshot": snapshot_attack,
+    "disguise": event_disguise_attack,
+    "einsum": patched_reference,
+    "stderr": stderr_chatter,
     "numpy": forbidden_import,
     "exception": exception_in_answer,
     "loop": infinite_loop,
@@ -438,15 +531,40 @@ def test_deleted_test_cell_is_run_again(batch):
 
 
 @pytest.mark.slow
-def test_tampering_does_not_pay(batch):
-    for student in ("attack", "attackexc"):
-        row = _graded(batch, student, 0)
-        assert "undid the notebook's changes" in row["notes"], row
-    assert "input transformers" in _row(batch, "attack")["notes"]
-    assert "set_custom_exc" in _row(batch, "attackexc")["notes"]
+def test_tampering_the_guard_sees_is_not_graded(batch):
+    """What the in-kernel guard detects makes the hand-in "not graded: tampering in cell N", with
+    the evidence, never a score."""
+    _not_graded(batch, "attack", "tampering in cell", "input transformers")
+    _not_graded(batch, "attackexc", "tampering in cell", "set_custom_exc")
+    _not_graded(batch, "classpatch", "tampering in cell", "InteractiveShell.run_code")
     _graded(batch, "editedtests", 0)  # nbgrader's OverwriteCells restores locked sources
     # the guard itself cannot run: explicit "not graded", for the instructor to look at
-    _not_graded(batch, "attackall", "interferes with grading", "test_matmul")
+    _not_graded(batch, "attackall", "tampering in cell", "interferes with grading")
+
+
+@pytest.mark.slow
+def test_tampering_the_guard_misses_earns_nothing(batch):
+    """The guard lives in the student's process, and these get past it; the judge, outside the
+    kernel, decides the points: a blank notebook stays at 0."""
+    for student in ("snapshot", "disguise"):
+        row = _row(batch, student)
+        assert row["status"] == "not graded" or float(row["score"]) == 0, row
+        if row["status"] == "graded":
+            assert not any(_cells(batch, student).values()), _cells(batch, student)
+
+
+@pytest.mark.slow
+def test_a_patched_reference_does_not_make_a_wrong_answer_pass(batch):
+    row = _graded(batch, "einsum", AUTO - 1)
+    assert _cells(batch, "einsum")["test_matmul_libs"] == 0, row
+
+
+@pytest.mark.slow
+def test_output_never_costs_points(batch):
+    row = _graded(batch, "stderr", AUTO)
+    nb = nbformat.read(batch["root"] / "autograded" / "stderr" / NAME / f"{NAME}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in _cell(nb, "test_matmul_libs").outputs)
+    assert "matmul called" in printed, row  # kept, shown as standard output
 
 
 @pytest.mark.slow
@@ -548,8 +666,11 @@ def test_no_hidden_test_code_in_release_or_feedback(batch):
             text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{path.relative_to(root)} shows hidden-test code: {leaked[:3]}"
-    # the spying hand-in did print the hidden tests while graded: its feedback (scanned above) dropped them
-    assert any(line in _outputs(batch, "spy") for line in hidden)
+    # hidden tests are judged in the grader, never sent to the kernel: the spying hand-in, which
+    # prints IPython's input history in every cell, saw none of them even in its graded notebook
+    spied = _outputs(batch, "spy")
+    assert "test_matmul" in spied or "matmul" in spied, spied[:500]  # it did print the history
+    assert not [line for line in hidden if line in spied]
     # where the hidden tests were, the student reads that they ran
     page = (root / "feedback" / "deletedwrong" / NAME / f"{NAME}.html").read_text(encoding="utf-8")
     assert "hidden tests ran here" in page
