@@ -2,7 +2,8 @@
 
 The names understood (ours, Moodle, Canvas, a folder per student) are those of
 :mod:`coursekit.handins`; each notebook is checked and repaired at once (:mod:`coursekit.repair`)
-and gets nbgrader's ``timestamp.txt``.
+and gets nbgrader's ``timestamp.txt``. Hand-in files are data: only plain regular files are
+copied (:mod:`coursekit.plainfiles`); links, FIFOs, devices and hard links are named, never followed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import shutil
 from datetime import UTC
 from pathlib import Path
 
+from coursekit import plainfiles
 from coursekit.nbgrader_cli import assignment_names
 
 
@@ -92,22 +94,62 @@ def collect(handins: Path, assignment: str | None, root: Path) -> list[str]:
         for note in plan.notes:
             print(f"NOTE: {note}")
         remember_lms_ids(root, [h for h in plan.handins if h.lms])
+        collected = 0
         for h in plan.handins:
-            target = root / "submitted" / h.student / h.assignment
-            if target.exists():
+            target = _fresh_target(root, h.student, h.assignment)
+            problem = plainfiles.copy_file(h.notebook, target / f"{h.assignment}.ipynb")
+            if problem:  # it changed since it was listed
                 shutil.rmtree(target)
-            target.mkdir(parents=True)
-            shutil.copy2(h.notebook, target / f"{h.assignment}.ipynb")
+                errors.append(f"{h.label}: not collected: {problem}")
+                continue
             for extra, name in h.extras:
-                shutil.copy2(extra, target / name)
+                if problem := plainfiles.copy_file(extra, target / name):
+                    errors.append(f"{extra.name}: not collected: {problem}")
             # when it was handed in (the zip entry's date, else the file's): nbgrader compares
             # it with the due date (`nbgrader db assignment add NAME --duedate=...`)
             (target / "timestamp.txt").write_text(handed_in(h.when))
             status = _collect_status(target / f"{h.assignment}.ipynb", h.assignment, root)
             late = "LATE (Canvas)  " if h.late else ""
             print(f"{h.student:>20} {h.assignment:<24} <- {h.label}  {late}{status}")
-    print(f"collected {len(plan.handins)} notebook(s) into {root / 'submitted'}")
+            collected += 1
+    print(f"collected {collected} notebook(s) into {root / 'submitted'}")
     return errors
+
+
+def _fresh_target(root: Path, student: str, assignment: str) -> Path:
+    """An empty ``submitted/<student>/<assignment>/``; a link found on the way is removed, never
+    followed (``rmtree`` through a linked student folder would delete what it points to)."""
+    folder = root / "submitted" / student
+    target = folder / assignment
+    for path in (folder, target):
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            path.unlink()
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    return target
+
+
+def clean_submitted(root: Path, student: str, name: str) -> tuple[str | None, list[str]]:
+    """Make ``submitted/<student>/<name>/`` plain files only, before nbgrader (as root) copies it.
+
+    Returns ``(reason, notes)``: the reason this hand-in cannot be graded (its notebook or its
+    folder is a link, a FIFO, a hard link...; nothing is read through it), else None, and notes
+    naming what was removed from the folder (links, special files, hard links, ``.git``).
+    """
+    again = "hand-ins are read as plain files only: collect the student's own file again (coursekit collect)"
+    folder = root / "submitted" / student / name
+    for path in (folder.parent, folder, folder / f"{name}.ipynb"):
+        try:
+            problem = plainfiles.why_not(path)
+        except OSError as err:
+            return f"{path.relative_to(root)}: {err.strerror}", []
+        if problem:
+            return f"{path.relative_to(root)} is {problem} ({again})", []
+    removed = plainfiles.clean_tree(folder)
+    if not removed:
+        return None, []
+    return None, ["removed before grading (not plain files): " + ", ".join(map(str, removed))]
 
 
 def handed_in(when: float) -> str:

@@ -2,10 +2,17 @@
 
 Used by ``coursekit collect HANDINS [--assignment NAME]`` (``make collect``).
 ``HANDINS`` is a folder, or a ``.zip`` file (an LMS bulk download), which is unpacked into a
-temporary folder first: members with an absolute path or ``..`` are refused (reported, not
-written), ``__MACOSX/`` and dot files are skipped, every member becomes a plain file with the
-zip entry's date as its modification time. A zip whose only top-level entry is a folder that
-holds the hand-ins (``submissions/...``) is read from inside that folder.
+temporary folder first: members with an absolute path, ``..`` or a control character in their
+name and symbolic links are refused (reported, not written), ``__MACOSX/`` and dot files are
+skipped, every member becomes a plain file with the zip entry's date as its modification time.
+A zip whose only top-level entry is a folder that holds the hand-ins (``submissions/...``) is
+read from inside that folder. A tar archive is refused (it can carry links and device files):
+hand in a zip or a folder.
+
+Hand-in files are data (:mod:`coursekit.plainfiles`): only plain regular files are read.
+Symbolic links, hard links, FIFOs, device files and names with control characters, in the
+folder or in a student's folder, are never followed or opened; each is named in ``Plan.errors``
+(a ``.git`` folder in ``Plan.notes``), and the rest of the hand-in is collected.
 
 Naming conventions, tried in this order for each entry of the folder:
 
@@ -51,12 +58,15 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from coursekit import plainfiles
 
 SEP = "__"  # <student_id>__<assignment>.ipynb
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -65,6 +75,9 @@ CANVAS = re.compile(r"^(?P<login>[A-Za-z0-9][A-Za-z0-9.-]*?)_(?P<late>LATE_)?(?P
                     r"(?P<rest>.+)$", re.S)  # fmt: skip
 COPY_SUFFIX = re.compile(r"(?: ?\(\d+\)|-\d+)$")  # "name (1)" (browser), "name-1" (Canvas resubmission)
 MAX_UNZIPPED = 2 << 30  # bytes: a bigger archive is refused (a zip bomb, or the wrong file)
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
+TAR_REFUSED = ("a tar archive, which collect does not unpack (it can carry links, device files and paths "
+               "outside the folder): hand in a .zip (the LMS's \"download all\") or a folder")  # fmt: skip
 
 
 @dataclass
@@ -98,10 +111,11 @@ class Plan:
 
 
 def _member_path(name: str) -> PurePosixPath | None:
-    """The relative path of a zip member, or None when it must not be written (absolute, ``..``)."""
+    """The relative path of a zip member, or None when it must not be written (absolute, ``..``,
+    a control character)."""
     name = name.replace("\\", "/")
     path = PurePosixPath(name)
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or any(map(plainfiles.name_problem, path.parts)):
         return None
     return path
 
@@ -109,8 +123,8 @@ def _member_path(name: str) -> PurePosixPath | None:
 def extract_zip(archive: Path, target: Path) -> list[str]:
     """Unpack ``archive`` into ``target`` safely; the problems found (members refused).
 
-    Only plain files are written (links and special files become plain files or nothing),
-    each below ``target``; the modification time of each file is its zip entry's date.
+    Only plain files are written (symbolic links are refused, other special files become plain
+    files), each below ``target``; the modification time of each file is its zip entry's date.
     """
     problems = []
     with zipfile.ZipFile(archive) as zf:
@@ -120,18 +134,27 @@ def extract_zip(archive: Path, target: Path) -> list[str]:
         for member in members:
             path = _member_path(member.filename)
             if path is None:
-                problems.append(f"{archive.name}: {member.filename!r} refused (absolute path or '..')")
+                problems.append(f"{archive.name}: {member.filename!r} refused (absolute path, '..' or a "
+                                "control character)")  # fmt: skip
+                continue
+            if stat.S_ISLNK(member.external_attr >> 16):
+                problems.append(f"{archive.name}: {member.filename!r} refused (a symbolic link in the zip: "
+                                "hand in the file itself)")  # fmt: skip
                 continue
             if not path.parts or path.parts[0] == "__MACOSX" or any(p.startswith(".") for p in path.parts):
                 continue
             out = target.joinpath(*path.parts)
-            if member.is_dir():
-                out.mkdir(parents=True, exist_ok=True)
-                continue
-            out.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with zf.open(member) as src, open(out, "wb") as dst:
+                if member.is_dir():
+                    out.mkdir(parents=True, exist_ok=True)
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, open(out, "xb") as dst:
                     shutil.copyfileobj(src, dst)
+            except (FileExistsError, NotADirectoryError):  # twice in the zip, or a file and a folder
+                problems.append(f"{archive.name}: {member.filename!r} not extracted (a second entry of that "
+                                "name, or a file where a folder is: the first one is kept)")  # fmt: skip
+                continue
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as err:
                 out.unlink(missing_ok=True)  # encrypted, corrupt, or an unknown compression
                 why = f"{type(err).__name__}: {err}"
@@ -168,10 +191,53 @@ def opened(handins: Path) -> Iterator[tuple[Path | None, list[str]]]:
                 yield None, [f"HANDINS={handins}: cannot read the zip file ({type(err).__name__}: {err})"]
                 return
             yield _content_root(Path(tmp)), problems
+    elif handins.is_file() and _is_tar(handins):
+        yield None, [f"HANDINS={handins} is {TAR_REFUSED}"]
     elif handins.is_file():
         yield None, [f"HANDINS={handins} is neither a folder nor a zip file"]
     else:
         yield None, [f"HANDINS={handins} is not a folder (nor a zip file): it does not exist"]
+
+
+def _is_tar(path: Path) -> bool:
+    import tarfile
+
+    if path.name.lower().endswith(TAR_SUFFIXES):
+        return True
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _passed_over(rel: str, st: os.stat_result) -> bool:
+    """Dot files (a ``.git`` folder is named, though) and macOS's ``__MACOSX``: skipped silently."""
+    name = rel.rsplit("/", 1)[-1]
+    return (name.startswith(".") and name not in plainfiles.NOT_COPIED_DIRS) or name == "__MACOSX"
+
+
+def _listing(folder: Path, plan: Plan, label: str | None = None) -> list[tuple[Path, os.stat_result]]:
+    """The plain files and real folders directly in ``folder``, with their ``lstat``.
+
+    Links, FIFOs, devices, hard links and bad names are never followed or opened: each goes to
+    ``plan.errors`` (a ``.git`` folder to ``plan.notes``). ``label``: ``folder`` as shown, for a
+    student's folder (None: the folder the instructor named, which may itself be a link).
+    """
+    skipped: list[plainfiles.Skipped] = []
+    entries = plainfiles.walk(folder, skipped, follow_root=label is None, recursive=False,
+                              ignore=_passed_over)
+    found = [(folder / e.name, e.st) for e in entries]
+    for item in skipped:
+        where = f"{label or ''}{item.path}"
+        if item.path.rstrip("/") in plainfiles.NOT_COPIED_DIRS:
+            plan.notes.append(f"{where}: {item.reason}")
+        else:
+            plan.errors.append(f"{where}: not collected: {item.reason}")
+    return found
+
+
+def _files(listing: list[tuple[Path, os.stat_result]]) -> dict[Path, os.stat_result]:
+    return {p: st for p, st in listing if stat.S_ISREG(st.st_mode)}
 
 
 # ------------------------------------------------------------------------------ names
@@ -190,24 +256,30 @@ def _known_name(filename: str, known: list[str]) -> str | None:
 
 def _from_folder(entry: Path, student: str, layout: str, assignment: str | None, known: list[str],
                  root: Path, plan: Plan) -> None:  # fmt: skip
-    notebooks = sorted(entry.glob("*.ipynb"))
+    try:
+        files = _files(_listing(entry, plan, f"{entry.name}/"))
+    except OSError as err:  # swapped for a link since it was listed, or unreadable
+        plan.errors.append(f"{entry.name}/: not collected: {err}")
+        return
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
     name = assignment or (_known_name(notebooks[0].name, known) if len(notebooks) == 1 else None)
     if len(notebooks) != 1:
         plan.errors.append(f"{entry.name}/: expected exactly one .ipynb, found {len(notebooks)}")
     elif not name:
         plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
     else:
-        extras = [(p, p.name) for p in sorted(entry.iterdir()) if p.is_file() and p != notebooks[0]
-                  and not p.name.startswith(".")]  # fmt: skip
+        extras = [(p, p.name) for p in files if p != notebooks[0]]
         lms = {}
         moodle = MOODLE.match(entry.name)
         if layout == "moodle" and moodle:
             lms = {"lms": "moodle", "identifier": f"Participant {moodle['id']}", "name": moodle["name"]}
         plan.handins.append(Handin(student, name, notebooks[0], extras, str(notebooks[0].relative_to(root)),
-                                   layout, when=notebooks[0].stat().st_mtime, lms=lms))  # fmt: skip
+                                   layout, when=files[notebooks[0]].st_mtime, lms=lms))  # fmt: skip
 
 
-def _from_file(entry: Path, assignment: str | None, known: list[str], root: Path, plan: Plan) -> None:
+def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str | None, known: list[str],
+               root: Path, plan: Plan) -> None:  # fmt: skip
+    """A notebook directly in the folder; ``files``: the plain files beside it (its data files)."""
     stem, layout, late = entry.stem, "plain", False
     moodle, canvas = MOODLE.match(entry.name), CANVAS.match(entry.name)
     lms: dict = {}
@@ -237,25 +309,35 @@ def _from_file(entry: Path, assignment: str | None, known: list[str], root: Path
         return
     extras = []
     if layout == "ours":
-        extras = [(p, p.name.split(SEP)[-1]) for p in sorted(entry.parent.glob(f"{student}{SEP}{name}{SEP}*"))
-                  if p.is_file()]  # fmt: skip
+        prefix = f"{student}{SEP}{name}{SEP}"
+        extras = [(p, p.name.split(SEP)[-1]) for p in files if p.name.startswith(prefix)]
     elif layout == "canvas":  # the other files of the same submission: same name, user id, LATE
         prefix = f"{canvas['login']}_{canvas['late'] or ''}{canvas['uid']}_"
-        for p in sorted(entry.parent.glob(f"{prefix}*")):
+        for p in files:
             other = CANVAS.match(p.name)
-            if p.is_file() and p != entry and p.suffix != ".ipynb" and other:
+            if p.name.startswith(prefix) and p != entry and p.suffix != ".ipynb" and other:
                 extras.append((p, other["rest"]))
     elif layout == "moodle":
         prefix = entry.name[: len(entry.name) - len(moodle["rest"])]
-        extras = [(p, p.name[len(prefix):]) for p in sorted(entry.parent.glob(f"{_glob_escape(prefix)}*"))
-                  if p.is_file() and p != entry and p.suffix != ".ipynb"]  # fmt: skip
+        extras = [(p, p.name[len(prefix):]) for p in files
+                  if p.name.startswith(prefix) and p != entry and p.suffix != ".ipynb"]  # fmt: skip
     plan.handins.append(Handin(student, name, entry, extras, str(entry.relative_to(root)), layout, late,
-                               entry.stat().st_mtime, lms))  # fmt: skip
+                               files[entry].st_mtime, lms))  # fmt: skip
 
 
-def _glob_escape(text: str) -> str:
-    """``text`` as a literal in a glob pattern (names from an LMS may hold ``[``)."""
-    return re.sub(r"([*?\[])", r"[\1]", text)
+def _data_names(plan: Plan) -> None:
+    """Refuse data files whose name in ``submitted/`` would be a path trick or the notebook's own."""
+    for h in plan.handins:
+        kept = []
+        for path, name in h.extras:
+            problem = plainfiles.name_problem(name)
+            if problem is None and name in (f"{h.assignment}.ipynb", "timestamp.txt"):
+                problem = f"the name {name!r} is the grader's own"
+            if problem:
+                plan.errors.append(f"{path.name}: not collected: {problem}")
+            else:
+                kept.append((path, name))
+        h.extras = kept
 
 
 def _date(stamp: float) -> str:
@@ -283,25 +365,32 @@ def _newest(plan: Plan) -> None:
 def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
     """The hand-ins in ``folder`` (see the module docstring for the names understood)."""
     plan = Plan()
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name == "__MACOSX":
-            continue
+    listing = _listing(folder, plan)
+    files = _files(listing)
+    for entry, st in listing:
         moodle = MOODLE.match(entry.name)
-        if entry.is_dir() and moodle:
+        if stat.S_ISDIR(st.st_mode) and moodle:
             if moodle["plugin"] != "file" or moodle["rest"]:
                 plan.notes.append(f"{entry.name}/: not a file submission of Moodle: skipped")
             else:
                 _from_folder(entry, moodle["id"], "moodle", assignment, known, folder, plan)
-        elif entry.is_dir():
+        elif stat.S_ISDIR(st.st_mode):
             if not assignment:
-                notebooks = list(entry.glob("*.ipynb"))
+                try:
+                    inside = _files(_listing(entry, Plan(), f"{entry.name}/"))  # reported when collected
+                except OSError:
+                    inside = {}
+                notebooks = [p for p in inside if p.suffix == ".ipynb"]
                 if len(notebooks) != 1 or not _known_name(notebooks[0].name, known):
                     plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
                     continue
             _from_folder(entry, entry.name, "folder", assignment, known, folder, plan)
         elif entry.suffix == ".ipynb":
-            _from_file(entry, assignment, known, folder, plan)
+            _from_file(entry, files, assignment, known, folder, plan)
+        elif entry.name.lower().endswith(TAR_SUFFIXES):
+            plan.errors.append(f"{entry.name}: not collected: {TAR_REFUSED}")
         # other files are data files, picked up with their notebook
+    _data_names(plan)
     valid = []
     for handin in plan.handins:
         if STUDENT_ID.match(handin.student):

@@ -26,6 +26,7 @@ import shutil
 import time
 from pathlib import Path
 
+from coursekit.collect import clean_submitted
 from coursekit.grade.diagnose import explain, setup_failure
 from coursekit.grade.gradebook import gradebook_url, retry_locked
 from coursekit.grade.report import write_report
@@ -113,11 +114,12 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
     row = {"student_id": student, "assignment": name, "status": "not graded", "reason": "",
            "score": "", "max_score": "", "notes": ""}  # fmt: skip
     notebook = root / "submitted" / student / name / f"{name}.ipynb"
-    fixed = repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
-    notes = list(fixed.notes)
-    if not fixed.ok:
+    linked, notes = clean_submitted(root, student, name)  # hand-in files are data: no link reaches nbgrader
+    fixed = None if linked else repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
+    notes += fixed.notes if fixed else []
+    if linked or not fixed.ok:
         retry_locked(_forget, name, student, root)
-        row["reason"] = fixed.reason
+        row["reason"] = linked or fixed.reason
     else:
         logs = root / "grading_logs"
         logs.mkdir(exist_ok=True)
