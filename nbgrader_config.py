@@ -31,6 +31,9 @@ c.CourseDirectory.db_url = gradebook_url(c.CourseDirectory.root)
 # A course-local exchange (git-ignored), so the formgrader and the students' "Assignments"
 # panel work on one machine without JupyterHub; Colab/LMS hand-ins use `make collect` instead.
 c.Exchange.root = str(course.root / "exchange")
+# `nbgrader collect` (and the formgrader's Collect) copy plain files only, never through a link
+# a student left in the exchange (coursekit.exchange)
+c.ExchangeFactory.collect = "coursekit.exchange.PlainFilesCollect"
 # Only the notebooks of an assignment folder are graded; data files students bring along
 # (the bonus of param_study) are copied next to them.
 # `*.orig`: the hand-in as it was, kept by coursekit.repair when it repaired the notebook.
