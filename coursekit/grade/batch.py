@@ -170,6 +170,9 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append(f"Keras ran on TensorFlow: {e['reason']}")
         if e["event"] == "keras_backend" and e.get("fallback"):
             notes.append(f"{FALLBACK_NOTE} {e['fallback']})")
+        if e["event"] == "sanitized":  # coursekit.grade.sanitize
+            where = "; ".join(f"cell {cell}: {', '.join(found)}" for cell, found in e["cells"].items())
+            notes.append(f"HTML that could run code removed from what graders and students see ({where})")
     tampering = [e for e in events if e["event"] == "tampering"]
     if died:
         e = died[0]
