@@ -43,10 +43,24 @@ def _events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _forget(name: str, student: str, root: Path) -> None:
-    """Remove an earlier grade of this submission: a not-graded hand-in must not keep an old score."""
+def kept_notebook(name: str, student: str, root: Path) -> Path:
+    """Where the executed notebook of a hand-in that was not graded is kept (its errors, for a look)."""
+    return root / "grading_logs" / f"{student}__{name}.ipynb"
+
+
+def _forget(name: str, student: str, root: Path, keep: bool = False) -> None:
+    """Remove an earlier grade of this submission: a not-graded hand-in must not keep an old score.
+
+    ``keep``: the notebook was executed just now; it goes to :func:`kept_notebook` (the failing
+    cell's traceback)."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    executed = root / "autograded" / student / name / f"{name}.ipynb"
+    kept = kept_notebook(name, student, root)
+    kept.unlink(missing_ok=True)
+    if keep and executed.exists():
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copy2(executed, kept)
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder / student / name, ignore_errors=True)
     with Gradebook(gradebook_url(root)) as gb:
@@ -209,7 +223,7 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append("feedback not written: " + (last[-1][:200] if last else "nbgrader failed")
                          + " (run coursekit feedback)")  # fmt: skip
     if row["status"] != "graded":
-        retry_locked(_forget, name, student, root)
+        retry_locked(_forget, name, student, root, True)
 
 
 def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
