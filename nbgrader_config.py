@@ -72,6 +72,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 from coursekit.grade.execute import GuardedExecute  # noqa: E402
 from coursekit.grade.feedback import FeedbackExporter, HideHiddenTests  # noqa: E402
 from coursekit.grade.limits import LimitOutputBytes  # noqa: E402
+from coursekit.grade.sanitize import SanitizeHandin  # noqa: E402
 
 c.LimitOutputBytes.max_text_bytes = course.grading.output_text_bytes
 c.LimitOutputBytes.max_bytes = course.grading.output_total_bytes
@@ -79,10 +80,14 @@ c.LimitOutputBytes.max_bytes = course.grading.output_total_bytes
 c.Autograde.autograde_preprocessors = [
     GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputBytes, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
+    # last, after the grades are saved: no student HTML or JavaScript runs in the formgrader, which
+    # shows this autograded notebook on the instructor's Jupyter origin (coursekit.grade.sanitize)
+    SanitizeHandin,
 ]
 
 # Feedback for students shows whether hidden tests passed and their message, not their code
-# (coursekit.grade.feedback).
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# (coursekit.grade.feedback), and no HTML or JavaScript of the hand-in that would run (again: a
+# notebook autograded before SanitizeHandin was configured is cleaned here).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHandin, CSSHTMLHeaderPreprocessor]
 # nbconvert's HTML exporter, with its templates compiled once per grading worker, not per student
 c.GenerateFeedback.exporter_class = FeedbackExporter

@@ -49,6 +49,11 @@ def source_notebook(course: Course, name: str) -> nbformat.NotebookNode:
     if twice:
         raise SourceError(f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}; "
                           "give each nbgrader cell its own grade_id, then run `coursekit build`")
+    graded = [c.id for c in built if c.metadata.get("nbgrader", {}).get("grade")]
+    unknown = [g for g in assignment.optional if g not in graded]
+    if unknown:
+        raise SourceError(f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
+                          f"cell of {name}: write grade_ids of its graded cells, {graded}")  # fmt: skip
     tests = [c for c in built if c.cell_type == "code" and _is_test(c)]
     unjudged = [c.id for c in tests if judge.split(c.source)[1] is None]
     if unjudged:

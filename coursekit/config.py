@@ -48,6 +48,8 @@ class Assignment:
     points: float = 0.0
     counts_at_most: float | None = None
     grading: dict = field(default_factory=dict)  # this assignment's [grading] settings
+    optional: tuple[str, ...] = ()  # grade_ids of the optional parts (任意課題, bonus)
+    extra_credit: bool = True  # optional points add to the score, not to the maximum
 
     @property
     def names(self) -> list[str]:
@@ -121,11 +123,20 @@ class Course:
             if unknown:
                 raise CourseError(f"{root / FILE}: assignment {key!r} names unknown track(s) {unknown}; "
                                   f"the [tracks] table has {sorted(tracks)}")  # fmt: skip
+            optional, extra = spec.get("optional", []), spec.get("extra_credit", True)
+            where = f"{root / FILE}: [assignments.{key}]"
+            if not (isinstance(optional, list) and all(isinstance(g, str) for g in optional)):
+                raise CourseError(f"{where} optional must be a list of the grade_ids of its optional cells, "
+                                  f"e.g. optional = [\"optional_c\"]; got {optional!r}")  # fmt: skip
+            if not isinstance(extra, bool):
+                raise CourseError(f"{where} extra_credit must be true (optional points are extra credit, "
+                                  f"not in the maximum) or false; got {extra!r}")  # fmt: skip
             assignments[key] = Assignment(key=key, title=spec.get("title", ""),
                                           tracks=tuple(spec.get("tracks", ())),
                                           points=float(spec.get("points", 0)),
                                           counts_at_most=spec.get("counts_at_most"),
-                                          grading=dict(spec.get("grading", {})))  # fmt: skip
+                                          grading=dict(spec.get("grading", {})),
+                                          optional=tuple(optional), extra_credit=extra)  # fmt: skip
         known = set(Grading.__dataclass_fields__)
         for where, table in [("[grading]", data.get("grading", {})),
                              *((f"[assignments.{k}.grading]", a.grading) for k, a in assignments.items())]:

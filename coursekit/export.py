@@ -18,15 +18,21 @@ A hand-in that was not graded (``grading_report.csv``) gets no grade, and the co
 so nothing is uploaded as a silent 0. Nor is a partial grade: while cells still wait for manual
 grading (the formgrader), the hand-in gets no grade and the comment names the points pending;
 ``--pending`` posts the autograded part now, with a comment saying it is partial.
+
+The maximum is the assignment's points without its optional parts (course.toml ``optional``),
+which count as extra credit (``extra_credit = true``, the default): a perfect matmul_timing is
+16 of 16 without Part C and 21 of 16 with it, never 16 of 21. The grade is nbgrader's score less
+its late penalty, capped by ``counts_at_most``; the comment says what was taken off or added.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.collect import LMS_IDS
-from coursekit.config import Course
+from coursekit.config import Course, CourseError
 
 MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
@@ -47,42 +53,99 @@ def capped(score: float, course: Course, name: str) -> float:
     return min(score, cap) if cap is not None else score
 
 
-def grades(course: Course, name: str, pending: bool = False) -> dict[str, tuple[float | None, float, str]]:
-    """``{student: (score or None, max, note)}`` from the gradebook and grading_report.csv.
+@dataclass(frozen=True)
+class Posted:
+    """One hand-in's grade as the LMS gets it."""
 
-    A hand-in with cells still to grade by hand gets ``None`` (with ``pending``: its score so far),
-    and a note that says how many points wait.
+    score: float | None  # None: no grade is posted (``note`` says why)
+    maximum: float  # the LMS's maximum: without extra-credit points, capped by counts_at_most
+    note: str = ""  # what the student's comment adds: why no grade, partial, late penalty, extra credit
+    partial: bool = False  # posted while cells still wait for manual grading (--pending)
+
+
+def _cells(gb, course: Course, name: str) -> dict[str, float]:
+    """``{grade_id: points}`` of the assignment's graded cells (the gradebook's, else the source's)."""
+    import nbformat
+    from nbgrader.api import MissingEntry
+
+    try:
+        return {c.name: c.max_score for nb in gb.find_assignment(name).notebooks for c in nb.grade_cells}
+    except MissingEntry:
+        source = course.root / "assignments" / name / f"{name}.ipynb"
+        meta = [c.metadata.get("nbgrader", {}) for c in nbformat.read(source, as_version=4).cells]
+        return {m["grade_id"]: float(m.get("points", 0)) for m in meta if m.get("grade")}
+
+
+def maximum(course: Course, cells: dict[str, float], name: str) -> float:
+    """The maximum the LMS gets: every graded cell's points, less the optional ones when they are
+    extra credit (course.toml ``optional``, ``extra_credit``), capped by ``counts_at_most``."""
+    assignment = course.assignment_of(name)
+    unknown = [g for g in assignment.optional if g not in cells]
+    if unknown:
+        raise CourseError(f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
+                          f"cell of {name}: write grade_ids of its graded cells {sorted(cells)}")  # fmt: skip
+    total = sum(cells.values())
+    if assignment.extra_credit:
+        total -= sum(cells[g] for g in assignment.optional)
+    return min(total, assignment.counts_at_most) if assignment.counts_at_most is not None else total
+
+
+def lms_maximum(course: Course, name: str) -> float:
+    """:func:`maximum` of notebook ``name``, from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    from coursekit.grade.gradebook import gradebook_url
+
+    with Gradebook(gradebook_url(course.root)) as gb:
+        return maximum(course, _cells(gb, course, name), name)
+
+
+def grades(course: Course, name: str, pending: bool = False) -> dict[str, Posted]:
+    """``{student: Posted}`` from the gradebook and grading_report.csv.
+
+    A hand-in with cells still to grade by hand gets no score (with ``pending``: its score so far,
+    marked partial), and a note that says how many points wait. The score is nbgrader's, less its
+    late penalty, capped by ``counts_at_most``; optional points count as extra credit (above the
+    maximum) unless course.toml says ``extra_credit = false``.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
     from coursekit.grade.gradebook import gradebook_url
 
+    assignment = course.assignment_of(name)
     rows = _read(course.root / "grading_report.csv")
     report = {r["student_id"]: r for r in rows if r["assignment"] == name}
     out = {}
     with Gradebook(gradebook_url(course.root)) as gb:
-        try:
-            maximum = gb.find_assignment(name).max_score
-        except MissingEntry:
-            maximum = course.assignment_of(name).points
+        cells = _cells(gb, course, name)
+        top = maximum(course, cells, name)
         for student, row in report.items():
             if row["status"] != "graded":
-                out[student] = (None, maximum, f"not graded: {row['reason']}")
+                out[student] = Posted(None, top, f"not graded: {row['reason']}")
                 continue
             try:
                 submission = gb.find_submission(name, student)
-                waiting = sum(g.max_score for nb in submission.notebooks for g in nb.grades
-                              if g.needs_manual_grade)  # fmt: skip
-                if not waiting:
-                    out[student] = (submission.score, maximum, "")
-                elif pending:
-                    out[student] = (submission.score, maximum, f"partial: {_number(waiting)} point(s) "
-                                    "still to be graded by hand")  # fmt: skip
-                else:
-                    out[student] = (None, maximum, f"manual grading pending: {_number(waiting)} point(s) to "
-                                    "grade in the formgrader (or export with --pending)")  # fmt: skip
             except MissingEntry:
-                out[student] = (None, maximum, "not graded: no submission in the gradebook")
+                out[student] = Posted(None, top, "not graded: no submission in the gradebook")
+                continue
+            grades_ = [g for nb in submission.notebooks for g in nb.grades]
+            waiting = sum(g.max_score for g in grades_ if g.needs_manual_grade)
+            if waiting and not pending:
+                out[student] = Posted(None, top, f"manual grading pending: {_number(waiting)} point(s) to "
+                                      "grade in the formgrader (or export with --pending)")  # fmt: skip
+                continue
+            notes = [f"partial: {_number(waiting)} point(s) still to be graded by hand"] if waiting else []
+            penalty = submission.late_submission_penalty or 0.0
+            score = max(0.0, submission.score - penalty)
+            if penalty:
+                notes.append(f"late penalty of {_number(penalty)} point(s) taken off")
+            extra = sum(g.score or 0.0 for g in grades_ if g.name in assignment.optional)
+            if extra and assignment.extra_credit:
+                notes.append(f"includes {_number(extra)} extra-credit point(s) of the optional part")
+            cap = assignment.counts_at_most
+            if cap is not None and score > cap:
+                notes.append(f"{_number(score)} points earned, at most {_number(cap)} count")
+            out[student] = Posted(capped(score, course, name), top, "; ".join(notes), partial=bool(waiting))
     return out
 
 
@@ -100,37 +163,43 @@ def export(course: Course, lms: str, name: str, out: Path | None = None,
         return [f"no {lms} hand-ins of {name} were collected (lms_ids.csv): collect the {lms} zip with "
                 f"`coursekit collect ZIP --assignment {name}` first"]  # fmt: skip
     scores = grades(course, name, pending)
-    cap = course.assignment_of(name).counts_at_most
+    top = lms_maximum(course, name)
     out = out or course.root / "lms_export" / f"{lms}_{name}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    missing = []
+    missing, above = [], []
     with open(out, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         if lms == "moodle":
             writer.writerow(MOODLE_HEADER)
         else:
-            column = canvas_column or f"{name}"
-            writer.writerow([*CANVAS_FIXED, column])
-            top = next(iter(scores.values()), (None, course.assignment_of(name).points, ""))[1]
-            writer.writerow(["Points Possible", "", "", "", "", _number(min(top, cap) if cap else top)])
+            writer.writerow([*CANVAS_FIXED, canvas_column or name])
+            writer.writerow(["Points Possible", "", "", "", "", _number(top)])
         for row in ids:
-            absent = (None, 0.0, "not graded: not in grading_report.csv")
-            score, maximum, why = scores.get(row["student_id"], absent)
-            shown = "" if score is None else _number(capped(score, course, name))
-            if score is None:
-                missing.append(f"{row['student_id']}: {why}")
+            posted = scores.get(row["student_id"], Posted(None, top, "not graded: not in grading_report.csv"))
+            shown = "" if posted.score is None else _number(posted.score)
+            if posted.score is None:
+                missing.append(f"{row['student_id']}: {posted.note}")
+            elif posted.score > posted.maximum:
+                above.append(row["student_id"])
             if lms == "moodle":
-                counted = _number(min(maximum, cap) if cap else maximum)
-                comment = f"{shown} of {counted} points" + (f" ({why})" if why and score is not None else "")
-                writer.writerow([row["identifier"], row["name"], "", "", shown, counted, "Yes", "", "",
-                                 comment if score is not None else why])  # fmt: skip
+                most = _number(posted.maximum)
+                comment = (posted.note if posted.score is None else f"{shown} of {most} points"
+                           + (f" ({posted.note})" if posted.note else ""))  # fmt: skip
+                writer.writerow([row["identifier"], row["name"], "", "", shown, most, "Yes", "", "", comment])
             else:
                 writer.writerow([row["name"], row["user_id"], "", row["name"], "", shown])
-    posted = [(r["student_id"], scores.get(r["student_id"], (None, 0.0, ""))) for r in ids]
-    partial = [f"{student}: {note}" for student, (score, _, note) in posted if score is not None and note]
-    print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial)")
+    posted = [(r["student_id"], scores.get(r["student_id"])) for r in ids]
+    partial = [f"{student}: {p.note}" for student, p in posted if p is not None and p.partial]
+    print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial, "
+          f"{len(above)} above the maximum of {_number(top)} with extra credit)")  # fmt: skip
+    print(f"  the maximum of {name} is {_number(top)} points: the LMS's must be the same (Moodle: the "
+          f"assignment's Maximum grade; Canvas: its Points Possible)")  # fmt: skip
     for line in missing:
         print(f"  no grade: {line}")
     for line in partial:
         print(f"  PARTIAL grade posted: {line}")
+    if above and lms == "moodle":
+        print(f"  extra credit: {', '.join(above)} scored above the maximum; Moodle accepts such a grade "
+              "only with Site administration > Grades > General settings > Unlimited grades on: turn it on "
+              "before the upload")  # fmt: skip
     return []

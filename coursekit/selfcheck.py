@@ -1,13 +1,17 @@
 """Selfcheck: autograde the worked solutions in a scratch copy of the course; every test must pass.
 
 Proves, before students see an assignment, that its tests accept the reference answers when
-run the way grading runs them (released notebook, repair, sandbox, fast mode).
+run the way grading runs them (released notebook, repair, sandbox, fast mode). When it fails, it
+says why with the failing cell's error and traceback (or nbgrader's), and keeps the scratch course
+(``course-selfcheck-*`` in the temporary folder, named in the message) for a look at its
+``grading_logs/`` and ``autograded/``; when it passes, the scratch course is removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -56,24 +60,48 @@ def _report(root: Path) -> dict[str, dict]:
         return {r["assignment"]: r for r in csv.DictReader(f) if r["student_id"] == "reference"}
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MAX_TRACEBACK = 3000  # characters of a traceback shown
+
+
+def _indented(text: str, head: bool = False) -> str:
+    """``text`` without colours, indented, at most MAX_TRACEBACK characters (its end, or its ``head``)."""
+    text = _ANSI.sub("", text).strip()
+    if len(text) > MAX_TRACEBACK:
+        text = text[:MAX_TRACEBACK] + "\n..." if head else "...\n" + text[-MAX_TRACEBACK:]
+    return "\n".join("    " + line for line in text.splitlines())
+
+
 def _errors(notebook: Path, grade_ids: list[str]) -> str:
-    """The first error message of each failing test cell, and the first error before them."""
+    """The first error of the notebook (a failing test cell, or a cell before it): its cell, message,
+    next step and traceback."""
     import nbformat
 
     from coursekit.grade.diagnose import explain
 
     if not notebook.exists():
-        return "no graded notebook"
-    messages = []
-    for cell in nbformat.read(notebook, as_version=4).cells:
+        return "no executed notebook was kept"
+    for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells, start=1):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-                messages.append(f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}")
-                break
-    if not messages:
-        return "no error output"
-    return f"first error {messages[0]}; {explain(messages[0])}"
+                message = f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}"
+                trace = "\n".join(out.get("traceback") or []) or message
+                return (f"first error in cell {index} {message}; {explain(message)}\n"
+                        f"  traceback of cell {index} ({gid}):\n{_indented(trace)}")  # fmt: skip
+    return "no error output"
+
+
+def _nbgrader_log(root: Path, name: str) -> str:
+    """What nbgrader said when it failed on the reference hand-in: its first error with its traceback
+    (the last one only says "see the above traceback"), or the log's last lines."""
+    log = root / "grading_logs" / f"reference__{name}.log"
+    if not log.exists():
+        return ""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("[ERROR]")), None)
+    shown = "\n".join(lines[first:first + 60] if first is not None else lines[-30:])
+    return f"\n  nbgrader's log ({log}):\n{_indented(shown, head=True)}"
 
 
 def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
@@ -84,13 +112,14 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     from nbgrader.api import Gradebook
 
     from coursekit.collect import collect
-    from coursekit.grade.batch import FALLBACK_NOTE, grade
+    from coursekit.grade.batch import FALLBACK_NOTE, grade, kept_notebook
     from coursekit.release import release
 
     names = names or course.notebook_names()
     failed = []
     log = StringIO()
-    with tempfile.TemporaryDirectory(prefix="course-selfcheck-") as tmp, _scratch_gradebook():
+    tmp = tempfile.mkdtemp(prefix="course-selfcheck-")
+    with _scratch_gradebook():
         scratch = Course.load(copy_course(course.root, Path(tmp) / "course"))
         handins = Path(tmp) / "handins"
         handins.mkdir()
@@ -111,7 +140,11 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
                 row = report.get(name, {})
                 if row.get("status") != "graded":
                     reason = row.get("reason") or "no row in grading_report.csv"
-                    failed.append(f"{name}: the worked solution was not graded: {reason}")
+                    executed = kept_notebook(name, "reference", scratch.root)
+                    why = _errors(executed, [])
+                    log_part = _nbgrader_log(scratch.root, name) if not executed.exists() or \
+                        reason.startswith("nbgrader failed") else ""  # fmt: skip
+                    failed.append(f"{name}: the worked solution was not graded: {reason}\n  {why}{log_part}")
                     continue
                 fallback = next((n for n in row.get("notes", "").split("; ")
                                  if n.startswith(FALLBACK_NOTE)), None)  # fmt: skip
@@ -131,6 +164,10 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
                     errors = _errors(scratch.root / "autograded" / "reference" / name / f"{name}.ipynb", lost)
                     failed.append(f"{name}: the worked solution fails {', '.join(lost)} ({errors})")
         print(f"{len(names)} worked solution(s) autograded in {seconds:.0f} s")
-        if failed:
-            print(log.getvalue()[-4000:])
+    if failed:
+        print(log.getvalue()[-4000:])
+        failed.append(f"the scratch course is kept for a look: {scratch.root} (grading_logs/, autograded/); "
+                      f"remove it when done")  # fmt: skip
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return failed

@@ -44,10 +44,24 @@ def _events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _forget(name: str, student: str, root: Path) -> None:
-    """Remove an earlier grade of this submission: a not-graded hand-in must not keep an old score."""
+def kept_notebook(name: str, student: str, root: Path) -> Path:
+    """Where the executed notebook of a hand-in that was not graded is kept (its errors, for a look)."""
+    return root / "grading_logs" / f"{student}__{name}.ipynb"
+
+
+def _forget(name: str, student: str, root: Path, keep: bool = False) -> None:
+    """Remove an earlier grade of this submission: a not-graded hand-in must not keep an old score.
+
+    ``keep``: the notebook was executed just now; it goes to :func:`kept_notebook` (the failing
+    cell's traceback)."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    executed = root / "autograded" / student / name / f"{name}.ipynb"
+    kept = kept_notebook(name, student, root)
+    kept.unlink(missing_ok=True)
+    if keep and executed.exists():
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copy2(executed, kept)
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder / student / name, ignore_errors=True)
     with Gradebook(gradebook_url(root)) as gb:
@@ -172,6 +186,9 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append(f"Keras ran on TensorFlow: {e['reason']}")
         if e["event"] == "keras_backend" and e.get("fallback"):
             notes.append(f"{FALLBACK_NOTE} {e['fallback']})")
+        if e["event"] == "sanitized":  # coursekit.grade.sanitize
+            where = "; ".join(f"cell {cell}: {', '.join(found)}" for cell, found in e["cells"].items())
+            notes.append(f"HTML that could run code removed from what graders and students see ({where})")
     tampering = [e for e in events if e["event"] == "tampering"]
     if died:
         e = died[0]
@@ -208,7 +225,7 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
             notes.append("feedback not written: " + (last[-1][:200] if last else "nbgrader failed")
                          + " (run coursekit feedback)")  # fmt: skip
     if row["status"] != "graded":
-        retry_locked(_forget, name, student, root)
+        retry_locked(_forget, name, student, root, True)
 
 
 def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:

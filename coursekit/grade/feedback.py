@@ -20,11 +20,15 @@ grading worker that writes one page after another: the Jinja templates are compi
 process instead of once per student, and the accessibility touches nbconvert adds by parsing the
 whole page with BeautifulSoup (alt text on images, ``tabindex`` on inputs and outputs) are made
 on the text. Measured: 3.3 s of CPU per feedback page before, see benchmarks/RESULTS.md.
+Each page carries a Content-Security-Policy (:func:`content_security_policy`): no inline script,
+no event handler and nothing loaded from anywhere but MathJax's folder runs, should anything of
+the hand-in get past :mod:`coursekit.grade.sanitize`.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -106,6 +110,20 @@ class _Cached:
         return self._memo[key]
 
 
+def content_security_policy(mathjax_url: str) -> str:
+    """The feedback page's policy: scripts only from MathJax's folder (MathJax evaluates its own
+    configuration block, hence ``'unsafe-eval'``), inline styles, images and fonts as ``data:``."""
+    parts = urlsplit(mathjax_url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        path = parts.path.rsplit("/", 1)[0] + "/"
+        below = re.match(r"(.*?/mathjax/)", path, re.I)  # cdnjs' latest.js loads the newest 2.x beside it
+        source = f"{parts.scheme}://{parts.netloc}{below.group(1) if below else path}"
+    else:
+        source = "'self'"  # a MathJax served beside the page
+    return (f"default-src 'none'; script-src {source} 'unsafe-eval'; style-src 'unsafe-inline' {source}; "
+            f"img-src data:; font-src data: {source}; base-uri 'none'; form-action 'none'")
+
+
 class FeedbackExporter(HTMLExporter):
     """nbconvert's HTML exporter with its templates compiled once per process (see the module)."""
 
@@ -133,4 +151,7 @@ class FeedbackExporter(HTMLExporter):
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))  # fmt: skip
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         html = _IMG_WITHOUT_ALT.sub(f'<img alt="{ALT}"', html)
+        policy = content_security_policy(self.mathjax_url)
+        policy = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+        html = html.replace("<head>", "<head>\n" + policy, 1)  # the template's head, before any script
         return _FOCUSABLE.sub(r'\1 tabindex="0"', html), resources

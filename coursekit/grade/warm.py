@@ -26,6 +26,7 @@ of the course open. ``[grading] warm_kernels = false`` in course.toml turns this
 from __future__ import annotations
 
 import ast
+import atexit
 import ctypes
 import functools
 import importlib
@@ -291,6 +292,13 @@ class Zygote:
 
 _ZYGOTES: dict[tuple, Zygote] = {}
 KEPT = 2  # zygotes a worker keeps: one assignment at a time, on up to two Keras backends
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close this process's zygotes when it exits; each removes its folder (``course-zygote-*``)."""
+    while _ZYGOTES:
+        _ZYGOTES.popitem()[1].close()
 
 
 def zygote(modules: Sequence[str], env: dict[str, str]) -> Zygote:

@@ -26,6 +26,7 @@ from tests.helpers import KIT, ROOT, answers_of, fill, grade_batch
 NAME = "matmul_timing"
 KNOWN = ["fc_vs_conv_keras", "matmul_timing", "param_study_keras"]
 AUTO = 10  # autograded points of matmul_timing (of 21)
+MAXIMUM = 16  # what the LMS gets as matmul_timing's maximum: 21 less the optional Part C (extra credit)
 
 
 def _gid(cell):
@@ -329,13 +330,13 @@ def test_grades_go_back_to_moodle_and_canvas(lms_course):
     assert set(by_id) == {"Participant 123456", "Participant 123457"}
     assert by_id["Participant 123456"]["Full name"] == "Jane Doe"
     assert by_id["Participant 123457"]["Full name"] == "山田 太郎"
-    assert all(float(r["Grade"]) == AUTO and float(r["Maximum Grade"]) == 21 for r in moodle)
+    assert all(float(r["Grade"]) == AUTO and float(r["Maximum Grade"]) == MAXIMUM for r in moodle)
     assert all("still to be graded by hand" in r["Feedback comments"] for r in moodle)
     with open(root / "lms_export" / f"canvas_{NAME}.csv", newline="", encoding="utf-8") as f:
         canvas = list(csv.reader(f))
     # Canvas' gradebook import: Student, ID (the user id Canvas matches on), SIS columns, Section, assignment
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", NAME]
-    assert canvas[1][0] == "Points Possible" and float(canvas[1][5]) == 21
+    assert canvas[1][0] == "Points Possible" and float(canvas[1][5]) == MAXIMUM
     rows = {r[1]: r for r in canvas[2:]}
     assert set(rows) == {"4521", "4522"}  # the user ids of s2301234 and s2301235
     assert rows["4521"][0] == "s2301234" and float(rows["4521"][5]) == AUTO

@@ -2,13 +2,18 @@
 
 The instructor-written setup cell of matmul_timing is broken in a scratch course (it imports a
 module the kernel does not have, as when the sandboxed kernel cannot reach course_utils). Then
-``coursekit grade`` must stop at its canary, before writing any grade, and say why; and with
-the canary skipped, the hand-in is "not graded" with the setup error, never a low score.
+``coursekit grade`` must stop at its canary, before writing any grade, and say why (the failing
+cell's error and traceback, the scratch course kept and named); and with the canary skipped, the
+hand-in is "not graded" with the setup error, never a low score. ``coursekit doctor`` names the
+isolation grading really uses, and shows nbgrader's own error when nbgrader itself fails.
 """
 
 from __future__ import annotations
 
 import csv
+import re
+import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,7 +23,32 @@ from tests.helpers import kit
 NAME = "matmul_timing"
 BROKEN = "import course_utils_is_not_here  # the grading machine's fault\n"
 
+BROKEN_PREPROCESSOR = """
+from nbconvert.preprocessors import Preprocessor  # noqa: E402
+
+
+class _Broken(Preprocessor):
+    enabled = True
+
+    def preprocess(self, nb, resources):
+        raise RuntimeError("a preprocessor broken on purpose")
+
+
+c.Autograde.autograde_preprocessors = [*c.Autograde.autograde_preprocessors, _Broken]
+"""
+
 pytestmark = pytest.mark.slow
+KEPT = re.compile(r"the scratch course is kept for a look: (\S+) ")
+
+
+def _kept(stderr: str) -> Path:
+    """The scratch course the failed canary kept and named; checked, then removed."""
+    found = KEPT.search(stderr)
+    assert found, stderr[-3000:]
+    kept = Path(found.group(1))
+    assert (kept / "grading_logs").is_dir() and (kept / "course.toml").is_file(), kept
+    shutil.rmtree(kept.parent)  # course-selfcheck-*/course
+    return kept
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +75,41 @@ def test_canary_stops_grading_before_any_grade(broken):
     assert "ModuleNotFoundError" in result.stderr and "course_utils_is_not_here" in result.stderr
     assert not (broken / "grades.csv").exists() and not (broken / "grading_report.csv").exists()
     assert not (broken / "autograded").exists()
+    _kept(result.stderr)
 
 
 def test_doctor_reports_the_same(broken):
+    from coursekit.grade import jail, sandbox
+
     result = kit(broken, "doctor", NAME)
     assert result.returncode == 1
-    assert "isolation" in result.stdout and "course_utils" in result.stdout
+    assert "course_utils" in result.stdout
+    # the isolation grading will use here, as `grade` chooses it
+    line = next(line for line in result.stdout.splitlines() if line.startswith("isolation   "))
+    mode = sandbox.mode()
+    assert line.startswith(f"isolation   {mode}: "), line
+    if mode == "bwrap":
+        assert "bubblewrap jail" in line and "memory 4 GiB" in line and "run as root" not in line, line
+    elif jail.available():
+        assert jail.available() in line, line
+    # the failing cell's error and its traceback (the source line that raised), not "see the above traceback"
     assert "course_utils_is_not_here" in result.stderr
+    assert "traceback of cell" in result.stderr and "import course_utils_is_not_here" in result.stderr
+    assert "above traceback" not in result.stderr
+    kept = _kept(result.stderr)
+    assert str(kept) in result.stderr
+
+
+def test_doctor_shows_nbgrader_own_error(make_course):
+    """When nbgrader itself fails (not a cell), its first error and traceback are shown."""
+    root = make_course([NAME])
+    config = root / "nbgrader_config.py"
+    config.write_text(config.read_text() + BROKEN_PREPROCESSOR)
+    result = kit(root, "doctor", NAME)
+    assert result.returncode == 1
+    assert "nbgrader's log" in result.stderr
+    assert "RuntimeError: a preprocessor broken on purpose" in result.stderr
+    _kept(result.stderr)
 
 
 def test_setup_error_is_not_graded_never_a_low_score(broken):
