@@ -17,7 +17,8 @@ Where a hand-in's seconds go, from the "timing" events the grader writes per han
 (``grading_logs/<student>__<name>.events``) and the "autograde N s" of grading_report.csv, as
 means over the hand-ins that ran: ``kernel_s`` (starting the jailed kernel), ``setup_s`` (the
 instructor's given cells: imports, data), ``answers_s`` (the student's answer cells), ``tests_s``
-(the test cells), ``guard_s`` (the grader's hidden checks), ``stop_s`` (kernel shutdown, cgroup
+(the test cells), ``judge_s`` (of ``tests_s``: the hidden tests, judged in the grader, with the
+values they ask of the kernel), ``guard_s`` (the grader's hidden checks), ``stop_s`` (kernel shutdown, cgroup
 and folder clean-up), ``nbgrader_s`` (the rest of nbgrader's autograde: copies, gradebook,
 preprocessors) and the slowest cell.
 
@@ -71,7 +72,7 @@ def breakdown(course: Path, name: str) -> dict:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade_id"):
             kinds[meta["grade_id"]] = "answers_s" if meta.get("solution") else "tests_s" if meta.get("grade") else "setup_s"
-    parts: dict[str, list[float]] = {k: [] for k in ("kernel_s", "setup_s", "answers_s", "tests_s", "guard_s", "stop_s", "nbgrader_s", "torch_run_s")}
+    parts: dict[str, list[float]] = {k: [] for k in ("kernel_s", "setup_s", "answers_s", "tests_s", "judge_s", "guard_s", "stop_s", "nbgrader_s", "torch_run_s")}
     fallbacks = 0
     slowest: dict[str, list[float]] = {}
     with open(course / "grading_report.csv", newline="") as f:
@@ -96,6 +97,7 @@ def breakdown(course: Path, name: str) -> dict:
             parts[key].append(value)
         parts["kernel_s"].append(t["kernel_start_s"] - started)  # a zygote's start is paid once (once_s)
         parts["guard_s"].append(t["hidden_s"])
+        parts["judge_s"].append(t.get("judge_s", 0.0))  # within tests_s
         parts["stop_s"].append(t["execute_s"] - t["kernel_start_s"] - sum(sums.values()) - t["hidden_s"])
         parts["nbgrader_s"].append(total - t["execute_s"])
     row = {k: round(mean(v), 2) if v else None for k, v in parts.items()}

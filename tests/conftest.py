@@ -11,6 +11,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def _trust_where_no_jail() -> None:
+    """Where the grading jail cannot run (not root, no bubblewrap), grading tests run in the
+    trusted single-user mode (``coursekit grade --trusted``) instead of being refused."""
+    from coursekit.grade import jail
+
+    if jail.available() is not None:
+        os.environ.setdefault("COURSE_GRADING_TRUSTED", "1")
+
+
+_trust_where_no_jail()
+
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

@@ -43,6 +43,13 @@ HOME = "/home/student"
 INPUT = "/home/.handin"  # the hand-in's data files, copied into HOME when the kernel starts
 
 
+# CPU: each kernel at most one core's time (cfs quota / cpu.max) and a weight far above the
+# machine's other processes, so a hand-in's busy loops slow neither its neighbour nor, with the
+# machine under load, its own timings (grading never runs more jobs than cores)
+CPU_PERIOD_US = 100_000
+CPU_WEIGHT_V1, CPU_WEIGHT_V2 = 262_144, 10_000  # cpu.shares and cpu.weight maxima
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one hand-in may use (course.toml ``[grading]``, per assignment ``[grading.<name>]``)."""
@@ -51,9 +58,11 @@ class Limits:
     processes: int = 512
     disk_bytes: int = 1 * GIB
     network: bool = False
+    cpus: float = 1.0
 
     def describe(self) -> str:
         return (f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
+                f"CPU {self.cpus:g} core(s) at top weight, "
                 f"disk {self.disk_bytes / GIB:g} GiB, network {'on' if self.network else 'off'}, "
                 "clean environment")  # fmt: skip
 
@@ -96,10 +105,15 @@ class Cgroup:
         """``{"memory": dir, "pids": dir}`` of this machine (v1), or both the v2 root."""
         v1 = {c: CGROUP_ROOT / c for c in ("memory", "pids") if (CGROUP_ROOT / c / "cgroup.procs").exists()}
         if len(v1) == 2:
+            if (CGROUP_ROOT / "cpu" / "cpu.cfs_quota_us").exists():
+                v1["cpu"] = CGROUP_ROOT / "cpu"
             return v1
         unified = CGROUP_ROOT / "cgroup.controllers"
         if unified.exists() and {"memory", "pids"} <= set(unified.read_text().split()):
-            return {"memory": CGROUP_ROOT, "pids": CGROUP_ROOT}
+            found = {"memory": CGROUP_ROOT, "pids": CGROUP_ROOT}
+            if "cpu" in unified.read_text().split():
+                found["cpu"] = CGROUP_ROOT
+            return found
         return {}
 
     def create(self) -> Cgroup:
@@ -119,7 +133,26 @@ class Cgroup:
             (mem / "memory.max").write_text(str(self.limits.memory_bytes))
             (mem / "memory.swap.max").write_text("0")
         (pids / "pids.max").write_text(str(self.limits.processes))
+        cpu = self.paths.get("cpu")
+        quota = int(self.limits.cpus * CPU_PERIOD_US)
+        if cpu and (cpu / "cpu.cfs_quota_us").exists():  # v1
+            (cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (cpu / "cpu.cfs_quota_us").write_text(str(quota))
+            (cpu / "cpu.shares").write_text(str(CPU_WEIGHT_V1))
+        elif cpu and (cpu / "cpu.max").exists():  # v2 (the cpu controller enabled for coursekit/)
+            (cpu / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
+            (cpu / "cpu.weight").write_text(str(CPU_WEIGHT_V2))
         return self
+
+    def cpu_stats(self) -> dict[str, float]:
+        """``{"throttled_s": s}``: how long the kernel waited at its CPU limit."""
+        cpu = self.paths.get("cpu")
+        if not cpu or not (cpu / "cpu.stat").exists():
+            return {}
+        fields = dict(line.split() for line in (cpu / "cpu.stat").read_text().splitlines())
+        if "throttled_time" in fields:  # v1: nanoseconds
+            return {"throttled_s": int(fields["throttled_time"]) / 1e9}
+        return {"throttled_s": int(fields.get("throttled_usec", 0)) / 1e6}
 
     def procs_files(self) -> list[str]:
         return sorted({str(p / "cgroup.procs") for p in self.paths.values()})
@@ -242,7 +275,10 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     data = os.environ.get("COURSE_DATA_DIR")
     if data:
         env["COURSE_DATA_DIR"] = os.path.realpath(data)
-    env.update(HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp", LANG="C.UTF-8",
+    # PYTHONSAFEPATH: the kernel's folder (the hand-in's files) is not on the import path while
+    # the kernel starts, so a hand-in file named ipykernel_launcher.py cannot replace the kernel
+    env.update(PYTHONSAFEPATH="1", HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp",
+               LANG="C.UTF-8",
                PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
                MPLCONFIGDIR=f"{HOME}/.matplotlib", IPYTHONDIR=f"{HOME}/.ipython",
                JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter", XDG_CACHE_HOME=f"{HOME}/.cache")  # fmt: skip

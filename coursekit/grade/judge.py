@@ -21,6 +21,8 @@ outside the jail. There it reaches the notebook only through ``student``:
   that is not data arrives as :class:`Opaque` (its type name only).
 * ``student.source(name)``: the code of the last cell of the hand-in that defines ``name``, read
   from the notebook file, not asked of the kernel.
+* The judged part also finds ``Tensor`` (a tensor's values: ``.numpy()``, ``.shape``,
+  ``.framework``), ``Opaque`` and ``StudentError`` (an exception raised by the student's code).
 
 References, inputs and the verdict are computed here, where the hand-in cannot patch numpy or
 IPython, read the tests or swallow their errors. A cell earns its points only when its judged

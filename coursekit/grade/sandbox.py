@@ -92,15 +92,15 @@ def hidden_paths(course_root: Path) -> list[str]:
 
 def make_workdir(source: str | None, uid: int | None) -> str:
     """A fresh directory with the submission's files except notebooks (data a student brings)."""
+    from coursekit import plainfiles
+
     workdir = tempfile.mkdtemp(prefix="course-grading-")
     if source and os.path.isdir(source):
-        for entry in Path(source).iterdir():
-            if entry.suffix == ".ipynb" or entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                shutil.copytree(entry, Path(workdir) / entry.name, symlinks=False)
-            elif entry.is_file():
-                shutil.copy2(entry, workdir)
+        # plain files only: no link, FIFO, device or hard link is followed as root (coursekit.plainfiles)
+        def passed_over(rel: str, st: os.stat_result) -> bool:  # notebooks and dot files at the top
+            return "/" not in rel and (rel.endswith(".ipynb") or rel.startswith("."))
+
+        plainfiles.copy_tree(source, workdir, ignore=passed_over)
     if uid is not None:
         for folder, dirs, files in os.walk(workdir):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:

@@ -43,6 +43,12 @@ ATTACKS = {
     "privileges": ("import os\nstatus = open('/proc/self/status').read()\n"
                    "print([line for line in status.splitlines() if line.startswith(('Cap', 'NoNewPrivs', 'Uid'))])\n"
                    "try:\n    os.setuid(0)\n    print('BECAME ROOT')\nexcept OSError as err:\n    print('SETUID REFUSED', err)"),
+    # four busy processes for 4 s: on 2 cores they would take 2 cores; the kernel has 1 (--jobs 2)
+    "cpu": ("import resource, subprocess, sys, time\nstart = time.time()\n"
+            "loop = 'import time\\nend = time.time() + 4\\nwhile time.time() < end:\\n    pass'\n"
+            "kids = [subprocess.Popen([sys.executable, '-c', loop]) for _ in range(4)]\n"
+            "for kid in kids:\n    kid.wait()\nused = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print('CPU CORES USED', round((used.ru_utime + used.ru_stime) / (time.time() - start), 2))"),
     "descriptors": ("import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
                     "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"),
 }
@@ -80,7 +86,7 @@ def graded(request, make_course, perfect_handin):
         nbformat.write(nb, handins / f"{kind}__{NAME}.ipynb")
     assert kit(root, "collect", str(handins)).returncode == 0
     env = dict(os.environ, PGPASSWORD=SECRET, COURSE_GRADEBOOK_TOKEN=SECRET)
-    result = kit(root, "grade", NAME, "--no-canary", env=env)
+    result = kit(root, "grade", NAME, "--no-canary", "--jobs", "2", env=env)  # 1 core per kernel
     with open(root / "grading_report.csv", newline="") as f:
         report = {r["student_id"]: r for r in csv.DictReader(f)}
     listener.close()
@@ -101,7 +107,7 @@ def _row(graded, student):
 def test_limits_are_named_on_every_row(graded):
     assert "limits: memory, processes, disk" in graded["result"].stdout
     for row in graded["report"].values():
-        assert "limits: memory 0.5 GiB without swap, 64 processes, disk 0.1 GiB, network off" in row["notes"], row
+        assert "limits: memory 0.5 GiB without swap, 64 processes, CPU 1 core(s) at top weight, disk 0.1 GiB, network off" in row["notes"], row
         assert ("warm kernel" in row["notes"]) == (graded["kind"] == "warm"), row
 
 
@@ -136,6 +142,8 @@ def test_no_network(graded):
 def test_environment_is_clean(graded):
     printed = _printed(graded, "environment")
     assert "CLEAN" in printed and SECRET not in printed and "PGPASSWORD" not in printed
+    # the kernel starts without its folder on the import path: a hand-in's ipykernel_launcher.py is data
+    assert "'PYTHONSAFEPATH'" in printed
 
 
 def test_proc_shows_only_the_jail(graded):
@@ -160,3 +168,15 @@ def test_no_descriptor_of_the_grader(graded):
     root = str(graded["root"].resolve())
     leaked = [p for p in paths if root in p or "gradebook" in p or p.endswith(".py")]
     assert not leaked, f"the kernel holds descriptors of the grader: {leaked}"
+
+
+def test_cpu_limit(graded):
+    """A hand-in's busy processes get one core (its share with --jobs 2 on 2 cores), not the machine."""
+    import re
+
+    _row(graded, "cpu")
+    used = float(re.search(r"CPU CORES USED ([\d.]+)", _printed(graded, "cpu")).group(1))
+    print(f"the CPU attack used {used} cores (limit 1)")
+    assert used <= 1.25, f"the hand-in used {used} cores"
+    # the limit is not a starvation: the processes did run (about one core's worth)
+    assert used >= 0.5, used
