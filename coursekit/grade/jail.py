@@ -204,6 +204,19 @@ class Cgroup:
                 pass
 
 
+def own_keyring() -> None:
+    """Join a new, empty session keyring (``keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)``): the
+    grader's session keyring, and any key in it, is out of the kernel's reach. Where ``keyctl``
+    is not there (no such syscall, or a container's seccomp refuses it) the kernel cannot reach
+    keys either, so that is no error."""
+    import ctypes
+    import platform
+
+    number = {"x86_64": 250, "aarch64": 219, "ppc64le": 288, "s390x": 280}.get(platform.machine())
+    if number is not None:
+        ctypes.CDLL(None, use_errno=True).syscall(number, 1, None)
+
+
 def drain(fd: int) -> None:
     """Copy what a kernel writes into pipe ``fd`` to this process's standard error, in a thread."""
     import threading
@@ -330,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(procs).write_text(str(os.getpid()))
     resource.setrlimit(resource.RLIMIT_FSIZE, (args.disk, args.disk))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    own_keyring()
     if "-f" in cmd:  # the connection file lies in the grader's runtime folder: copy it to the sockets
         i = cmd.index("-f") + 1
         conn = Path(args.sockets) / "kernel.json"

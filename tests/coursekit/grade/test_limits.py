@@ -49,12 +49,32 @@ ATTACKS = {
             "kids = [subprocess.Popen([sys.executable, '-c', loop]) for _ in range(4)]\n"
             "for kid in kids:\n    kid.wait()\nused = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
             "print('CPU CORES USED', round((used.ru_utime + used.ru_stime) / (time.time() - start), 2))"),
+    # the grader's session keyring holds a key (the fixture adds it): the kernel must not see it
+    "keyring": "print('KEYRING LEAK' if 'coursekit-test-key' in open('/proc/keys').read() else 'KEYRING CLEAN')",
     "descriptors": ("import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
                     "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"),
 }
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}")]
+
+
+def _key_in_session_keyring() -> None:
+    """A new session keyring for this test process holding a user key, which the grader inherits."""
+    import ctypes
+    import platform
+
+    numbers = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(platform.machine())
+    if numbers is None:
+        pytest.skip(f"keyctl numbers unknown on {platform.machine()}")
+    add_key, keyctl = numbers
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall(keyctl, 1, None)  # KEYCTL_JOIN_SESSION_KEYRING
+    payload = SECRET.encode()
+    key = libc.syscall(add_key, b"user", b"coursekit-test-key", payload, len(payload), -3)  # session keyring
+    if key < 0:
+        pytest.skip(f"keyrings unavailable here (errno {ctypes.get_errno()})")
+    assert "coursekit-test-key" in open("/proc/keys").read()
 
 
 def _sleepers(marker: str) -> list[str]:
@@ -86,6 +106,7 @@ def graded(request, make_course, perfect_handin):
         nbformat.write(nb, handins / f"{kind}__{NAME}.ipynb")
     assert kit(root, "collect", str(handins)).returncode == 0
     env = dict(os.environ, PGPASSWORD=SECRET, COURSE_GRADEBOOK_TOKEN=SECRET)
+    _key_in_session_keyring()
     result = kit(root, "grade", NAME, "--no-canary", "--jobs", "2", env=env)  # 1 core per kernel
     with open(root / "grading_report.csv", newline="") as f:
         report = {r["student_id"]: r for r in csv.DictReader(f)}
@@ -180,3 +201,9 @@ def test_cpu_limit(graded):
     assert used <= 1.25, f"the hand-in used {used} cores"
     # the limit is not a starvation: the processes did run (about one core's worth)
     assert used >= 0.5, used
+
+
+def test_keyring_unreachable(graded):
+    """The grader's session keyring (a key added by the fixture) is out of the kernel's reach."""
+    printed = _printed(graded, "keyring")
+    assert "KEYRING CLEAN" in printed and "KEYRING LEAK" not in printed, printed[-500:]
