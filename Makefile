@@ -47,7 +47,7 @@ browser-deps:
 # Best effort: without it `coursekit grade` says which limits are off, and the limit tests skip.
 sandbox-deps:
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null) ; } || \
 	  echo "bubblewrap not installed: grading runs without resource limits (apt-get install bubblewrap)"
 
 # Debian's PostgreSQL server binaries (initdb, pg_ctl) for tests/test_gradebook_postgres.py, which

@@ -9,9 +9,11 @@ kernel starts through this module's program (``python -P -m coursekit.grade.jail
 3. execs bubblewrap with its own mount, PID, network, IPC, UTS and cgroup namespaces, in which
    ``setpriv`` drops the kernel to an unused uid (no capabilities, no new privileges); a clean
    environment (``--clearenv``: no ``PGPASSWORD``, no gradebook URL, nothing the instructor's
-   shell holds), read-only binds of exactly what the kernel needs (the system, Python, the
-   installed packages, ``course_utils``, the data), the home folder and ``/tmp`` on tmpfs of
-   ``disk`` bytes, and ``--die-with-parent``: when the kernel ends, every process it started ends.
+   shell holds), a seccomp filter (:mod:`coursekit.grade.seccomp`: no new namespaces, no keys,
+   no tracing, no bpf or io_uring), read-only binds of exactly what the kernel needs (the
+   system, Python, the installed packages, ``course_utils``, the data), the home folder and
+   ``/tmp`` on tmpfs of ``disk`` bytes, and ``--die-with-parent``: when the kernel ends, every
+   process it started ends.
 
 The kernel talks to the grader over Unix sockets in a folder bound into the jail (there is no
 network inside). :class:`Cgroup` reads what happened (out-of-memory kills, refused forks), so
@@ -29,6 +31,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from coursekit.grade import seccomp
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 GIB = 1024**3
@@ -64,7 +68,7 @@ class Limits:
         return (f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
                 f"CPU {self.cpus:g} core(s) at top weight, "
                 f"disk {self.disk_bytes / GIB:g} GiB, network {'on' if self.network else 'off'}, "
-                "clean environment")  # fmt: skip
+                "clean environment, seccomp filter")  # fmt: skip
 
 
 @functools.cache
@@ -80,6 +84,8 @@ def available() -> str | None:
         return "no memory and pids cgroup controllers are mounted"
     if not shutil.which("setpriv"):
         return "setpriv (util-linux) is missing"
+    if why := seccomp.missing():
+        return why
     probe = ["bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/usr", "/usr",
              "--ro-bind-try", "/bin", "/bin", "--ro-bind-try", "/lib", "/lib",
              "--ro-bind-try", "/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",
@@ -357,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         start = [sys.executable, "-I", "-S", "-c", HOLDER, args.sockets, INPUT, HOME]
     extra = dict(item.split("=", 1) for item in args.env)
     bwrap = _bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network, extra)
-    full = [*bwrap, "--", *drop, *start]
+    full = [*bwrap, "--seccomp", str(seccomp.memfd()), "--", *drop, *start]
     os.execvp(full[0], full)
 
 

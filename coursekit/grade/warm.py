@@ -41,13 +41,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from coursekit.grade.jail import own_keyring  # imported here: inside the jail coursekit is not there
+from coursekit.grade import seccomp  # imported here: inside the jail coursekit is not there
+from coursekit.grade.jail import own_keyring
 
 # always imported: the kernel itself
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell",
                   "matplotlib_inline.backend_inline")  # fmt: skip
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # mnt last: it changes the root
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+FILTER = b""  # the jail's seccomp program (serve builds it)
 
 
 @functools.lru_cache(maxsize=16)
@@ -150,6 +152,7 @@ def _start_kernel(libc, request: dict) -> None:
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
         _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        seccomp.install(FILTER)  # the same filter bubblewrap loads for a cold kernel
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["home"])
@@ -209,6 +212,8 @@ def _rebind_log_streams(stdout, stderr) -> None:
 
 def serve(modules: list[str]) -> int:
     """The zygote: import ``modules``, then fork a kernel per request line on stdin."""
+    global FILTER
+    FILTER = seccomp.program()  # built before any hand-in: the child only loads it
     loaded, failed = [], []
     for name in (*KERNEL_MODULES, *modules):
         try:

@@ -12,7 +12,9 @@ without the jail it would still end. Skipped, with the reason, where the machine
 from __future__ import annotations
 
 import csv
+import errno
 import os
+import platform
 import socket
 import subprocess
 import threading
@@ -51,6 +53,17 @@ ATTACKS = {
             "print('CPU CORES USED', round((used.ru_utime + used.ru_stime) / (time.time() - start), 2))"),
     # the grader's session keyring holds a key (the fixture adds it): the kernel must not see it
     "keyring": "print('KEYRING LEAK' if 'coursekit-test-key' in open('/proc/keys').read() else 'KEYRING CLEAN')",
+    # the seccomp filter (x86-64 numbers): each call answers EPERM; without the filter, ptrace,
+    # keyctl, clone and unshare of a user namespace succeed for the kernel's uid
+    "syscalls": ("import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                 "calls = {'unshare_user': (272, 0x10000000), 'clone_user': (56, 0x10000000 | 17, 0, 0, 0, 0),\n"
+                 "         'keyctl': (250, 0, -3), 'ptrace': (101, 0, 0, 0, 0), 'bpf': (321, 0, 0, 0),\n"
+                 "         'io_uring_setup': (425, 1, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0),\n"
+                 "         'userfaultfd': (323, 0), 'mount': (165, 0, 0, 0, 0, 0)}\n"
+                 "for name, args in calls.items():\n    got = libc.syscall(*args)\n    if got == 0 and name == 'clone_user':\n"
+                 "        os._exit(0)\n    print('SYSCALL', name, got, ctypes.get_errno())\n"
+                 "done = subprocess.run(['unshare', '-U', '-r', 'id'], capture_output=True, text=True)\n"
+                 "print('UNSHARE', done.returncode, done.stdout.strip(), done.stderr.strip())"),
     "descriptors": ("import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
                     "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"),
 }
@@ -201,6 +214,18 @@ def test_cpu_limit(graded):
     assert used <= 1.25, f"the hand-in used {used} cores"
     # the limit is not a starvation: the processes did run (about one core's worth)
     assert used >= 0.5, used
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the attack uses x86-64 system call numbers")
+def test_seccomp_refuses_namespaces_keys_tracing(graded):
+    """No user namespace (neither the unshare command nor a raw clone), no keys, no ptrace, bpf,
+    io_uring, perf events, userfaultfd or mount: each refused with EPERM by the jail's filter."""
+    printed = _printed(graded, "syscalls")
+    answers = {line.split()[1]: line.split()[2:] for line in printed.splitlines() if line.startswith("SYSCALL ")}
+    assert len(answers) == 9, printed[-2000:]
+    for name, (got, err) in answers.items():
+        assert (got, err) == ("-1", str(errno.EPERM)), (name, got, err)
+    assert "UNSHARE 1 " in printed and "Operation not permitted" in printed and "uid=0" not in printed, printed[-500:]
 
 
 def test_keyring_unreachable(graded):
