@@ -710,6 +710,8 @@ def jail_manager():
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # the kernel writes its messages into a pipe, never into the worker's log file itself
             # (which it could truncate): drained into the log by a thread
+            if self.zygote is not None:
+                self.zygote.start()  # first: the holder below waits for a forked kernel
             read, write = os.pipe()
             kw["stdout"] = kw["stderr"] = write
             try:

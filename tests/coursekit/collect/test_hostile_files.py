@@ -458,3 +458,43 @@ def test_grading_never_reads_through_a_link(make_course, tmp_path):
     assert VICTIM_TOKEN not in _texts(root / "autograded" / "thief") + _texts(root / "feedback" / "thief")
     assert not (root / "autograded" / "nblink").exists() and not (root / "autograded" / "hardnb").exists()
     assert secret.read_text() == ROOT_TOKEN
+
+
+LAUNCHER = """import pathlib, sys
+pathlib.Path("HIJACKED").write_text("the hand-in's file ran as the kernel")
+print("-".join(["HIJACKED", "KERNEL"]))  # the joined word appears only if this runs
+sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize("warm", ["false", "true"])
+def test_a_handin_file_cannot_replace_the_kernel(make_course, perfect_handin, warm):
+    """A hand-in carrying ``ipykernel_launcher.py`` (and ``ipykernel/``), which a kernel started
+    in the hand-in's folder would import instead of its own, is data: the kernel starts as
+    always, the file never runs, and the perfect answers keep full marks (cold and warm kernels)."""
+    from coursekit.grade import jail
+
+    if jail.available() is not None:
+        pytest.skip(f"no jail here: {jail.available()}")
+    env = dict(os.environ, COURSE_GRADING_TIMEOUT="60", COURSE_DATA_DIR="/tmp/nodata")
+    root = make_course([NAME], env=env)
+    toml = root / "course.toml"
+    setting = f"grading = {{ cell_timeout_s = 60, warm_kernels = {warm} }}"
+    toml.write_text(toml.read_text().replace("grading = { cell_timeout_s = 60 }", setting))
+    for student in ("plain", "hijack"):  # the same answers, without and with the files
+        (root / "submitted" / student / NAME).mkdir(parents=True)
+        nbformat.write(perfect_handin(root, NAME), root / "submitted" / student / NAME / f"{NAME}.ipynb")
+    folder = root / "submitted" / "hijack" / NAME
+    (folder / "ipykernel_launcher.py").write_text(LAUNCHER)
+    (folder / "ipykernel").mkdir()
+    (folder / "ipykernel" / "__init__.py").write_text(LAUNCHER)
+    graded = kit(root, "grade", NAME, "--no-canary", env=env, timeout=900)
+    with open(root / "grading_report.csv", newline="") as f:
+        report = {r["student_id"]: r for r in csv.DictReader(f)}
+    row = report["hijack"]
+    assert row["status"] == "graded", (row, graded.stdout[-3000:], graded.stderr[-3000:])
+    assert ("warm kernel" in row["notes"]) == (warm == "true"), row["notes"]
+    assert float(row["score"]) == float(report["plain"]["score"]) > 0, report
+    everything = _texts(root / "autograded") + _texts(root / "grading_logs")
+    assert "HIJACKED-KERNEL" not in everything
+    assert not list((root / "autograded").rglob("HIJACKED"))
