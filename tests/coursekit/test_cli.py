@@ -63,20 +63,28 @@ def test_a_bad_source_is_one_line_without_traceback(tmp_path):
     assert "unknown tag(s) ['jax']" in line and "use a track of course.toml" in line, line
 
 
-def test_a_duplicate_grade_id_is_one_line_without_traceback(tmp_path):
-    """``python -m coursekit.cli``: a grade_id used twice: one line saying what to do, nothing released."""
+@pytest.mark.parametrize("command", ["release", "selfcheck"])
+def test_a_duplicate_grade_id_is_one_line_without_traceback(tmp_path, command):
+    """``python -m coursekit.cli``: a grade_id used twice is one line naming the course's source (not the
+    selfcheck's scratch copy, which is removed) and what to do; nothing released."""
+    import os
+
     root = scratch_course(tmp_path / "course")
     source = root / "assignments" / "matmul_timing.py"
     text = source.read_text(encoding="utf-8")
     assert '"grade_id": "test_pure_python"' in text
     source.write_text(text.replace('"grade_id": "test_pure_python"', '"grade_id": "test_matmul"'))
-    result = subprocess.run([sys.executable, "-m", "coursekit.cli", "release", "matmul_timing"], cwd=root,
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run([sys.executable, "-m", "coursekit.cli", command, "matmul_timing"], cwd=root,
+                            env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
     assert _said(result) == [f"coursekit: error: {source}: grade_id used twice in matmul_timing: "
                              "['test_matmul']; give each nbgrader cell its own grade_id, then run "
                              "`coursekit build`"], result.stderr  # fmt: skip
     assert not (root / "release").exists(), "nothing released"
+    assert not list(scratch.iterdir()), "no scratch course left behind"
 
 
 @pytest.mark.parametrize("where", ["before", "after"], ids=["--debug build", "build --debug"])
