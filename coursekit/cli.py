@@ -26,10 +26,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 
 
 def _build(course: Course, args) -> list[str]:
@@ -155,6 +157,7 @@ def parser() -> argparse.ArgumentParser:
     def add(name: str, run: Callable, text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.set_defaults(run=run)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         return p
 
     p = add("build", _build, "write notebooks/, solutions/, assignments/ from lessons/*.py, assignments/*.py")
@@ -217,15 +220,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand: status 0, 1 with a ``FAILED:`` line per problem it found, or 2 with
+    ``coursekit: error: <message>`` for a :class:`~coursekit.errors.CourseError` (as argparse
+    reports a wrong command line), its traceback only with ``--debug``."""
     args = parser().parse_args(argv)
     try:
         course = Course.find(args.course)
         failed = args.run(course, args)
     except CourseError as err:  # the one error class: its message says what to do
         if args.debug:
-            raise
-        print(f"coursekit: {err}", file=sys.stderr)
+            traceback.print_exc()
+        print(f"coursekit: error: {err}", file=sys.stderr)
         return 2
     for line in failed:
         print("FAILED:", line, file=sys.stderr)
     return 1 if failed else 0
+
+
+if __name__ == "__main__":  # python -m coursekit.cli
+    sys.exit(main())

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 
 FREEZE = Path("colab") / "pip-freeze.txt"
 SOURCE_REPO = "googlecolab/backend-info"

@@ -27,15 +27,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.errors import CourseError
+
 FILE = "course.toml"
 ENV = "COURSEKIT_COURSE"
-
-
-class CourseError(RuntimeError):
-    """What the instructor can fix, with a message that says how: the one error class of coursekit.
-
-    The CLI prints its message without a traceback (``coursekit --debug ...`` shows it).
-    """
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.collect import LMS_IDS
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 
 MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)",

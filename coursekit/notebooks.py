@@ -34,7 +34,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}

@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit.config import Course
+from coursekit.errors import CourseError
 
 PACKAGE = "course_utils"
 COPIED = ("notebooks", PACKAGE, "lessons/data")  # folders copied as they are (then scanned)
@@ -88,7 +89,8 @@ def released(course: Course) -> dict[str, Path]:
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
             stale.append(name)
     if stale and release(course, stale):
-        raise RuntimeError(f"nbgrader could not release {', '.join(stale)}: see the messages above")
+        raise CourseError(f"nbgrader could not release {', '.join(stale)}: fix what it said above "
+                          "(`coursekit release NAME` repeats it), then publish again")
     return {name: course.root / "release" / name / f"{name}.ipynb" for name in course.notebook_names()}
 
 
@@ -197,11 +199,11 @@ def write_tree(course: Course, dest: Path, force: bool = False) -> list[str]:
     """Write the students' repository into ``dest`` (its ``.git``, if any, is kept)."""
     dest = dest.resolve()
     if dest == course.root or course.root in dest.parents:
-        raise RuntimeError(f"DEST {dest} is inside the course directory: publish outside it, "
-                           "into the students' repository (for example ../dl-course)")  # fmt: skip
+        raise CourseError(f"DEST {dest} is inside the course directory: publish outside it, "
+                          "into the students' repository (for example ../dl-course)")  # fmt: skip
     existing = [p for p in dest.iterdir() if p.name != ".git"] if dest.exists() else []
     if existing and not force:
-        raise RuntimeError(f"{dest} is not empty: pass --force to replace its content (its .git is kept)")
+        raise CourseError(f"{dest} is not empty: pass --force to replace its content (its .git is kept)")
     for p in existing:
         shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     dest.mkdir(parents=True, exist_ok=True)
@@ -396,7 +398,7 @@ def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
               file=sys.stderr)  # fmt: skip
     try:
         files = write_tree(course, dest, force=force)
-    except RuntimeError as err:
+    except CourseError as err:  # DEST refused, or a release failed: one FAILED line, status 1
         return [str(err)]
     if site:
         from coursekit.site import build_site

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from coursekit.config import Course
+from coursekit.errors import CourseError
 from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
 
 # What a course directory is made of (no tools: coursekit is an installed package).
@@ -125,7 +126,12 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
         handins.mkdir()
         with redirect_stdout(log):
             for name in names:
-                if release(scratch, [name]):
+                try:
+                    refused = release(scratch, [name])
+                except CourseError as err:  # a source to fix: name the course's file, not the copy's
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise CourseError(str(err).replace(str(scratch.root), str(course.root))) from err
+                if refused:
                     failed.append(f"{name}: generate_assignment failed")
                     continue
                 solution = scratch.root / "solutions" / f"{name}.ipynb"

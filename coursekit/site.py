@@ -34,7 +34,8 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 from coursekit.execute import CACHE, execute
 
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)[ \t]*\n?")

@@ -46,6 +46,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 
+from coursekit.errors import CourseError
 from coursekit.grade import jail, judge
 from coursekit.grade import sandbox as grading_sandbox
 
@@ -390,8 +391,8 @@ class GuardedExecute(Execute):
         else:
             why = jail.available() or "COURSE_GRADING_SANDBOX chose another sandbox"
             if os.environ.get("COURSE_GRADING_TRUSTED") != "1":  # also nbgrader's own autograde button
-                raise RuntimeError(f"grading refused: no kernel jail here ({why}); run as root on Linux "
-                                   "with bubblewrap, or `coursekit grade --trusted` on a single-user machine")
+                raise CourseError(f"grading refused: no kernel jail here ({why}); run as root on Linux "
+                                  "with bubblewrap, or `coursekit grade --trusted` on a single-user machine")
             why += "; TRUSTED single-user mode (--trusted): the kernel sees your environment and network"
             record({"event": "limits", "off": f"memory, processes, disk, network and environment limits are "
                                               f"off ({why})"})  # fmt: skip

@@ -1,12 +1,16 @@
-"""The instructor's one command, and the rule that nothing joins modules by paths."""
+"""The instructor's one command, and the rule that nothing joins modules by paths (import cycles:
+test_imports)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
-from tests.helpers import KIT, ROOT
+import pytest
+
+from tests.helpers import KIT, ROOT, kit, scratch_course
 
 SUBCOMMANDS = ("build", "check", "execute", "release", "collect", "grade", "feedback", "selfcheck", "publish",
                "doctor", "export", "site")
@@ -21,8 +25,6 @@ def test_help_lists_every_subcommand():
 
 def test_console_script_is_installed():
     import shutil
-    import sys
-    from pathlib import Path
 
     script = Path(sys.executable).with_name("coursekit")
     assert script.exists() or shutil.which("coursekit"), "pip install -e . installs the `coursekit` command"
@@ -34,6 +36,68 @@ def test_outside_a_course_says_what_to_do(tmp_path):
     assert result.returncode == 2
     assert "course.toml" in result.stderr and "--course" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _bad_source(root: Path) -> Path:
+    """Lesson 01 of the scratch course ``root`` with a cell tagged for a track course.toml does not have."""
+    source = root / "lessons" / "01_perceptron.py"
+    text = source.read_text(encoding="utf-8")
+    assert '# %% tags=["keras"]' in text
+    source.write_text(text.replace('# %% tags=["keras"]', '# %% tags=["jax"]', 1))
+    return source
+
+
+def _said(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def test_a_bad_source_is_one_line_without_traceback(tmp_path):
+    """A SourceError (a CourseError): one ``coursekit: error:`` line naming the file and the fix; status 2."""
+    root = scratch_course(tmp_path / "course")
+    source = _bad_source(root)
+    result = kit(root, "build")
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert len(_said(result)) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    line = _said(result)[0]
+    assert line.startswith(f"coursekit: error: {source}: cell "), line
+    assert "unknown tag(s) ['jax']" in line and "use a track of course.toml" in line, line
+
+
+@pytest.mark.parametrize("command", ["release", "selfcheck"])
+def test_a_duplicate_grade_id_is_one_line_without_traceback(tmp_path, command):
+    """``python -m coursekit.cli``: a grade_id used twice is one line naming the course's source (not the
+    selfcheck's scratch copy, which is removed) and what to do; nothing released."""
+    import os
+
+    root = scratch_course(tmp_path / "course")
+    source = root / "assignments" / "matmul_timing.py"
+    text = source.read_text(encoding="utf-8")
+    assert '"grade_id": "test_pure_python"' in text
+    source.write_text(text.replace('"grade_id": "test_pure_python"', '"grade_id": "test_matmul"'))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run([sys.executable, "-m", "coursekit.cli", command, "matmul_timing"], cwd=root,
+                            env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert _said(result) == [f"coursekit: error: {source}: grade_id used twice in matmul_timing: "
+                             "['test_matmul']; give each nbgrader cell its own grade_id, then run "
+                             "`coursekit build`"], result.stderr  # fmt: skip
+    assert not (root / "release").exists(), "nothing released"
+    assert not list(scratch.iterdir()), "no scratch course left behind"
+
+
+@pytest.mark.parametrize("where", ["before", "after"], ids=["--debug build", "build --debug"])
+def test_debug_shows_the_traceback(tmp_path, where):
+    """``--debug`` (before or after the subcommand): the traceback, then the same line; the same status."""
+    root = scratch_course(tmp_path / "course")
+    _bad_source(root)
+    result = kit(root, *(["--debug", "build"] if where == "before" else ["build", "--debug"]))
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Traceback (most recent call last)" in result.stderr, result.stderr[-3000:]
+    assert "coursekit.notebooks.SourceError: " in result.stderr, result.stderr[-3000:]
+    last = _said(result)[-1]
+    assert last.startswith("coursekit: error: ") and "unknown tag(s) ['jax']" in last, last
 
 
 def test_no_path_hacks_anywhere():
@@ -49,41 +113,3 @@ def test_no_path_hacks_anywhere():
             if banned.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
-
-
-def _imports_of(path: Path) -> set[str]:
-    """The coursekit modules a module imports, at its top or inside functions."""
-    import ast
-
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("coursekit"):
-            found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("coursekit"))
-    return found
-
-
-def test_no_import_cycle_among_coursekit_modules():
-    """Every module's imports (also those inside functions) form no cycle: each job can be read alone."""
-    package = ROOT / "coursekit"
-    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
-               for p in package.rglob("*.py")}  # fmt: skip
-    graph = {name: {m for m in _imports_of(path)
-                    if m in modules and m not in {name, "coursekit"} and not name.startswith(m + ".")}
-             for name, path in modules.items()}  # fmt: skip
-    state: dict[str, int] = {}
-
-    def visit(name: str, trail: list[str]) -> None:
-        state[name] = 1
-        for other in sorted(graph[name]):
-            if state.get(other) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*trail[trail.index(other):], other]))
-            if other not in state:
-                visit(other, [*trail, other])
-        state[name] = 2
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])

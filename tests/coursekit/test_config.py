@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 from tests.helpers import ROOT
 
 MINIMAL = """

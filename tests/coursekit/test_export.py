@@ -19,7 +19,8 @@ import nbformat
 import pytest
 
 from coursekit.assignments import source_notebook
-from coursekit.config import Course, CourseError
+from coursekit.config import Course
+from coursekit.errors import CourseError
 from coursekit.export import export, grades
 from coursekit.notebooks import SourceError
 from tests.helpers import ROOT
