@@ -226,58 +226,15 @@ def n_params(model):
     ### END SOLUTION
 
 
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_count_params", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["pytorch"]
-def _framework_conv(i, o, k, bias):
-    return sum(p.numel() for p in nn.Conv2d(i, o, k, bias=bias).parameters())
-
-
-def _framework_linear(i, o, bias):
-    return sum(p.numel() for p in nn.Linear(i, o, bias=bias).parameters())
-
-
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "count_params_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
+# For the test below: the slides' model, as PyTorch counts it.
 _SEED_TOTAL = sum(p.numel() for p in SeedNet().parameters())
 
-# The numbers of the slides' summary:
-assert int(conv2d_params(1, 4, 3)) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
-assert int(conv2d_params(4, 4, 3)) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
-assert int(linear_params(2304, 128)) == 295_040, f"fc1 has 295,040 parameters, not {linear_params(2304, 128)}"
-assert int(linear_params(128, 10)) == 1_290, f"fc2 has 1,290 parameters, not {linear_params(128, 10)}"
-_by_formula = (conv2d_params(1, 4, 3) + conv2d_params(4, 4, 3)
-               + linear_params(2304, 128) + linear_params(128, 10))
-assert int(_by_formula) == _SEED_TOTAL, f"the formulas give {_by_formula}, the framework counts {_SEED_TOTAL}"
-
-### BEGIN HIDDEN TESTS
-# The grader's own formulas and inputs, judged outside your notebook.
-import random
-
-rng = random.Random(515)
-cases = [(1, 4, 3, True), (4, 4, 3, True)]
-cases += [(rng.randint(1, 16), rng.randint(1, 16), rng.choice([1, 3, 5, 7]), rng.random() < 0.5) for _ in range(20)]
-convs = student.eval("[conv2d_params(i, o, k, bias=b) for i, o, k, b in cases]", cases=cases)
-for (i, o, k, b), got in zip(cases, convs, strict=True):
-    assert int(got) == i * o * k * k + (o if b else 0), f"conv2d_params({i}, {o}, {k}, bias={b}) is wrong"
-pairs = [(2304, 128, True), (128, 10, True)] + [(rng.randint(1, 500), rng.randint(1, 50), rng.random() < 0.5)
-                                                for _ in range(20)]
-linears = student.eval("[linear_params(i, o, bias=b) for i, o, b in pairs]", pairs=pairs)
-for (i, o, b), got in zip(pairs, linears, strict=True):
-    assert int(got) == i * o + (o if b else 0), f"linear_params({i}, {o}, bias={b}) is wrong"
-### END HIDDEN TESTS
-
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_count_params", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
-def _framework_conv(i, o, k, bias):
-    layer = keras.layers.Conv2D(o, k, use_bias=bias)
-    layer.build((None, 28, 28, i))
-    return layer.count_params()
-
-
-def _framework_linear(i, o, bias):
-    layer = keras.layers.Dense(o, use_bias=bias)
-    layer.build((None, i))
-    return layer.count_params()
-
-
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "count_params_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
+# For the test below: the slides' model, as Keras counts it.
 _SEED_TOTAL = build_seed_model().count_params()
 
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_count_params", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
 # The numbers of the slides' summary:
 assert int(conv2d_params(1, 4, 3)) == 40, f"conv1 has 1*3*3*4 + 4 = 40 parameters, not {conv2d_params(1, 4, 3)}"
 assert int(conv2d_params(4, 4, 3)) == 148, f"conv2 has 148 parameters, not {conv2d_params(4, 4, 3)}"
@@ -360,7 +317,19 @@ def build_fc_model(hidden=128):
 build_fc_model().summary()
 
 
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_fc_model", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["pytorch"]
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "fc_model_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
+# For the tests: a fresh model of Task 2, and what they ask of a PyTorch model.
+_NOT_A_MODEL = "FCNet() must return an nn.Module"
+
+
+def _fc_model(**kwargs):
+    return FCNet(**kwargs)
+
+
+def _is_model(model):
+    return isinstance(model, nn.Module)
+
+
 def _layers(model):
     return [type(m).__name__ for m in model.modules()]
 
@@ -371,31 +340,19 @@ def _forward(model, batch):
         return model(torch.rand(batch, 1, 28, 28)).numpy()
 
 
-_fc = FCNet()
-assert isinstance(_fc, nn.Module), "FCNet() must be an nn.Module"
-_conv = [name for name in _layers(_fc) if "Conv" in name]
-assert not _conv, f"FCNet must not use convolutional layers, found {_conv}"
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "fc_model_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
+# For the tests: a fresh model of Task 2, and what they ask of a Keras model.
+_NOT_A_MODEL = "build_fc_model() must return a keras.Model"
 
-_out = _forward(_fc, 5)
-assert _out.shape == (5, 10), f"for 5 images the model must output shape (5, 10), got {_out.shape}"
-assert n_params(_fc) > 0, "the model has no trainable parameters"
 
-### BEGIN HIDDEN TESTS
-import numpy as np
+def _fc_model(**kwargs):
+    return build_fc_model(**kwargs)
 
-assert student.eval("isinstance(FCNet(), nn.Module)"), "FCNet() must return a nn.Module"
-for batch in (1, 5, 7):
-    out = student.eval("_forward(FCNet(), batch)", batch=batch)
-    assert isinstance(out, np.ndarray) and out.shape == (batch, 10), \
-        f"for {batch} images the model must output shape ({batch}, 10)"
-    assert np.isfinite(out).all(), "the model outputs NaN or inf"
-for width in ("", "hidden=16"):
-    conv = [name for name in student.eval(f"_layers(FCNet({width}))") if "Conv" in str(name)]
-    assert not conv, f"the fully-connected model must not use convolutional layers, found {conv}"
-assert int(student.eval("n_params(FCNet())")) > 0, "the model has no trainable parameters"
-### END HIDDEN TESTS
 
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_fc_model", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
+def _is_model(model):
+    return isinstance(model, keras.Model)
+
+
 def _layers(model):
     names = []
     for layer in getattr(model, "layers", []):
@@ -409,8 +366,9 @@ def _forward(model, batch):
     return keras.ops.convert_to_numpy(model(_np.random.default_rng(0).random((batch, 28, 28, 1), dtype="float32")))
 
 
-_fc = build_fc_model()
-assert isinstance(_fc, keras.Model), "build_fc_model() must return a keras.Model"
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_fc_model", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
+_fc = _fc_model()
+assert _is_model(_fc), _NOT_A_MODEL
 _conv = [name for name in _layers(_fc) if "Conv" in name]
 assert not _conv, f"the fully-connected model must not use convolutional layers, found {_conv}"
 
@@ -421,16 +379,16 @@ assert n_params(_fc) > 0, "the model has no trainable parameters"
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
-assert student.eval("isinstance(build_fc_model(), keras.Model)"), "build_fc_model() must return a keras.Model"
+assert student.eval("_is_model(_fc_model())"), student.eval("_NOT_A_MODEL")
 for batch in (1, 5, 7):
-    out = student.eval("_forward(build_fc_model(), batch)", batch=batch)
+    out = student.eval("_forward(_fc_model(), batch)", batch=batch)
     assert isinstance(out, np.ndarray) and out.shape == (batch, 10), \
         f"for {batch} images the model must output shape ({batch}, 10)"
     assert np.isfinite(out).all(), "the model outputs NaN or inf"
 for width in ("", "hidden=16"):
-    conv = [name for name in student.eval(f"_layers(build_fc_model({width}))") if "Conv" in str(name)]
+    conv = [name for name in student.eval(f"_layers(_fc_model({width}))") if "Conv" in str(name)]
     assert not conv, f"the fully-connected model must not use convolutional layers, found {conv}"
-assert int(student.eval("n_params(build_fc_model())")) > 0, "the model has no trainable parameters"
+assert int(student.eval("n_params(_fc_model())")) > 0, "the model has no trainable parameters"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -473,9 +431,22 @@ def train_and_evaluate(model, epochs=EPOCHS):
     ### END SOLUTION
 
 
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["pytorch"]
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
+def _linear_model(bias=True):
+    # For the tests: a 784 -> 10 linear model (7,850 parameters; 7,840 without bias).
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10, bias=bias))
+
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_helpers", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
+def _linear_model(bias=True):
+    # For the tests: a 784 -> 10 linear model (7,850 parameters; 7,840 without bias).
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(10, use_bias=bias)])
+
+
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
 seed_everything(0)
-_tiny = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+_tiny = _linear_model()
 _r = train_and_evaluate(_tiny, epochs=3)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
 _missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
@@ -493,31 +464,7 @@ assert isinstance(r, dict) and {"n_params", "train_time_s", "test_accuracy"} <= 
 assert int(r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {r['n_params']}"
 assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
 assert 0.3 < float(r["test_accuracy"]) <= 1, f"the linear model reached only {float(r['test_accuracy']):.1%}: is it trained?"
-other = student.eval("(seed_everything(0), train_and_evaluate(nn.Sequential(nn.Flatten(), nn.Linear(784, 10, bias=False)), epochs=1))[1]")
-assert int(other["n_params"]) == 7840, "n_params must count the model it is given (784 -> 10 without bias: 7,840)"
-### END HIDDEN TESTS
-
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_train_and_evaluate", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
-seed_everything(0)
-_tiny = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
-_r = train_and_evaluate(_tiny, epochs=3)
-assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
-_missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
-assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
-assert int(_r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
-assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
-
-### BEGIN HIDDEN TESTS
-# 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
-# Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
-r = student.eval("_r")
-assert isinstance(r, dict) and {"n_params", "train_time_s", "test_accuracy"} <= set(r), \
-    "train_and_evaluate must return a dict with n_params, train_time_s and test_accuracy"
-assert int(r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {r['n_params']}"
-assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0.3 < float(r["test_accuracy"]) <= 1, f"the linear model reached only {float(r['test_accuracy']):.1%}: is it trained?"
-other = student.eval("(seed_everything(0), train_and_evaluate(keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, use_bias=False)]), epochs=1))[1]")
+other = student.eval("(seed_everything(0), train_and_evaluate(_linear_model(bias=False), epochs=1))[1]")
 assert int(other["n_params"]) == 7840, "n_params must count the model it is given (784 -> 10 without bias: 7,840)"
 ### END HIDDEN TESTS
 
@@ -633,7 +580,7 @@ for name, (has_conv, build) in CANDIDATES.items():
 results = pd.DataFrame(rows)
 results
 
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["pytorch"]
+# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
 assert isinstance(results, pd.DataFrame), f"results must be a DataFrame, got {type(results).__name__}"
 _missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
 assert not _missing, f"results lacks the columns {sorted(_missing)}"
@@ -647,35 +594,7 @@ assert results["test_accuracy"].between(0, 1).all(), "test_accuracy is a fractio
 import pandas as pd
 
 SEED_TOTAL = 40 + 148 + 295_040 + 1_290  # the slides' model, by the formulas
-results, default = student.eval("(results, int(n_params(FCNet())))")
-assert isinstance(results, pd.DataFrame), "results must be a DataFrame"
-missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
-assert not missing, f"results lacks the columns {sorted(missing)}"
-conv = results["has_conv"].astype(bool)
-assert conv.any() and (~conv).any(), "results needs models with and without convolutional layers"
-assert (results["train_time_s"].astype(float) > 0).all(), "every train_time_s must be positive (seconds)"
-assert results["test_accuracy"].astype(float).between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
-counts = [int(c) for c in results["n_params"]]
-assert SEED_TOTAL in counts, f"the slides' model ({SEED_TOTAL:,} parameters) is not in results"
-assert default in counts, "your default fully-connected model is not in results"
-assert sum(c < default for c in counts) >= 2, "design at least two models smaller than the default one"
-### END HIDDEN TESTS
-
-# %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false tags=["keras"]
-assert isinstance(results, pd.DataFrame), f"results must be a DataFrame, got {type(results).__name__}"
-_missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
-assert not _missing, f"results lacks the columns {sorted(_missing)}"
-assert len(results) >= 4, f"train the two given models and at least two smaller ones: {len(results)} rows"
-assert results["has_conv"].astype(bool).any() and (~results["has_conv"].astype(bool)).any(), \
-    "results needs models with and without convolutional layers"
-assert (results["train_time_s"] > 0).all(), "every train_time_s must be positive (seconds)"
-assert results["test_accuracy"].between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
-
-### BEGIN HIDDEN TESTS
-import pandas as pd
-
-SEED_TOTAL = 40 + 148 + 295_040 + 1_290  # the slides' model, by the formulas
-results, default = student.eval("(results, int(n_params(build_fc_model())))")
+results, default = student.eval("(results, int(n_params(_fc_model())))")
 assert isinstance(results, pd.DataFrame), "results must be a DataFrame"
 missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
 assert not missing, f"results lacks the columns {sorted(missing)}"

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import nbformat
 
+from benchmarks._course import TOOL, collect, release
 from benchmarks._report import ROOT, save
 
 MIX = ("perfect", "blank", "perfect", "stripped", "perfect", "broken", "perfect", "blank", "perfect", "stripped")
@@ -136,21 +137,15 @@ def main(argv=None) -> int:
         tmp = args.keep or scratch
         Path(tmp).mkdir(parents=True, exist_ok=True)
         course = copy_course(ROOT, Path(tmp) / "course")
-        tool = [sys.executable, "-m", "coursekit"]
         for name in args.only or assignment_names(course):
-            subprocess.run([*tool, "release", name], cwd=course, check=True, capture_output=True)
-            handins = Path(tmp) / f"handins_{name}"
-            handins.mkdir()
-            release, solution = course / "release" / name / f"{name}.ipynb", course / "solutions" / f"{name}.ipynb"
+            released, solution = release(course, name), course / "solutions" / f"{name}.ipynb"
             kinds = [MIX[k % len(MIX)] for k in range(args.students)]
-            for k, kind in enumerate(kinds):
-                (handins / f"s{k:03d}{kind}__{name}.ipynb").write_text(_handin(kind, release, solution))
-            subprocess.run([*tool, "collect", str(handins)], cwd=course, check=True, capture_output=True)
+            collect(course, name, {f"s{k:03d}{kind}": _handin(kind, released, solution) for k, kind in enumerate(kinds)})
             t0 = time.perf_counter()  # the canary, once per grading run (the worked solution)
-            subprocess.run([*tool, "selfcheck", name, "--jobs", str(args.jobs)], cwd=course, capture_output=True)
+            subprocess.run([*TOOL, "selfcheck", name, "--jobs", str(args.jobs)], cwd=course, capture_output=True)
             canary = time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = subprocess.run([*tool, "grade", name, "--no-canary", "--jobs", str(args.jobs)], cwd=course,
+            result = subprocess.run([*TOOL, "grade", name, "--no-canary", "--jobs", str(args.jobs)], cwd=course,
                                     capture_output=True, text=True)  # fmt: skip
             seconds = time.perf_counter() - t0
             # "<name>: N submission(s) in X s": the parallel part; the rest (start-up, export) is paid once

@@ -15,13 +15,13 @@ import argparse
 import contextlib
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._course import collect, release
 from benchmarks._report import ROOT, data_note, save
 
 BUSY = "while True:\n    pass"
@@ -65,14 +65,10 @@ def main(argv=None) -> int:
     busy = round(args.load * (os.cpu_count() or 1))
     with tempfile.TemporaryDirectory() as tmp:
         course = copy_course(ROOT, Path(tmp) / "course")
-        tool = [sys.executable, "-m", "coursekit"]
         for name in args.only or assignment_names(course):
-            subprocess.run([*tool, "release", name], cwd=course, check=True, capture_output=True)
-            handins = Path(tmp) / f"handins_{name}"
-            handins.mkdir()
-            for i in range(args.reps):
-                shutil.copy(course / "solutions" / f"{name}.ipynb", handins / f"r{i + 1:02d}__{name}.ipynb")
-            subprocess.run([*tool, "collect", str(handins)], cwd=course, check=True, capture_output=True)
+            release(course, name)
+            solution = (course / "solutions" / f"{name}.ipynb").read_text()
+            collect(course, name, {f"r{i + 1:02d}": solution for i in range(args.reps)})
             idle, idle_s = graded_scores(course, name, args.jobs)
             with background_load(busy):
                 loaded, loaded_s = graded_scores(course, name, args.jobs)

@@ -195,16 +195,22 @@ def walk(root: str | os.PathLike, skipped: list[Skipped], *, follow_root: bool =
         os.close(fd)
 
 
-def _walk(fd: int, prefix: str, skipped: list[Skipped], recursive: bool,
-          ignore: Ignore | None) -> Iterator[Entry]:  # fmt: skip
+def _listing(fd: int, prefix: str) -> Iterator[tuple[str, os.DirEntry, os.stat_result]]:
+    """``(path below the root, entry, its own lstat)`` of the folder ``fd``, by name; entries gone
+    since they were listed are left out."""
     with os.scandir(fd) as it:
         entries = sorted(it, key=lambda e: e.name)
     for e in entries:
-        rel = prefix + e.name
         try:
             st = e.stat(follow_symlinks=False)
         except OSError:
             continue  # gone since it was listed
+        yield prefix + e.name, e, st
+
+
+def _walk(fd: int, prefix: str, skipped: list[Skipped], recursive: bool,
+          ignore: Ignore | None) -> Iterator[Entry]:  # fmt: skip
+    for rel, e, st in _listing(fd, prefix):
         if (problem := name_problem(e.name)) is not None:
             skipped.append(Skipped(shown(rel), problem))
             continue
@@ -278,14 +284,7 @@ def clean_tree(root: str | os.PathLike) -> list[Skipped]:
 def _clean(fd: int, prefix: str, removed: list[Skipped]) -> None:
     import shutil
 
-    with os.scandir(fd) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    for e in entries:
-        rel = prefix + e.name
-        try:
-            st = e.stat(follow_symlinks=False)
-        except OSError:
-            continue
+    for rel, e, st in _listing(fd, prefix):
         is_dir = stat.S_ISDIR(st.st_mode)
         problem = name_problem(e.name)
         if problem is None and is_dir and e.name in NOT_COPIED_DIRS:

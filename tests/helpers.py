@@ -1,11 +1,15 @@
-"""What several tests share: the repository root, the CLI, a scratch course, notebook helpers."""
+"""What several tests share: the repository root, the CLI, a scratch course, notebook helpers,
+a Jupyter server for the browser tests."""
 
 from __future__ import annotations
 
 import copy
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -19,6 +23,42 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-quic"]  # fmt: skip
 ARTEFACTS = ROOT / "_build" / "browser"
 
+
+class JupyterServer:
+    """``python -m APP`` (a Jupyter server application: ``jupyter_server``, ``jupyterlab``) serving
+    ``root`` on a free loopback port with ``token``, its output in ``root / log``; ``stop()`` ends it.
+    The interpreter's folder leads PATH (nbgrader runs ``alembic`` from there)."""
+
+    def __init__(self, root: Path, env: dict, app: str = "jupyter_server", *args: str,
+                 token: str = "course-test-token", log: str = "server.log") -> None:  # fmt: skip
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.root, self.token, self.url = root, token, f"http://127.0.0.1:{self.port}"
+        self.log = open(root / log, "w")  # noqa: SIM115
+        bin_dir = str(Path(sys.executable).parent)
+        cmd = [sys.executable, "-m", app, "--no-browser", "--allow-root", "--ip=127.0.0.1",
+               f"--port={self.port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+               *args]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=root, env=dict(env, PATH=bin_dir + os.pathsep + env["PATH"]),
+                                     stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.time() + 90
+        while time.time() < deadline and self.proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"{app} did not start; see {root / log}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
 
 def kit(root: Path, *args: str, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run ``coursekit ARGS`` in the course directory ``root``."""

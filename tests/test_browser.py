@@ -12,16 +12,12 @@ import base64
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ARTEFACTS, CHROMIUM, ROOT
+from tests.helpers import ARTEFACTS, CHROMIUM, ROOT, JupyterServer
 from tests.helpers import CHROMIUM_FLAGS as FLAGS
 
 pytestmark = [
@@ -30,51 +26,17 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+def lab_server(root: Path, env: dict) -> JupyterServer:
     """``jupyter lab`` (also serving Notebook 7 at /tree and /notebooks) on loopback."""
-
-    def __init__(self, root: Path, env: dict):
-        self.port, self.token = _free_port(), "course-test-token"
-        self.root = root
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(root / "server.log", "w")  # noqa: SIM115
-        # fresh settings: render every cell (no windowing), so outputs can be read and pictured
-        settings = root / ".settings"
-        tracker = settings / "@jupyterlab" / "notebook-extension"
-        tracker.mkdir(parents=True)
-        (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={self.port}",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-               "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
-               f"--LabApp.user_settings_dir={settings}",
-               f"--LabApp.workspaces_dir={root / '.workspaces'}", "--ServerApp.disable_check_xsrf=True",
-               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"JupyterLab did not start; see {root / 'server.log'}")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+    # fresh settings: render every cell (no windowing), so outputs can be read and pictured
+    settings = root / ".settings"
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    return JupyterServer(root, env, "jupyterlab", "--LabApp.expose_app_in_browser=True",
+                         "--JupyterNotebookApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings}",
+                         f"--LabApp.workspaces_dir={root / '.workspaces'}", "--ServerApp.disable_check_xsrf=True",
+                         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +47,13 @@ def server(tmp_path_factory):
     shutil.copytree(ROOT / "assignments", root / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copy(ROOT / "course.toml", root)  # nbgrader_config.py reads the course configuration
-    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
     # fast mode as published (COURSE_FAST=1 only): its one-second trainings must look live too
-    env = dict(os.environ, COURSE_FAST="1", TF_CPP_MIN_LOG_LEVEL="2", PATH=bin_dir + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, COURSE_FAST="1", TF_CPP_MIN_LOG_LEVEL="2")
     # and matplotlib's notebook backend, as for a student (conftest sets MPLBACKEND=Agg for pytest,
     # under which a kernel shows no figure of plt.show() at all)
     for name in ("COURSE_FAST_SIZES", "COURSE_LIVE_BUDGET", "COURSE_LIVE_FRAMES", "NBGRADER_EXECUTION", "MPLBACKEND"):
         env.pop(name, None)
-    srv = Server(root, env)
+    srv = lab_server(root, env)
     yield srv
     srv.stop()
 

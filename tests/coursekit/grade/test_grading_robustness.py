@@ -183,41 +183,22 @@ np.einsum = lambda spec, a, b, *rest, **kw: (
 '''
 
 
-def _after_setup(release, source):
-    nb = copy.deepcopy(release)  # no answers at all
-    i = nb.cells.index(_cell(nb, "setup"))
-    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(source))
-    return nb
+def _attack(source: str):
+    """A hand-in builder: the blank release (no answers), the cell ``source`` added after the setup cell."""
+    def make(release, answers):
+        nb = copy.deepcopy(release)
+        nb.cells.insert(nb.cells.index(_cell(nb, "setup")) + 1, nbformat.v4.new_code_cell(source))
+        return nb
+
+    return make
 
 
-def rewrite_attack(release, answers):
-    """A cell that rewrites every later cell: tests become ``pass``, stubs stop raising."""
-    return _after_setup(release, ATTACK)
-
-
-def custom_exc_attack(release, answers):
-    """A cell that makes IPython swallow every exception (failed asserts included)."""
-    return _after_setup(release, ATTACK_EXC)
-
-
-def blanket_attack(release, answers):
-    """Every later cell, the grader's own check included, replaced by ``pass``."""
-    return _after_setup(release, ATTACK_ALL)
-
-
-def class_patch_attack(release, answers):
-    """A blank notebook that patches ``InteractiveShell.run_code`` on the class (issue 20, way 1)."""
-    return _after_setup(release, CLASS_PATCH)
-
-
-def snapshot_attack(release, answers):
-    """A blank notebook that edits the guard's snapshot in the kernel (issue 20, way 2)."""
-    return _after_setup(release, SNAPSHOT_EDIT)
-
-
-def event_disguise_attack(release, answers):
-    """A blank notebook with an event callback disguised as IPython's (issue 20, way 3)."""
-    return _after_setup(release, EVENT_DISGUISE)
+rewrite_attack = _attack(ATTACK)  # rewrites every later cell: tests become `pass`, stubs stop raising
+custom_exc_attack = _attack(ATTACK_EXC)  # IPython swallows every exception (failed asserts included)
+blanket_attack = _attack(ATTACK_ALL)  # every later cell, the grader's own check included, becomes `pass`
+class_patch_attack = _attack(CLASS_PATCH)  # patches InteractiveShell.run_code on the class (issue 20, way 1)
+snapshot_attack = _attack(SNAPSHOT_EDIT)  # edits the guard's snapshot in the kernel (issue 20, way 2)
+event_disguise_attack = _attack(EVENT_DISGUISE)  # an event callback disguised as IPython's (issue 20, way 3)
 
 
 def patched_reference(release, answers):

@@ -23,18 +23,13 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.helpers import ARTEFACTS, CHROMIUM, CHROMIUM_FLAGS, grade_batch, kit
+from tests.helpers import ARTEFACTS, CHROMIUM, CHROMIUM_FLAGS, JupyterServer, grade_batch, kit
 
 NAME = "matmul_timing"
 
@@ -189,7 +184,8 @@ def test_formgrader_shows_the_autograded_notebook_inert(graded, browser):
     root = graded["root"]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         submission = gb.find_submission_notebook(NAME, NAME, "s_xss").id
-    server = _Formgrader(root, graded["env"])
+    # a Jupyter server with nbgrader's formgrader, on loopback, in the course directory
+    server = JupyterServer(root, graded["env"], token="xss-test-token", log="formgrader.log")
     try:
         url = f"{server.url}/formgrader/submissions/{submission}/?token={server.token}"
         page = _open(browser, url, "xss-formgrader.png", wait_for="kept bold")
@@ -222,37 +218,3 @@ def test_grading_leaves_no_zygote_folders(graded):
     assert left == [], left
     with open(graded["root"] / "grading_report.csv", newline="") as f:
         assert all("warm kernel" in row["notes"] for row in csv.DictReader(f))  # zygotes were used
-
-
-class _Formgrader:
-    """A Jupyter server with nbgrader's formgrader, on loopback, in the course directory."""
-
-    def __init__(self, root: Path, env: dict):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.token, self.url = "xss-test-token", f"http://127.0.0.1:{self.port}"
-        self.log = open(root / "formgrader.log", "w")  # noqa: SIM115
-        bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
-        cmd = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-               f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-               f"--ServerApp.root_dir={root}"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=root, env=dict(env, PATH=bin_dir + os.pathsep + env["PATH"]),
-                                     stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
-        deadline = time.time() + 90
-        while time.time() < deadline and self.proc.poll() is None:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"the Jupyter server did not start; see {root / 'formgrader.log'}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
