@@ -6,7 +6,8 @@
     coursekit release [NAME…]       nbgrader's student versions into release/
     coursekit collect HANDINS       hand-ins (folder, Moodle or Canvas zip) into submitted/
     coursekit grade [NAME…]         the canary (worked solutions), then autograde each hand-in,
-                                    feedback/, grades.csv, grading_report.csv
+                                    feedback/, grades.csv, grading_report.csv (--scheduler: on the
+                                    workers of a Dask cluster; --resume: only what has no grade)
     coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
     coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck

@@ -30,12 +30,14 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import shutil
 import tarfile
 import tempfile
 import threading
 import time
 import uuid
+import warnings
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
@@ -172,6 +174,8 @@ class GradingPlugin(WorkerPlugin):
         import asyncio
 
         self.state = {"ok": False, "reason": "the canary is running"}
+        if worker.state.total_resources.get(RESOURCE):  # from an earlier run: no hand-in before this canary
+            await worker.set_resources(**{RESOURCE: 0})
         self.slots: dict[int, tuple[Path, object, int | None]] = {}
         self.lock = threading.Lock()
         self.nthreads = worker.state.nthreads
@@ -296,7 +300,10 @@ class GradingPlugin(WorkerPlugin):
                 )
             return self.slots[key]
 
-    def teardown(self, worker) -> None:
+    async def teardown(self, worker) -> None:
+        """The run is over (or the worker closes): no more hand-ins here, its folder removed."""
+        if worker.state.total_resources.get(RESOURCE) and worker.status.name == "running":
+            await worker.set_resources(**{RESOURCE: 0})
         for _, process, _ in getattr(self, "slots", {}).values():
             process.close()
         if getattr(self, "folder", None):
@@ -439,7 +446,8 @@ def handin_files(root: Path, name: str, student: str) -> tuple[dict[str, bytes],
 def _write_submission(url: str, name: str, student: str, record: dict) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(url) as gb:
+    with Gradebook(url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own add_submission
         gb.update_or_create_student(student)
         try:
             gb.remove_submission(name, student)
@@ -542,6 +550,11 @@ def grade_on_cluster(names: list[str], root: Path, scheduler: str, resume: bool 
     finally:
         if rows:
             print(f"report: {write_report(rows, root)}")
+        if client.status == "running":  # the workers forget this run (a later worker runs no stale canary)
+            try:
+                client.unregister_worker_plugin(PLUGIN)
+            except Exception:
+                pass
         logging.getLogger("distributed").setLevel(logging.CRITICAL)  # no reconnect tracebacks at the end
         try:
             client.close(timeout=10)
@@ -563,7 +576,7 @@ def _run(
 ) -> list[str]:
     """Canary on each worker, then every hand-in as a task; ``rows`` filled as results arrive."""
     from distributed import wait
-    from distributed.client import FutureCancelledError
+    from distributed.client import FutureCancelledError, FuturesCancelledError
     from distributed.scheduler import KilledWorker
 
     from coursekit.grade.batch import _forget, already_graded, submitted_students
@@ -630,8 +643,8 @@ def _run(
             wait(list(pending), timeout=5, return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
-        except FutureCancelledError:
-            pass
+        except (FutureCancelledError, FuturesCancelledError):
+            pass  # the scheduler is lost: said below
         for future in [f for f in pending if f.done()]:
             name, student = futures[future]
             if future.status == "cancelled":
@@ -644,8 +657,8 @@ def _run(
                 row = _not_graded(
                     name,
                     student,
-                    f"killed its worker {err.allowed_failures + 1} times (the last: "
-                    f"{err.last_worker.address}); look at it by hand",
+                    f"killed its worker {_deaths(err)} times (Dask's distributed.scheduler.allowed-failures "
+                    "+ 1; the workers' logs say how); look at it by hand",
                 )
             except Exception as err:
                 row = _not_graded(name, student, f"grading error {type(err).__name__}: {str(err)[:300]}")
@@ -673,6 +686,15 @@ def _run(
             )
     progress.close()
     return failed
+
+
+def _deaths(err: Exception) -> str:
+    """How many workers died running the task of a ``KilledWorker`` error."""
+    try:
+        return str(int(err.allowed_failures) + 1)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        found = re.search(r"on (\d+) different workers", str(err))
+        return found.group(1) if found else "several"
 
 
 def _finish(row: dict, rows: list[dict], failed: list[str], progress) -> None:
