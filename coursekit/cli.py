@@ -6,7 +6,8 @@
     coursekit release [NAME…]       nbgrader's student versions into release/
     coursekit collect HANDINS       hand-ins (folder, Moodle or Canvas zip) into submitted/
     coursekit grade [NAME…]         the canary (worked solutions), then autograde each hand-in,
-                                    feedback/, grades.csv, grading_report.csv
+                                    feedback/, grades.csv, grading_report.csv (--scheduler: on the
+                                    workers of a Dask cluster; --resume: only what has no grade)
     coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
     coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck
@@ -71,6 +72,14 @@ def _grade(course: Course, args) -> list[str]:
     jobs = _jobs(course, args)
     if args.trusted:  # read by coursekit.grade.batch and by the grading workers it starts
         os.environ["COURSE_GRADING_TRUSTED"] = "1"
+    scheduler = args.scheduler or course.grading.scheduler
+    if scheduler and not args.feedback_only:  # each Dask worker runs the canary before it takes a hand-in
+        try:
+            from coursekit.grade.cluster import grade_on_cluster
+        except ImportError as err:
+            return [f"--scheduler needs Dask ({err}): pip install -r requirements.txt, or the `cluster` "
+                    "extra (pip install -e '.[cluster]')"]  # fmt: skip
+        return grade_on_cluster(args.names, course.root, scheduler, resume=args.resume)
     if not args.feedback_only and not args.no_canary:
         names = args.names or graded_names(course.root)
         print(f"canary: grading the worked solution of {', '.join(names) or 'no assignment'} first, "
@@ -80,7 +89,7 @@ def _grade(course: Course, args) -> list[str]:
             return [f"canary: {p}" for p in problems] + [
                 "the grading machine cannot grade correctly: no grade was written. Fix the cause above "
                 "(`coursekit doctor` prints the checks), then run `coursekit grade` again."]
-    return grade(args.names, course.root, autograde=not args.feedback_only, jobs=jobs)
+    return grade(args.names, course.root, autograde=not args.feedback_only, jobs=jobs, resume=args.resume)
 
 
 def _doctor(course: Course, args) -> list[str]:
@@ -182,6 +191,11 @@ def parser() -> argparse.ArgumentParser:
                            help="no autograde: feedback and grades.csv again, after manual grading")
             p.add_argument("--no-canary", action="store_true",
                            help="skip grading the worked solutions first (not recommended)")
+            p.add_argument("--resume", action="store_true",
+                           help="grade only the hand-ins without a grade yet (after a stopped run)")
+            p.add_argument("--scheduler", default="", metavar="tcp://HOST:8786",
+                           help="grade on the workers of this Dask scheduler (default: course.toml's "
+                                "[grading] scheduler; none: on this machine)")
         p.add_argument("--trusted", action="store_true",
                        help="grade without the kernel jail (no bubblewrap/root): only on a one-user "
                             "machine whose environment and network a hand-in may see (said in each row)")

@@ -74,6 +74,7 @@ class Grading:
     network: bool = False
     warm_kernels: bool = True
     keras_backend: str = "torch"
+    scheduler: str = ""  # "tcp://HOST:8786": grade on that Dask scheduler's workers (README)
 
     def __post_init__(self):
         if self.keras_backend not in KERAS_BACKENDS:

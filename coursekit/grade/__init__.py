@@ -2,6 +2,8 @@
 
 * :mod:`~coursekit.grade.batch`: every hand-in on its own, several at once; the report;
 * :mod:`~coursekit.grade.worker`: a process that autogrades one student after another;
+* :mod:`~coursekit.grade.cluster`: the same grading on the workers of a Dask cluster (``--scheduler``);
+* :mod:`~coursekit.grade.progress`: the progress line of a grading run;
 * :mod:`~coursekit.grade.execute`: ``GuardedExecute``, nbgrader's Execute with a tamper guard;
 * :mod:`~coursekit.grade.sandbox`: the kernel's sandbox;
 * :mod:`~coursekit.grade.jail`: bubblewrap, cgroups and rlimits around each kernel;

@@ -34,8 +34,50 @@ from coursekit.grade.worker import Worker
 from coursekit.nbgrader_cli import assignment_names, grading_env, nbgrader
 
 
-def _submitted_students(name: str, root: Path) -> list[str]:
+def submitted_students(name: str, root: Path) -> list[str]:
+    """The students with a hand-in of ``name`` in ``submitted/``."""
     return sorted(p.parent.parent.name for p in (root / "submitted").glob(f"*/{name}/{name}.ipynb"))
+
+
+def already_graded(root: Path, name: str, students: list[str]) -> set[str]:
+    """Who of ``students`` has a grade of ``name`` already (``coursekit grade --resume`` skips them).
+
+    Graded: grading_report.csv says "graded", the gradebook holds the submission, and it is of the
+    hand-in in ``submitted/`` now (same ``timestamp.txt``), so a hand-in collected again is graded again.
+    """
+    import csv
+
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.utils import parse_utc
+
+    path = root / "grading_report.csv"
+    if not path.exists():
+        return set()
+    with open(path, newline="", encoding="utf-8") as f:
+        reported = {r["student_id"] for r in csv.DictReader(f)
+                    if r["assignment"] == name and r["status"] == "graded"}  # fmt: skip
+    graded = set()
+    with Gradebook(gradebook_url(root)) as gb:
+        for student in sorted(reported & set(students)):
+            try:
+                sub = gb.find_submission(name, student)
+            except MissingEntry:
+                continue
+            stamp = root / "submitted" / student / name / "timestamp.txt"
+            try:
+                handed_in = parse_utc(stamp.read_text().strip()) if stamp.is_file() else None
+            except (ValueError, OverflowError):
+                handed_in = None
+            if handed_in is None or sub.timestamp is None or handed_in == sub.timestamp:
+                graded.add(student)
+    return graded
+
+
+def show_row(row: dict) -> str:
+    """One printed line per hand-in: student, assignment, status, score or reason."""
+    ok = row["status"] == "graded"
+    shown = f"{row['score']}/{row['max_score']}" if ok else row["reason"]
+    return f"{row['student_id']:>20} {row['assignment']:<22} {row['status']:<11} {shown}"
 
 
 def _events(path: Path) -> list[dict]:
@@ -255,7 +297,8 @@ def graded_names(root: Path) -> list[str]:
     return [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
 
 
-def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -> list[str]:
+def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
+          resume: bool = False) -> list[str]:  # fmt: skip
     """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
 
     One nbgrader autograde per submission: a hand-in that breaks nbgrader
@@ -263,9 +306,11 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
     each in its own process and kernel with ``cores / jobs`` threads; the gradebook takes their
     writes one at a time (SQLite's lock, retried; or a PostgreSQL server).
     grading_report.csv says, for every (student, assignment), "graded" with the score or
-    "not graded" with the reason.
+    "not graded" with the reason. ``resume``: only hand-ins without a grade yet (:func:`already_graded`).
     """
     from concurrent.futures import ThreadPoolExecutor
+
+    from coursekit.grade.progress import Progress
 
     names = names or graded_names(root)
     failed, rows = [], []
@@ -289,13 +334,24 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
         print(f"--jobs {jobs} is more than the {cores} cores here: grading with {cores} jobs", flush=True)
     jobs = max(1, min(jobs, cores))
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    todo = {}
+    for name in names if autograde else []:
+        if not (root / "release" / name / f"{name}.ipynb").exists():
+            continue
+        students = submitted_students(name, root)
+        done = already_graded(root, name, students) if resume else set()
+        if resume:
+            print(f"{name}: --resume: {len(done)} of {len(students)} hand-in(s) graded already, "
+                  f"{len(students) - len(done)} to grade", flush=True)  # fmt: skip
+        todo[name] = [s for s in students if s not in done]
+    progress = Progress(sum(map(len, todo.values())))
     for name in names:
         if autograde and not (root / "release" / name / f"{name}.ipynb").exists():
             failed.append(f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
                           "run coursekit release first")  # fmt: skip
             continue
         if autograde:
-            students = _submitted_students(name, root)
+            students = todo[name]
             started = time.perf_counter()
             workers: dict = {}
             with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -304,9 +360,9 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
                 graded = pool.map(_grade_safely, *args)
                 for row in graded:
                     rows.append(row)
-                    ok = row["status"] == "graded"
-                    shown = f"{row['score']}/{row['max_score']}" if ok else row["reason"]
-                    print(f"{row['student_id']:>20} {name:<22} {row['status']:<11} {shown}", flush=True)
+                    progress.write(show_row(row))
+                    progress.update(row["status"] == "graded")
+                    write_report(rows, root)  # a run stopped later keeps what it graded (--resume)
                     if row["status"] != "graded":
                         failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
             for worker in workers.values():
@@ -318,6 +374,7 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1) -
         # autograde wrote each student's feedback in its worker; after manual grading, all again
         if not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
             failed.append(f"generate_feedback {name}")
+    progress.close()
     if rows:
         print(f"report: {write_report(rows, root)}")
     if not nbgrader("export", "--to", "grades.csv", root=root):

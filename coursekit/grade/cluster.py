@@ -1,0 +1,733 @@
+"""Grading on a Dask cluster: ``coursekit grade NAME --scheduler tcp://HOST:8786``.
+
+Dask distributed is the engine (its scheduler, its workers, its retries); this module only
+says what a worker does with a hand-in:
+
+* The instructor's machine sends the course (``course.toml``, ``nbgrader_config.py``, the
+  assignment sources and worked solutions, ``release/NAME``) as bytes in a
+  :class:`GradingPlugin`, which every worker, including one that joins later, sets up before it
+  takes a hand-in: it releases the assignments into a folder of its own (the gradebook structure
+  nbgrader needs), then runs the canary (:func:`coursekit.selfcheck.selfcheck`: the worked
+  solutions must get full marks in the same jail, with the same limits). Only a worker whose
+  canary passed gets the resource :data:`RESOURCE`, which every grading task asks for, so a worker
+  whose canary failed (no bubblewrap, no cgroups, course_utils not importable, other versions)
+  takes no hand-in; the run names it and why.
+* Each hand-in travels as data (its files as bytes) to :func:`grade_remote`, which writes them
+  into a course folder of the worker thread and calls :func:`coursekit.grade.batch.grade_one`,
+  the function local grading calls (repair, jail, limits, judge, warm kernels, CPU share per
+  kernel). The result comes back as data: the report row, the files of ``autograded/``,
+  ``feedback/``, the repaired hand-in and its logs, and the gradebook entry.
+* The instructor's machine is the only writer of the gradebook (SQLite or PostgreSQL), of
+  ``autograded/``, ``feedback/`` and ``grading_report.csv``: it writes each result once, when it
+  arrives. When a worker dies, the scheduler runs its hand-in on another worker; a hand-in whose
+  worker died ``distributed.scheduler.allowed-failures + 1`` times (Dask's ``KilledWorker``) is
+  reported "not graded: killed its worker N times". When the scheduler is lost, the run stops,
+  the grades received so far stay written, and ``coursekit grade NAME --resume`` grades the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from distributed import WorkerPlugin
+
+PLUGIN = "coursekit-grading"
+RESOURCE = "coursekit-grading"  # a worker has it (one per thread) once its canary passed
+# packages whose versions must agree between the instructor's machine and a worker
+VERSIONED = (
+    "nbgrader",
+    "nbconvert",
+    "nbclient",
+    "nbformat",
+    "ipykernel",
+    "jupyter_client",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "torch",
+    "torchvision",
+    "tensorflow-cpu",
+    "keras",
+    "distributed",
+)
+NO_WORKER_WAIT_S = float(os.environ.get("COURSE_CLUSTER_WAIT_S", "300"))
+
+
+# ---------------------------------------------------------------- data both sides share
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, time.time()
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _read_tree(folder: Path, prefix: str) -> dict[str, bytes]:
+    """The regular files below ``folder`` as ``{prefix/relative path: bytes}``; links are never followed."""
+    files = {}
+    if not folder.is_dir() or folder.is_symlink():
+        return files
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in ("__pycache__", ".ipynb_checkpoints")
+            and not d.endswith(".egg-info")
+            and not os.path.islink(os.path.join(dirpath, d))
+        ]
+        for name in filenames:
+            path = Path(dirpath, name)
+            if path.is_symlink() or not path.is_file() or name.endswith(".pyc"):
+                continue
+            files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    return files
+
+
+def course_bundle(root: Path, names: list[str]) -> bytes:
+    """What a worker needs of the course, as one tar.gz: configuration, sources, solutions, release/NAME."""
+    from coursekit.selfcheck import COURSE_FILES
+
+    files: dict[str, bytes] = {}
+    for item in COURSE_FILES:
+        path = root / item
+        if path.is_dir():
+            files.update(_read_tree(path, item))
+        elif path.is_file() and not path.is_symlink():
+            files[item] = path.read_bytes()
+    for name in names:
+        files.update(_read_tree(root / "release" / name, f"release/{name}"))
+    return _tar(files)
+
+
+def _inside(base: Path, relative: str) -> Path:
+    """``base/relative``, refused when ``relative`` is absolute or climbs out of ``base``."""
+    parts = PurePosixPath(relative).parts
+    if not parts or PurePosixPath(relative).is_absolute() or any(p in ("..", "") for p in parts):
+        raise ValueError(f"refused path {relative!r}")
+    return base.joinpath(*parts)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """A new plain file at ``path`` (an old file, or a link, there is replaced, never followed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def versions() -> dict[str, str]:
+    """The installed versions of :data:`VERSIONED` here (those that are installed)."""
+    found = {}
+    for package in VERSIONED:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+# ------------------------------------------------------------------------ the worker side
+
+
+class GradingPlugin(WorkerPlugin):
+    """Set up on every Dask worker: the course, then the canary; the resource only when it passed."""
+
+    name = PLUGIN
+    idempotent = False
+
+    def __init__(
+        self,
+        bundle: bytes,
+        names: list[str],
+        duedates: dict[str, str | None],
+        trusted: bool,
+        wanted: dict[str, str],
+    ):
+        self.bundle, self.names, self.duedates, self.trusted, self.wanted = (
+            bundle,
+            names,
+            duedates,
+            trusted,
+            wanted,
+        )
+        self.state: dict = {"ok": False, "reason": "not set up"}
+
+    async def setup(self, worker) -> None:
+        import asyncio
+
+        self.state = {"ok": False, "reason": "the canary is running"}
+        if worker.state.total_resources.get(RESOURCE):  # from an earlier run: no hand-in before this canary
+            await worker.set_resources(**{RESOURCE: 0})
+        self.slots: dict[int, tuple[Path, object, int | None]] = {}
+        self.lock = threading.Lock()
+        self.nthreads = worker.state.nthreads
+        self.folder: Path | None = None
+        started = time.perf_counter()
+        try:
+            problems = await asyncio.to_thread(self._prepare, worker.local_directory)
+        except Exception as err:  # the run must hear why, not a traceback in the worker's log only
+            problems = [f"{type(err).__name__}: {err}"]
+        if problems:
+            self.state = {"ok": False, "reason": " | ".join(problems)}
+            return
+        self.state = {"ok": True, "reason": "", "canary_s": round(time.perf_counter() - started, 1)}
+        await worker.set_resources(**{RESOURCE: self.nthreads})
+
+    def _prepare(self, local_directory: str) -> list[str]:
+        """Unpack the course, release its assignments, run the canary; what went wrong."""
+        from contextlib import redirect_stdout
+
+        from coursekit.config import Course
+        from coursekit.grade import jail, sandbox
+        from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
+        from coursekit.release import release
+        from coursekit.selfcheck import selfcheck
+
+        os.environ.pop(
+            GRADEBOOK_ENV, None
+        )  # this worker's own SQLite file; the instructor's is written there
+        if self.trusted:
+            os.environ["COURSE_GRADING_TRUSTED"] = "1"
+        cores = os.cpu_count() or 1
+        if self.nthreads > cores:
+            return [
+                f"it has {self.nthreads} threads and {cores} cores: kernels would share cores and grades "
+                f"would depend on load; start it with `--nthreads {cores}` or fewer"
+            ]
+        off = jail.available() or (
+            None if sandbox.mode() == "bwrap" else "COURSE_GRADING_SANDBOX chose another"
+        )
+        if off and not self.trusted:
+            return [f"the kernel jail cannot be used on this worker: {off}"]
+        here = versions()
+        other = [
+            f"{p} {here.get(p, 'missing')} (instructor: {v})"
+            for p, v in self.wanted.items()
+            if here.get(p) != v
+        ]
+        if other:
+            return [
+                f"other versions than the instructor's machine: {', '.join(other)}; install the course's "
+                f"requirements.txt on the worker"
+            ]
+        self.folder = Path(tempfile.mkdtemp(prefix="coursekit-grading-", dir=local_directory))
+        os.chmod(self.folder, 0o755)
+        base = self.folder / "course"
+        with tarfile.open(fileobj=io.BytesIO(self.bundle)) as tar:
+            tar.extractall(self.folder / "shipped", filter="data")
+        shipped = self.folder / "shipped"
+        base.mkdir()
+        for item in shipped.iterdir():
+            if item.name != "release":
+                shutil.move(item, base / item.name)
+        course = Course.load(base)
+        log = io.StringIO()
+        with redirect_stdout(log):
+            failed = release(course, self.names)
+        if failed:
+            return [
+                f"coursekit release failed on this worker ({', '.join(failed)}): {log.getvalue()[-1500:]}"
+            ]
+        problems = [self._same_release(shipped, base, n) for n in self.names]
+        if problems := [p for p in problems if p]:
+            return problems
+        self._due_dates(base)
+        with redirect_stdout(log):
+            problems = selfcheck(course, self.names, jobs=self.nthreads)
+        return [f"canary: {p}" for p in problems]
+
+    @staticmethod
+    def _same_release(shipped: Path, base: Path, name: str) -> str | None:
+        import nbformat
+
+        theirs = shipped / "release" / name / f"{name}.ipynb"
+        ours = base / "release" / name / f"{name}.ipynb"
+        if not theirs.exists():
+            return None
+
+        def cells(path: Path) -> list:
+            return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nbformat.read(path, 4).cells]
+
+        if cells(theirs) != cells(ours):
+            return (
+                f"release/{name} on the instructor's machine is not what assignments/ releases: "
+                f"run `coursekit release {name}` there, then grade again"
+            )
+        return None
+
+    def _due_dates(self, base: Path) -> None:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{base / 'gradebook.db'}") as gb:
+            for name, due in self.duedates.items():
+                if due:
+                    gb.update_or_create_assignment(name, duedate=due)
+
+    def slot(self) -> tuple[Path, object, int | None]:
+        """This thread's course folder and autograde worker process (made on first use)."""
+        from coursekit.grade.worker import Worker
+        from coursekit.nbgrader_cli import grading_env
+
+        key = threading.get_ident()
+        with self.lock:
+            if key not in self.slots:
+                root = self.folder / f"slot-{len(self.slots) + 1}"
+                shutil.copytree(self.folder / "course", root)
+                (root / "grading_logs").mkdir(exist_ok=True)
+                threads = max(1, (os.cpu_count() or 1) // self.nthreads) if self.nthreads > 1 else None
+                self.slots[key] = (
+                    root,
+                    Worker(root, grading_env(threads), root / "grading_logs" / "worker.log"),
+                    threads,
+                )
+            return self.slots[key]
+
+    async def teardown(self, worker) -> None:
+        """The run is over (or the worker closes): no more hand-ins here, its folder removed."""
+        if worker.state.total_resources.get(RESOURCE) and worker.status.name == "running":
+            await worker.set_resources(**{RESOURCE: 0})
+        for _, process, _ in getattr(self, "slots", {}).values():
+            process.close()
+        if getattr(self, "folder", None):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _worker_state(dask_worker) -> dict:
+    """The plugin's state on one worker (``client.run``)."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    return dict(plugin.state) if plugin is not None else {"ok": False, "reason": "the plugin is not set up"}
+
+
+def _handin_paths(name: str, student: str) -> dict[str, str]:
+    return {
+        "submitted": f"submitted/{student}/{name}",
+        "autograded": f"autograded/{student}/{name}",
+        "feedback": f"feedback/{student}/{name}",
+    }
+
+
+def _clear(root: Path, name: str, student: str) -> None:
+    """Nothing of this hand-in left in a worker's course folder (files and gradebook entry)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    for folder in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(root / folder / student, ignore_errors=True)
+    for path in (root / "grading_logs").glob(f"{student}__{name}.*"):
+        path.unlink(missing_ok=True)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        try:
+            gb.remove_submission(name, student)
+        except MissingEntry:
+            pass
+
+
+def _record(root: Path, name: str, student: str) -> dict | None:
+    """The gradebook entry of a graded hand-in, as data."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        try:
+            sub = gb.find_submission(name, student)
+        except MissingEntry:
+            return None
+        return {
+            "timestamp": sub.timestamp.isoformat() if sub.timestamp else None,
+            "notebooks": {
+                nb.name: {
+                    "flagged": nb.flagged,
+                    "late_submission_penalty": nb.late_submission_penalty,
+                    "grades": {
+                        g.name: {
+                            "auto_score": g.auto_score,
+                            "manual_score": g.manual_score,
+                            "extra_credit": g.extra_credit,
+                            "needs_manual_grade": g.needs_manual_grade,
+                        }
+                        for g in nb.grades
+                    },
+                    "comments": {
+                        c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment}
+                        for c in nb.comments
+                    },
+                }
+                for nb in sub.notebooks
+            },
+        }
+
+
+def grade_remote(name: str, student: str, files: dict[str, bytes]) -> dict:
+    """Grade one hand-in on this Dask worker exactly as local grading does; the result as data."""
+    from distributed import get_worker
+
+    from coursekit.grade.batch import grade_one
+
+    worker = get_worker()
+    plugin = worker.plugins.get(PLUGIN)
+    if plugin is None or not plugin.state.get("ok"):
+        raise RuntimeError(
+            f"worker {worker.address} failed its canary: {plugin.state if plugin else 'no plugin'}"
+        )
+    root, process, threads = plugin.slot()
+    _clear(root, name, student)
+    target = root / "submitted" / student / name
+    target.mkdir(parents=True)
+    for relative, data in files.items():
+        _write(_inside(target, relative), data)
+    try:
+        row = grade_one(name, student, root, threads, process)
+    except Exception as err:  # a bug of ours: this hand-in is not graded, the others go on
+        row = {
+            "student_id": student,
+            "assignment": name,
+            "status": "not graded",
+            "reason": f"grading error {type(err).__name__}: {err}",
+            "score": "",
+            "max_score": "",
+            "notes": "",
+        }
+    out: dict[str, bytes] = {}
+    for folder in _handin_paths(name, student).values():
+        out.update(_read_tree(root / folder, folder))
+    for path in (root / "grading_logs").glob(f"{student}__{name}.*"):
+        out[f"grading_logs/{path.name}"] = path.read_bytes()
+    result = {
+        "row": row,
+        "files": out,
+        "worker": worker.name if worker.name is not None else worker.address,
+        "submission": _record(root, name, student) if row["status"] == "graded" else None,
+    }
+    _clear(root, name, student)
+    return result
+
+
+# ------------------------------------------------------------------- the instructor's side
+
+
+def handin_files(root: Path, name: str, student: str) -> tuple[dict[str, bytes], str | None]:
+    """The hand-in's files as bytes (plain files only, as local grading reads them), or why not."""
+    from coursekit.collect import clean_submitted
+    from coursekit.plainfiles import NotPlain, open_plain
+
+    reason, _ = clean_submitted(root, student, name)
+    if reason:
+        return {}, reason
+    folder = root / "submitted" / student / name
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        try:
+            fd, _ = open_plain(path)
+        except (NotPlain, OSError) as err:
+            return {}, f"{path.relative_to(root)}: {err}"
+        with os.fdopen(fd, "rb") as f:
+            files[path.relative_to(folder).as_posix()] = f.read()
+    return files, None
+
+
+def _write_submission(url: str, name: str, student: str, record: dict) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own add_submission
+        gb.update_or_create_student(student)
+        try:
+            gb.remove_submission(name, student)
+        except MissingEntry:
+            pass
+        extra = {"timestamp": record["timestamp"]} if record.get("timestamp") else {}
+        sub = gb.add_submission(name, student, **extra)
+        for nb in sub.notebooks:
+            values = record["notebooks"].get(nb.name, {})
+            nb.flagged = bool(values.get("flagged"))
+            nb.late_submission_penalty = values.get("late_submission_penalty")
+            for grade in nb.grades:
+                for key, value in values.get("grades", {}).get(grade.name, {}).items():
+                    setattr(grade, key, value)
+            for comment in nb.comments:
+                for key, value in values.get("comments", {}).get(comment.name, {}).items():
+                    setattr(comment, key, value)
+        gb.db.commit()
+
+
+def store(root: Path, name: str, student: str, result: dict) -> dict:
+    """Write one hand-in's result on the instructor's machine (files, then the gradebook); its report row."""
+    from coursekit.grade.batch import _forget
+    from coursekit.grade.gradebook import gradebook_url, retry_locked
+
+    retry_locked(_forget, name, student, root)  # an earlier grade of this hand-in must not stay
+    allowed = tuple(p + "/" for p in _handin_paths(name, student).values())
+    for relative, data in result["files"].items():
+        if not (relative.startswith(allowed) or relative.startswith(f"grading_logs/{student}__{name}.")):
+            raise ValueError(f"a worker sent {relative!r} for {student} {name}")
+        _write(_inside(root, relative), data)
+    if result.get("submission"):
+        retry_locked(_write_submission, gradebook_url(root), name, student, result["submission"])
+    row = dict(result["row"])
+    row["notes"] = "; ".join(
+        n for n in (row.get("notes", ""), f"graded on Dask worker {result['worker']}") if n
+    )
+    return row
+
+
+def _due_dates(root: Path, names: list[str]) -> dict[str, str | None]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from coursekit.grade.gradebook import gradebook_url
+
+    found = {}
+    with Gradebook(gradebook_url(root)) as gb:
+        for name in names:
+            try:
+                due = gb.find_assignment(name).duedate
+            except MissingEntry:
+                due = None
+            found[name] = due.isoformat() if due else None
+    return found
+
+
+def _not_graded(name: str, student: str, reason: str) -> dict:
+    return {
+        "student_id": student,
+        "assignment": name,
+        "status": "not graded",
+        "reason": reason,
+        "score": "",
+        "max_score": "",
+        "notes": "",
+    }
+
+
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away during the run."""
+
+
+def grade_on_cluster(names: list[str], root: Path, scheduler: str, resume: bool = False) -> list[str]:
+    """Grade every hand-in of ``names`` on the Dask cluster at ``scheduler``; what failed."""
+    from distributed import Client
+
+    from coursekit.grade.batch import graded_names, trusted_mode
+    from coursekit.grade.report import write_report
+
+    names = names or graded_names(root)
+    failed = [
+        f"{n}: no release/{n}/{n}.ipynb to check hand-ins against: run coursekit release first"
+        for n in names
+        if not (root / "release" / n / f"{n}.ipynb").exists()
+    ]
+    names = [n for n in names if (root / "release" / n / f"{n}.ipynb").exists()]
+    try:
+        client = Client(scheduler, timeout=30)
+    except (OSError, TimeoutError) as err:
+        return [
+            *failed,
+            f"cannot reach the Dask scheduler at {scheduler} ({type(err).__name__}: {err}): start "
+            f"it (`dask scheduler`), or check the address (--scheduler, course.toml's [grading] scheduler)",
+        ]
+    rows: list[dict] = []
+    try:
+        failed += _run(client, names, root, scheduler, resume, rows, trusted_mode())
+    except SchedulerLost as err:
+        failed.append(str(err))
+    finally:
+        if rows:
+            print(f"report: {write_report(rows, root)}")
+        if client.status == "running":  # the workers forget this run (a later worker runs no stale canary)
+            try:
+                client.unregister_worker_plugin(PLUGIN)
+            except Exception:
+                pass
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # no reconnect tracebacks at the end
+        try:
+            client.close(timeout=10)
+        except Exception:
+            pass
+    if any("Dask scheduler" in f and "lost" in f for f in failed):
+        return failed
+    from coursekit.nbgrader_cli import nbgrader
+
+    if not nbgrader("export", "--to", "grades.csv", root=root):
+        failed.append("export")
+    else:
+        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
+    return failed
+
+
+def _run(
+    client, names: list[str], root: Path, scheduler: str, resume: bool, rows: list[dict], trusted: bool
+) -> list[str]:
+    """Canary on each worker, then every hand-in as a task; ``rows`` filled as results arrive."""
+    from distributed import wait
+    from distributed.client import FutureCancelledError, FuturesCancelledError
+    from distributed.scheduler import KilledWorker
+
+    from coursekit.grade.batch import _forget, already_graded, submitted_students
+    from coursekit.grade.gradebook import retry_locked
+    from coursekit.grade.progress import Progress
+    from coursekit.grade.report import write_report
+
+    failed = []
+    try:
+        client.wait_for_workers(1, timeout=NO_WORKER_WAIT_S)
+    except TimeoutError:
+        return [
+            f"no Dask worker joined {scheduler} in {NO_WORKER_WAIT_S:g} s: start one "
+            f"(`dask worker {scheduler} --nthreads 1`, README 'Grading on a cluster')"
+        ]
+    plugin = GradingPlugin(course_bundle(root, names), names, _due_dates(root, names), trusted, versions())
+    print(
+        f"canary: each Dask worker of {scheduler} grades the worked solution of {', '.join(names)} "
+        "before it takes a hand-in",
+        flush=True,
+    )
+    client.register_plugin(plugin, name=PLUGIN)
+    good = _report_workers(client)
+    if not good:
+        return [
+            "no Dask worker passed its canary (above): no hand-in was graded. Fix the workers "
+            "(`coursekit doctor` on a worker machine prints the checks), then grade again."
+        ]
+    todo = {}
+    for name in names:
+        students = submitted_students(name, root)
+        done = already_graded(root, name, students) if resume else set()
+        if resume:
+            print(
+                f"{name}: --resume: {len(done)} of {len(students)} hand-in(s) graded already, "
+                f"{len(students) - len(done)} to grade",
+                flush=True,
+            )
+        todo[name] = [s for s in students if s not in done]
+    progress = Progress(sum(map(len, todo.values())), label="grading on the cluster")
+    futures = {}
+    run = uuid.uuid4().hex[:8]
+    for name, students in todo.items():
+        for student in students:
+            files, reason = handin_files(root, name, student)
+            if reason:
+                retry_locked(_forget, name, student, root)
+                _finish(_not_graded(name, student, reason), rows, failed, progress)
+                continue
+            future = client.submit(
+                grade_remote,
+                name,
+                student,
+                files,
+                key=f"coursekit-grade-{name}-{student}-{run}",
+                resources={RESOURCE: 1},
+                pure=False,
+            )
+            futures[future] = (name, student)
+    pending = set(futures)
+    alone_since = None
+    while pending:
+        try:
+            wait(list(pending), timeout=5, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        except (FutureCancelledError, FuturesCancelledError):
+            pass  # the scheduler is lost: said below
+        for future in [f for f in pending if f.done()]:
+            name, student = futures[future]
+            if future.status == "cancelled":
+                continue  # the scheduler is lost: said below
+            pending.discard(future)
+            try:
+                row = store(root, name, student, future.result())
+            except KilledWorker as err:
+                retry_locked(_forget, name, student, root)
+                row = _not_graded(
+                    name,
+                    student,
+                    f"killed its worker {_deaths(err)} times (Dask's distributed.scheduler.allowed-failures "
+                    "+ 1; the workers' logs say how); look at it by hand",
+                )
+            except Exception as err:
+                row = _not_graded(name, student, f"grading error {type(err).__name__}: {str(err)[:300]}")
+            _finish(row, rows, failed, progress)
+            write_report(rows, root)  # a run stopped later keeps what it graded
+        if any(f.status == "cancelled" for f in pending) or client.status not in ("running", "connecting"):
+            progress.close()
+            raise SchedulerLost(
+                f"lost the Dask scheduler at {scheduler} after {progress.done} of {progress.total} "
+                f"hand-in(s): "
+                f"the grades received are written; {len(pending)} hand-in(s) are not graded yet. Start the "
+                f"scheduler and workers again, then `coursekit grade {' '.join(names)} --resume "
+                f"--scheduler {scheduler}` grades only those."
+            )
+        capable = _capable(client)
+        alone_since = None if capable else (alone_since or time.monotonic())
+        if alone_since and time.monotonic() - alone_since > NO_WORKER_WAIT_S:
+            progress.close()
+            _report_workers(client)
+            raise SchedulerLost(
+                f"no Dask worker of {scheduler} that passed its canary for {NO_WORKER_WAIT_S:g} s "
+                f"({len(pending)} hand-in(s) left, not lost: the scheduler was not): start a "
+                f"worker, then `coursekit grade {' '.join(names)} --resume --scheduler "
+                f"{scheduler}`"
+            )
+    progress.close()
+    return failed
+
+
+def _deaths(err: Exception) -> str:
+    """How many workers died running the task of a ``KilledWorker`` error."""
+    try:
+        return str(int(err.allowed_failures) + 1)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        found = re.search(r"on (\d+) different workers", str(err))
+        return found.group(1) if found else "several"
+
+
+def _finish(row: dict, rows: list[dict], failed: list[str], progress) -> None:
+    from coursekit.grade.batch import show_row
+
+    rows.append(row)
+    progress.write(show_row(row))
+    progress.update(row["status"] == "graded")
+    if row["status"] != "graded":
+        failed.append(f"{row['student_id']} {row['assignment']}: not graded: {row['reason']}")
+
+
+def _capable(client) -> int:
+    """Workers that may take hand-ins now (their canary passed)."""
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    except TypeError:
+        workers = client.scheduler_info()["workers"].values()
+    except Exception:
+        return 0
+    return sum(1 for w in workers if w.get("resources", {}).get(RESOURCE))
+
+
+def _report_workers(client) -> int:
+    """Print each worker's canary; how many passed."""
+    states = client.run(_worker_state)
+    info = client.scheduler_info()["workers"]
+    good = 0
+    for address, state in sorted(states.items()):
+        label = f"{address} ({info.get(address, {}).get('name', '?')})"
+        if state.get("ok"):
+            good += 1
+            print(f"worker {label}: canary passed in {state.get('canary_s', '?')} s", flush=True)
+        else:
+            print(f"worker {label} takes no hand-in: {state.get('reason')}", flush=True)
+    return good

@@ -1,0 +1,273 @@
+"""Grading on a real Dask cluster (``coursekit grade --scheduler``) against grading on this machine.
+
+A ``dask scheduler`` and ``dask worker`` processes (``--nthreads 1``, each in a working folder of
+its own, no course folder shared with the instructor's) grade hand-ins of matmul_timing; a
+scratch course grades the same hand-ins locally. Every score must be the same. One worker is
+killed (SIGKILL) after the first result: every hand-in is still graded exactly once. A worker
+without bubblewrap (its PATH has everything but ``bwrap``) fails its canary and takes no hand-in.
+Then the scheduler is stopped mid-run, and ``--resume`` on a new cluster grades the rest, none twice.
+Needs the jail (root, bubblewrap, cgroups); no data (COURSE_DATA_DIR=/tmp/nodata is enough).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit.grade import jail
+from tests.helpers import KIT, answers_of, autograded_scores, fill, kit, read
+
+NAME = "matmul_timing"
+# hand-ins: which answer cells are left as released (a wrong or missing answer loses those points)
+FIRST = {
+    "s01": [],
+    "s02": ["matmul_python"],
+    "s03": ["conv_python"],
+    "s04": ["matmul_libs", "table_b"],
+    "s05": ["fit_a"],
+    "s06": None,
+}  # None: the release as it is
+LATER = {"s07": [], "s08": ["conv_libs"], "s09": ["timing_b"], "s10": ["matmul_python", "fit_a"]}
+ROW = re.compile(r"^\s*(s\d\d) " + NAME + r"\s+(graded|not graded)")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}"),
+]
+
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def _handins(root: Path, folder: Path, which: dict) -> None:
+    release = read(root / "release" / NAME / f"{NAME}.ipynb")
+    answers = answers_of(read(root / "solutions" / f"{NAME}.ipynb"))
+    folder.mkdir()
+    for student, blank in which.items():
+        if blank is None:
+            nb = release
+        else:
+            stubs = {
+                c.metadata["nbgrader"]["grade_id"]: c.source
+                for c in release.cells
+                if c.metadata.get("nbgrader", {}).get("solution")
+            }
+            nb = fill(release, {**answers, **{k: stubs[k] for k in blank}})
+        nbformat.write(nb, folder / f"{student}__{NAME}.ipynb")
+    assert kit(root, "collect", str(folder)).returncode == 0
+
+
+def _report(root: Path) -> dict[str, dict]:
+    with open(root / "grading_report.csv", newline="") as f:
+        return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == NAME}
+
+
+def _submissions(root: Path) -> list[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return sorted(s.student.id for s in gb.find_assignment(NAME).submissions)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """A ``dask scheduler`` and its ``dask worker`` processes, each in its own process group and folder."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port = folder, _free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.scheduler = self._start(
+            "scheduler",
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
+        )
+        self.workers: dict[str, subprocess.Popen] = {}
+
+    def _start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
+        cwd = self.folder / name
+        cwd.mkdir(parents=True)
+        log = open(cwd / "log.txt", "w")
+        return subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def worker(self, name: str, env: dict | None = None) -> None:
+        env = dict(env or os.environ, COURSE_DATA_DIR="/tmp/nodata")
+        self.workers[name] = self._start(
+            name,
+            [
+                DASK,
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--name",
+                name,
+                "--local-directory",
+                str(self.folder / name / "scratch"),
+            ],
+            env,
+        )
+
+    @staticmethod
+    def kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=60)
+
+    def close(self) -> None:
+        for process in [*self.workers.values(), self.scheduler]:
+            if process.poll() is None:
+                self.kill(process, signal.SIGTERM if process is self.scheduler else signal.SIGKILL)
+
+
+def _without_bwrap(folder: Path) -> dict:
+    """An environment whose PATH has every program of /usr/bin and /bin but bubblewrap."""
+    bin_ = folder / "bin-without-bwrap"
+    bin_.mkdir()
+    for source in (Path("/usr/bin"), Path("/bin"), Path(sys.executable).parent):
+        for program in source.iterdir():
+            if program.name != "bwrap" and not (bin_ / program.name).exists():
+                (bin_ / program.name).symlink_to(program)
+    return dict(os.environ, PATH=str(bin_))
+
+
+def _grade_on(cluster: Cluster, root: Path, *args: str, after_first=None) -> tuple[int, str, str, list[str]]:
+    """``coursekit grade NAME --scheduler ...``: exit status, stdout, stderr, students in row order;
+    ``after_first()`` is called when the first row is printed."""
+    env = dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
+    cmd = [*KIT, "grade", NAME, "--scheduler", cluster.address, *args]
+    process = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines, students = [], []
+    for line in process.stdout:
+        lines.append(line)
+        if found := ROW.match(line):
+            students.append(found.group(1))
+            if after_first and len(students) == 1:
+                after_first()
+    stderr = process.stderr.read()
+    return process.wait(timeout=900), "".join(lines), stderr, students
+
+
+@pytest.fixture(scope="module")
+def local(make_course, tmp_path_factory):
+    """The same hand-ins graded on this machine (--jobs 2): the scores to match."""
+    root = make_course([NAME])
+    _handins(root, root / "handins", {**FIRST, **LATER})
+    result = kit(
+        root, "grade", NAME, "--no-canary", "--jobs", "2", env=dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
+    )
+    assert set(_report(root)) == set(FIRST) | set(LATER), result.stdout[-3000:] + result.stderr[-3000:]
+    return root
+
+
+@pytest.fixture(scope="module")
+def course(make_course):
+    root = make_course([NAME])
+    _handins(root, root / "handins", FIRST)
+    return root
+
+
+def _same_scores(root: Path, local: Path, students) -> None:
+    theirs, ours = _report(root), _report(local)
+    for student in students:
+        assert theirs[student]["status"] == ours[student]["status"], (student, theirs[student], ours[student])
+        assert theirs[student]["score"] == ours[student]["score"], (student, theirs[student], ours[student])
+        if ours[student]["status"] == "graded":
+            assert autograded_scores(root, NAME, student) == autograded_scores(local, NAME, student), student
+
+
+def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local, tmp_path):
+    cluster = Cluster(tmp_path / "cluster")
+    try:
+        cluster.worker("w1")
+        cluster.worker("w2")
+        cluster.worker("nobwrap", env=_without_bwrap(tmp_path))
+        killed = []
+
+        def kill_w1():
+            cluster.kill(cluster.workers["w1"])
+            killed.append(time.time())
+
+        code, out, err, students = _grade_on(cluster, course, after_first=kill_w1)
+    finally:
+        cluster.close()
+    assert killed, out[-3000:] + err[-3000:]
+    assert code == (1 if any(r["status"] != "graded" for r in _report(local).values()) else 0), err[-3000:]
+    assert re.search(
+        r"worker \S+ \(nobwrap\) takes no hand-in: the kernel jail cannot be used on this worker: "
+        r"bubblewrap is missing",
+        out,
+    ), out[-3000:]
+    assert re.search(r"worker \S+ \(w1\): canary passed", out) and re.search(
+        r"worker \S+ \(w2\): canary passed", out
+    )
+    assert sorted(students) == sorted(FIRST), out[-3000:] + err[-3000:]  # each hand-in once
+    report = _report(course)
+    assert sorted(report) == sorted(FIRST) and _submissions(course) == sorted(
+        s for s in FIRST if report[s]["status"] == "graded"
+    )
+    assert not any("nobwrap" in r["notes"] for r in report.values())
+    assert {r["notes"].rsplit("graded on Dask worker ", 1)[-1] for r in report.values()} <= {"w1", "w2"}
+    _same_scores(course, local, FIRST)
+    for student in FIRST:
+        if report[student]["status"] == "graded":
+            assert (course / "feedback" / student / NAME / f"{NAME}.html").is_file()
+            assert (course / "autograded" / student / NAME / f"{NAME}.ipynb").is_file()
+
+
+def test_lost_scheduler_then_resume_grades_the_rest_once(course, local, tmp_path):
+    _handins(course, course / "later", LATER)
+    first = Cluster(tmp_path / "first")
+    try:
+        first.worker("w3")
+        code, out, err, before = _grade_on(
+            first, course, "--resume", after_first=lambda: first.kill(first.scheduler, signal.SIGTERM)
+        )
+    finally:
+        first.close()
+    assert code == 1 and "lost the Dask scheduler" in err and "--resume" in err, out[-3000:] + err[-3000:]
+    assert f"--resume: {len(FIRST)} of {len(FIRST) + len(LATER)} hand-in(s) graded already" in out, out[
+        -3000:
+    ]
+    assert before and set(before) <= set(LATER), before
+    second = Cluster(tmp_path / "second")
+    try:
+        second.worker("w4")
+        code, out, err, after = _grade_on(second, course, "--resume")
+    finally:
+        second.close()
+    assert not set(before) & set(after), (before, after)  # none twice
+    assert sorted(before + after) == sorted(LATER), (before, after, out[-3000:], err[-3000:])
+    assert sorted(_report(course)) == sorted({**FIRST, **LATER})
+    _same_scores(course, local, {**FIRST, **LATER})
+
+
+def test_local_resume_grades_nothing_graded_again(local):
+    env = dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
+    before = (local / "autograded" / "s01" / NAME / f"{NAME}.ipynb").stat().st_mtime_ns
+    result = kit(local, "grade", NAME, "--no-canary", "--resume", env=env)
+    total, graded = len(FIRST) + len(LATER), {s for s, r in _report(local).items() if r["status"] == "graded"}
+    assert f"--resume: {len(graded)} of {total} hand-in(s) graded already" in result.stdout, result.stdout
+    again = [m.group(1) for m in map(ROW.match, result.stdout.splitlines()) if m]
+    assert sorted(again) == sorted((set(FIRST) | set(LATER)) - graded)  # only what has no grade
+    assert (local / "autograded" / "s01" / NAME / f"{NAME}.ipynb").stat().st_mtime_ns == before
