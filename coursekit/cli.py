@@ -150,7 +150,14 @@ def _export(course: Course, args) -> list[str]:
 
 def _jobs(course: Course, args) -> int:
     """``--jobs``, ``$COURSE_GRADING_JOBS``, course.toml's ``[grading] jobs``, or one per core."""
-    env = int(os.environ.get("COURSE_GRADING_JOBS", "0"))
+    raw = os.environ.get("COURSE_GRADING_JOBS", "0") or "0"
+    try:
+        env = int(raw)
+    except ValueError:
+        raise CourseError(f"COURSE_GRADING_JOBS={raw!r} is not a whole number: set it to the number of "
+                          "hand-ins graded at once (e.g. 2), or unset it") from None  # fmt: skip
+    if env < 0:
+        raise CourseError(f"COURSE_GRADING_JOBS={raw!r} is negative: set it to 1 or more, or unset it")
     return args.jobs or env or course.grading.jobs or os.cpu_count() or 1
 
 

@@ -43,6 +43,8 @@ from pathlib import Path, PurePosixPath
 
 from distributed import WorkerPlugin
 
+from coursekit.errors import CourseError
+
 PLUGIN = "coursekit-grading"
 RESOURCE = "coursekit-grading"  # a worker has it (one per thread) once its canary passed
 # packages whose versions must agree between the instructor's machine and a worker
@@ -516,7 +518,7 @@ def _not_graded(name: str, student: str, reason: str) -> dict:
     }
 
 
-class SchedulerLost(RuntimeError):
+class SchedulerLost(CourseError):
     """The Dask scheduler went away during the run."""
 
 

@@ -100,6 +100,20 @@ def test_debug_shows_the_traceback(tmp_path, where):
     assert last.startswith("coursekit: error: ") and "unknown tag(s) ['jax']" in last, last
 
 
+@pytest.mark.parametrize("value", ["two", "-1"])
+def test_a_bad_grading_jobs_variable_is_one_line(tmp_path, value):
+    """``COURSE_GRADING_JOBS`` that is not a count of jobs: one line naming it and the fix, nothing graded."""
+    import os
+
+    root = scratch_course(tmp_path / "course")
+    result = subprocess.run([*KIT, "grade", "matmul_timing"], cwd=root, capture_output=True, text=True,
+                            env={**os.environ, "COURSE_GRADING_JOBS": value}, timeout=600)  # fmt: skip
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert len(_said(result)) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert _said(result)[0].startswith(f"coursekit: error: COURSE_GRADING_JOBS={value!r} "), result.stderr
+    assert "unset it" in result.stderr and "canary" not in result.stdout
+
+
 def test_no_path_hacks_anywhere():
     """Modules are imported by name: no edits of the import path, no loading files by path."""
     # what `grep -rn` for the import path would find; the pattern is built so that it does not match itself
