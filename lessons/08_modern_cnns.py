@@ -886,8 +886,8 @@ print(transfer_table.round(2).to_string(index=False))
 # **Download, offline, fast mode.** In full mode the weights are downloaded once (the size is in
 # your track's note) and kept in the framework's cache. Without internet the cell below says so
 # and skips this section. Fast mode (CI) never downloads: it runs the same code on the same
-# network with *random* weights and a few images, only to check that the code runs; its
-# accuracy means nothing.
+# network with *random* weights, a few images and 64 pixels, only to check that the code runs;
+# its accuracy means nothing.
 
 # %% [markdown] tags=["keras"]
 # Keras: `keras.applications.MobileNetV2(include_top=False, weights="imagenet")`. Keras has a set
@@ -898,7 +898,7 @@ print(transfer_table.round(2).to_string(index=False))
 # about 94 MB.
 
 # %% tags=["keras"]
-IMAGENET_SIZE = 128  # Keras' MobileNetV2 weights exist for 96, 128, 160, 192 and 224 pixels
+IMAGENET_SIZE = fast_or(128, 64)  # Keras' MobileNetV2 weights exist for 96, 128, 160, 192 and 224 px
 
 
 def load_backbone(weights="imagenet"):
@@ -940,7 +940,7 @@ def train_head(f_train, y_train, f_val, y_val, epochs):
 # features per image; its file holds 11,689,512 numbers, about 47 MB.
 
 # %% tags=["pytorch"]
-IMAGENET_SIZE = 128  # as in the Keras track; torchvision's weights were trained at 224 pixels
+IMAGENET_SIZE = fast_or(128, 64)  # as in the Keras track; torchvision's weights were trained at 224 px
 
 
 def load_backbone(weights="DEFAULT"):
