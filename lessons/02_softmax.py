@@ -324,7 +324,8 @@ print(f"loss with softmax twice: {twice:.6f}  (can never go below this for 3 cla
 # In Keras you choose where the softmax lives:
 #
 # - last layer without activation + `SparseCategoricalCrossentropy(from_logits=True)` — the
-#   counterpart of PyTorch's `CrossEntropyLoss`, and the most robust choice;
+#   counterpart of PyTorch's `CrossEntropyLoss`, and the recommended form: the loss computes
+#   $\log(\mathrm{softmax})$ from the scores in one numerically stable step, on every backend;
 # - last layer `activation="softmax"` + `from_logits=False` (the default, used in lesson 5 like
 #   the original report) — fine too with the TensorFlow backend: Keras notices the softmax layer
 #   and computes the loss from the scores before it, stably. Probabilities that do not come

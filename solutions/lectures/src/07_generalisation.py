@@ -8,8 +8,8 @@
 # The techniques are switched on as in the lesson: Keras uses
 # `keras.callbacks.EarlyStopping(monitor=..., patience=..., restore_best_weights=True)`,
 # `kernel_regularizer=keras.regularizers.L2(λ)`, `keras.layers.Dropout`,
-# `keras.layers.BatchNormalization` and `keras.layers.RandomTranslation`; PyTorch uses the
-# hand-written early-stopping check in `train`, `torch.optim.Adam(..., weight_decay=2 * λ)`,
+# `keras.layers.BatchNormalization(momentum=0.9)` and `keras.layers.RandomTranslation`; PyTorch
+# uses the hand-written early-stopping check in `train`, `torch.optim.Adam(..., weight_decay=2 * λ)`,
 # `nn.Dropout`, `nn.BatchNorm1d` and `shift` (with `torch.roll`) on each training batch.
 #
 # **Fast mode** (`COURSE_FAST=1`) trains on at most 1,000 images for a few epochs: the printed
@@ -85,8 +85,8 @@ def make_mlp(dropout=0.0, l2=0.0, batchnorm=False, augment=False):
     layers.append(keras.layers.Flatten())
     for _ in range(2):
         layers.append(keras.layers.Dense(HIDDEN, kernel_regularizer=regularizer))
-        if batchnorm:
-            layers.append(keras.layers.BatchNormalization())
+        if batchnorm:  # momentum 0.9 = PyTorch's BatchNorm1d default, as in the lesson
+            layers.append(keras.layers.BatchNormalization(momentum=0.9))
         layers.append(keras.layers.Activation("relu"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout))

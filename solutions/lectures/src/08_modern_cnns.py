@@ -98,6 +98,11 @@ def train(model, x, y, epochs, batch_size=BATCH, lr=1e-3):
     return model
 
 
+def batch_norm():
+    """As in the lesson: momentum 0.9, PyTorch's BatchNorm2d default (its momentum=0.1)."""
+    return layers.BatchNormalization(momentum=0.9)
+
+
 def vgg_block(x, channels):
     x = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)
     x = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)
@@ -106,13 +111,13 @@ def vgg_block(x, channels):
 
 def residual_block(x, channels, stride=1, skip=True):
     y = layers.Conv2D(channels, 3, strides=stride, padding="same", use_bias=False)(x)
-    y = layers.Activation("relu")(layers.BatchNormalization()(y))
+    y = layers.Activation("relu")(batch_norm()(y))
     y = layers.Conv2D(channels, 3, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization()(y)
+    y = batch_norm()(y)
     if skip:
         shortcut = x
         if stride != 1 or x.shape[-1] != channels:
-            shortcut = layers.BatchNormalization()(layers.Conv2D(channels, 1, strides=stride, use_bias=False)(x))
+            shortcut = batch_norm()(layers.Conv2D(channels, 1, strides=stride, use_bias=False)(x))
         y = layers.Add()([y, shortcut])
     return layers.Activation("relu")(y)
 
@@ -121,7 +126,7 @@ def make_resnet(depth, skip=True):
     seed_everything(0)
     inputs = keras.Input(shape=(32, 32, 3))
     x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inputs)
-    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    x = layers.Activation("relu")(batch_norm()(x))
     for _ in range(depth):
         x = residual_block(x, 16, skip=skip)
     x = residual_block(x, 32, stride=2, skip=skip)
