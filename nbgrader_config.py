@@ -10,7 +10,7 @@ imported by module name (coursekit is installed: `make setup`). See the README, 
 
 import os
 
-from coursekit.config import Course
+from coursekit.config import Course, environment
 from coursekit.grade.gradebook import gradebook_url
 
 course = Course.load(os.path.dirname(os.path.abspath(__file__)))  # course.toml beside this file
@@ -50,7 +50,7 @@ c.ClearSolutions.enforce_metadata = True
 # machine; course.toml's [grading] cell_timeout_s still stops an endless loop ($COURSE_GRADING_TIMEOUT
 # overrides it: the tests use a short one). Note: ExecutePreprocessor.timeout is ignored by
 # nbgrader, it must be Execute.timeout (nbgrader issues #1004, #1463).
-c.Execute.timeout = int(os.environ.get("COURSE_GRADING_TIMEOUT", course.grading.cell_timeout_s))
+c.Execute.timeout = environment().cell_timeout_s or course.grading.cell_timeout_s
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
 

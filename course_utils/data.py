@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.env import fast_mode
+from course_utils import env
+from course_utils.env import fast_mode, setting
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
@@ -395,8 +396,8 @@ def _search_roots(data_dir) -> list[Path]:
     roots = []
     if data_dir is not None:
         roots.append(Path(data_dir).expanduser())
-    elif os.environ.get("COURSE_DATA_DIR"):
-        roots.append(Path(os.environ["COURSE_DATA_DIR"]).expanduser())
+    elif env.data_dir() is not None:
+        roots.append(env.data_dir())
     roots += [
         Path.home() / ".keras" / "datasets",
         Path("data"),
@@ -406,7 +407,7 @@ def _search_roots(data_dir) -> list[Path]:
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "course_utils"
+    return env.cache_dir()
 
 
 def shown_path(text: str) -> str:
@@ -420,7 +421,7 @@ def shown_path(text: str) -> str:
     >>> shown_path(f"{Path.home()}-old/data")  # another folder that only starts alike
     '...-old/data'
     """
-    for folder, name in ((os.environ.get("COURSE_DATA_DIR"), "$COURSE_DATA_DIR"), (str(Path.home()), "~")):
+    for folder, name in ((setting("COURSE_DATA_DIR"), "$COURSE_DATA_DIR"), (str(Path.home()), "~")):
         folder = str(Path(folder).expanduser()).rstrip("/") if folder else ""
         if folder:
             text = re.sub(rf"(?<![\w.~/-]){re.escape(folder)}(?![\w.-])", lambda _, n=name: n, text)
@@ -448,7 +449,7 @@ def _finish(name, arrays, classes, source, n_train, n_test) -> ImageData:
 
 
 def _fast_sizes() -> tuple[int, int]:
-    value = os.environ.get("COURSE_FAST_SIZES", "").strip()
+    value = setting("COURSE_FAST_SIZES")
     if not value:
         return FAST_SIZES
     try:

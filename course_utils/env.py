@@ -6,8 +6,11 @@ import os
 import re
 import sys
 import tempfile
+from pathlib import Path
 
-_TRUE = {"1", "true", "yes", "on"}
+# the values coursekit's configuration (pydantic) reads as true and false, so that both packages agree
+_TRUE = {"1", "true", "yes", "on", "t", "y"}
+_FALSE = {"0", "false", "no", "off", "f", "n"}
 
 
 def in_notebook() -> bool:
@@ -34,9 +37,47 @@ def fast_mode() -> bool:
     >>> os.environ["COURSE_FAST"] = "0"; fast_mode()   # (outside nbgrader)
     False
     """
-    if os.environ.get("COURSE_FAST", "").strip().lower() in _TRUE:
+    if flag("COURSE_FAST"):
         return True
+    return autograding()
+
+
+def flag(name: str) -> bool | None:
+    """Environment variable ``name`` as a switch: True, False, or None when it is unset or empty.
+
+    Every environment variable course_utils reads is read in this module.
+
+    >>> os.environ["COURSE_FAST"] = "yes"; flag("COURSE_FAST")
+    True
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no), got {value!r}: set it so, or unset it.")
+
+
+def autograding() -> bool:
+    """True while nbgrader executes the notebook (``NBGRADER_EXECUTION``: autograde, validate)."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def data_dir() -> Path | None:
+    """The course data folder, ``$COURSE_DATA_DIR`` (None when unset)."""
+    value = os.environ.get("COURSE_DATA_DIR", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """Where downloads are cached: ``$XDG_CACHE_HOME/course_utils`` (default ``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_utils"
+
+
+def setting(name: str) -> str | None:
+    """Environment variable ``name``, stripped; None when it is unset or empty (the module that
+    uses it parses it and says what it takes)."""
+    return os.environ.get(name, "").strip() or None
 
 
 def fast_or(full, fast):

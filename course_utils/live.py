@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from course_utils.env import in_notebook
+from course_utils.env import autograding, in_notebook, setting
 
 _INTERACTIVE = ("ipympl", "widget", "nbagg", "notebook")
 _MARKER_POINTS = 30  # a line of at most this many points shows a marker on each (epochs, not batches)
@@ -86,7 +86,7 @@ class LivePlot:
         ylabels: Mapping[str, str] | None = None,
     ) -> None:
         if budget is None:
-            budget = float(os.environ.get("COURSE_LIVE_BUDGET", "0.015"))
+            budget = float(setting("COURSE_LIVE_BUDGET") or 0.015)
         if not 0 < budget <= 1:
             raise ValueError(f"budget is a fraction of wall time in (0, 1], got {budget!r}.")
         if min_interval < 0:
@@ -574,9 +574,9 @@ if hasattr(os, "register_at_fork"):
 
 
 def _default_frames() -> int:
-    value = os.environ.get("COURSE_LIVE_FRAMES", "").strip()
+    value = setting("COURSE_LIVE_FRAMES")
     if not value:
-        return 0 if os.environ.get("NBGRADER_EXECUTION") else 8  # autograding: nobody watches
+        return 0 if autograding() else 8  # autograding: nobody watches
     try:
         frames = int(value)
     except ValueError:

@@ -31,7 +31,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from coursekit.config import Course
+from coursekit.config import Course, environment, export
 from coursekit.errors import CourseError
 
 
@@ -71,7 +71,7 @@ def _grade(course: Course, args) -> list[str]:
 
     jobs = _jobs(course, args)
     if args.trusted:  # read by coursekit.grade.batch and by the grading workers it starts
-        os.environ["COURSE_GRADING_TRUSTED"] = "1"
+        export(COURSE_GRADING_TRUSTED="1")
     scheduler = args.scheduler or course.grading.scheduler
     if scheduler and not args.feedback_only:  # each Dask worker runs the canary before it takes a hand-in
         try:
@@ -108,7 +108,7 @@ def _selfcheck(course: Course, args) -> list[str]:
     from coursekit.selfcheck import selfcheck
 
     if args.trusted:
-        os.environ["COURSE_GRADING_TRUSTED"] = "1"
+        export(COURSE_GRADING_TRUSTED="1")
     return selfcheck(course, args.names, jobs=_jobs(course, args))
 
 
@@ -125,7 +125,7 @@ def _site(course: Course, args) -> list[str]:
     from coursekit.publish import publish
     from coursekit.site import build_site
 
-    fast = not args.full and os.environ.get("COURSE_FAST", "1") != "0"
+    fast = not args.full and environment().fast is not False
     out = args.out or course.root / "_build" / "site" / "html"
     if args.published is not None:
         return build_site(course, args.published, out, fast=fast)
@@ -150,15 +150,7 @@ def _export(course: Course, args) -> list[str]:
 
 def _jobs(course: Course, args) -> int:
     """``--jobs``, ``$COURSE_GRADING_JOBS``, course.toml's ``[grading] jobs``, or one per core."""
-    raw = os.environ.get("COURSE_GRADING_JOBS", "0") or "0"
-    try:
-        env = int(raw)
-    except ValueError:
-        raise CourseError(f"COURSE_GRADING_JOBS={raw!r} is not a whole number: set it to the number of "
-                          "hand-ins graded at once (e.g. 2), or unset it") from None  # fmt: skip
-    if env < 0:
-        raise CourseError(f"COURSE_GRADING_JOBS={raw!r} is negative: set it to 1 or more, or unset it")
-    return args.jobs or env or course.grading.jobs or os.cpu_count() or 1
+    return args.jobs or environment().jobs or course.grading.jobs or os.cpu_count() or 1
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,28 +22,58 @@ assignments and the grading limits from here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from coursekit.errors import CourseError
 
 FILE = "course.toml"
 ENV = "COURSEKIT_COURSE"
+KERAS_BACKENDS = ("torch", "tensorflow")
+HELP = "see the README, 'The course configuration'"
 
 
-@dataclass(frozen=True)
-class Assignment:
+class _Table(BaseModel):
+    """A table of course.toml: known keys only, values of the declared type (no guessing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Grading(_Table):
+    """Limits of ``coursekit grade`` (``[grading]`` in course.toml; an assignment's own
+    ``grading = {...}`` changes any of them). A new limit is one field here."""
+
+    cell_timeout_s: int = Field(300, gt=0, description="seconds per cell")
+    handin_timeout_s: int = Field(900, gt=0, description="seconds for all cells of one hand-in")
+    jobs: int = Field(0, ge=0, description="hand-ins graded at once; 0 = one per core")
+    output_text_bytes: int = Field(100_000, gt=0, description="text a cell may print before it is cut")
+    output_total_bytes: int = Field(2_000_000, gt=0, description="all outputs of one cell")
+    memory_gib: float = Field(4, gt=0, description="memory of the kernel and all it starts")
+    processes: int = Field(512, ge=16, description="processes and threads at once")
+    disk_gib: float = Field(1, gt=0, description="the kernel's home and /tmp, and its largest file")
+    network: bool = False
+    warm_kernels: bool = True
+    keras_backend: Literal["torch", "tensorflow"] = "torch"
+    # "tcp://HOST:8786": grade on that Dask scheduler's workers (README, 'Grading on a cluster')
+    scheduler: str = Field("", pattern=r"^$|^[a-z][a-z0-9+.-]*://\S+$")
+
+
+class Assignment(_Table):
     """One assignment source (``assignments/<key>.py``) and the notebooks it builds."""
 
     key: str
     title: str = ""
-    tracks: tuple[str, ...] = ()
-    points: float = 0.0
-    counts_at_most: float | None = None
-    grading: dict = field(default_factory=dict)  # this assignment's [grading] settings
-    optional: tuple[str, ...] = ()  # grade_ids of the optional parts (任意課題, bonus)
+    tracks: tuple[str, ...] = Field((), strict=False)  # TOML has lists, not tuples
+    points: float = Field(0.0, ge=0)
+    counts_at_most: float | None = Field(None, ge=0)
+    grading: dict = Field(default_factory=dict)  # this assignment's own [grading] settings
+    optional: tuple[str, ...] = Field((), strict=False)  # grade_ids of the optional parts (任意課題, bonus)
     extra_credit: bool = True  # optional points add to the score, not to the maximum
 
     @property
@@ -56,93 +86,105 @@ class Assignment:
         return name.removeprefix(f"{self.key}_") if self.tracks else None
 
 
-KERAS_BACKENDS = ("torch", "tensorflow")
+class _Meta(_Table):
+    id: str = Field(min_length=1)
+    public_repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    branch: str = "main"
+    title: str = ""
 
 
-@dataclass(frozen=True)
-class Grading:
-    """Limits of ``coursekit grade`` (``[grading]`` in course.toml)."""
+class _File(_Table):
+    """The whole of course.toml."""
 
-    cell_timeout_s: int = 300
-    handin_timeout_s: int = 900
-    jobs: int = 0
-    output_text_bytes: int = 100_000
-    output_total_bytes: int = 2_000_000
-    memory_gib: float = 4
-    processes: int = 512
-    disk_gib: float = 1
-    network: bool = False
-    warm_kernels: bool = True
-    keras_backend: str = "torch"
-    scheduler: str = ""  # "tcp://HOST:8786": grade on that Dask scheduler's workers (README)
-
-    def __post_init__(self):
-        if self.keras_backend not in KERAS_BACKENDS:
-            raise CourseError(f"[grading] keras_backend must be one of {list(KERAS_BACKENDS)}, "
-                              f"got {self.keras_backend!r} (see the README, 'Grading').")  # fmt: skip
+    course: _Meta
+    tracks: dict[str, str] = Field(default_factory=dict)
+    assignments: dict[str, dict] = Field(default_factory=dict)
+    grading: Grading = Field(default_factory=Grading)
 
 
-@dataclass(frozen=True)
-class Course:
+_WHAT = {"public_repo": "GitHub's owner/name of the students' repository, e.g. \"me/dl-course\"",
+         "scheduler": "a Dask scheduler's address, e.g. \"tcp://host:8786\", or \"\" to grade here",
+         "keras_backend": f"one of {list(KERAS_BACKENDS)}",
+         "id": "a name for nbgrader's course_id, e.g. \"dl\""}  # fmt: skip
+
+
+_KINDS = {"bool_type": "true or false (without quotes)", "int_type": "a whole number (without quotes)",
+          "float_type": "a number (without quotes)", "string_type": "a string (in quotes)"}  # fmt: skip
+
+
+def _explain(err: ValidationError, where: str, prefix: tuple = ()) -> CourseError:
+    """One CourseError naming every wrong key of ``where`` (a file) and what it should be."""
+    lines = []
+    for e in err.errors():
+        loc = [*prefix, *e["loc"]]
+        key = ".".join(str(k) for k in loc)
+        if e["type"] == "missing":
+            lines.append(f"`{key}` is missing: add it ({_WHAT.get(str(loc[-1]), 'see the README')})")
+        elif e["type"] == "extra_forbidden":
+            table = ".".join(str(k) for k in loc[:-1]) or "the top level"
+            known = f" (known: {', '.join(Grading.model_fields)})" if loc[-2:-1] == ["grading"] else ""
+            lines.append(f"unknown setting `{key}` in [{table}]: remove it or fix its spelling{known}")
+        else:
+            name, got = str(loc[-1]), e.get("input")
+            if name in _WHAT:
+                should = _WHAT[name]
+            elif e["type"] in _KINDS:
+                should = _KINDS[e["type"]]
+            elif e["type"] in ("tuple_type", "list_type"):
+                should = 'a list, e.g. ["a", "b"]'
+            else:
+                should = e["msg"].removeprefix("Input should be ").removeprefix("input should be ")
+            lines.append(f"`{key}` = {got!r} should be {should}")
+    return CourseError(f"{where}: " + "; ".join(lines) + f" ({HELP}).")
+
+
+class Course(BaseModel):
     """A course directory and its ``course.toml``."""
+
+    model_config = ConfigDict(frozen=True)
 
     root: Path
     id: str
     public_repo: str
     branch: str = "main"
     title: str = ""
-    tracks: dict[str, str] = field(default_factory=dict)
-    assignments: dict[str, Assignment] = field(default_factory=dict)
-    grading: Grading = field(default_factory=Grading)
+    tracks: dict[str, str] = Field(default_factory=dict)
+    assignments: dict[str, Assignment] = Field(default_factory=dict)
+    grading: Grading = Field(default_factory=Grading)
 
     # ---------------------------------------------------------------- loading
 
     @classmethod
     def from_text(cls, text: str, root: Path) -> Course:
-        """Parse the text of a course.toml that lives in ``root``."""
+        """Parse and validate the text of a course.toml that lives in ``root``."""
+        where = str(root / FILE)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise CourseError(f"{root / FILE} is not valid TOML ({err}). Fix the line it names.") from None
-        meta = data.get("course", {})
-        for key in ("id", "public_repo"):
-            if not meta.get(key):
-                raise CourseError(f"{root / FILE}: [course] needs `{key} = ...` "
-                                  "(see the README, 'The course configuration').")  # fmt: skip
-        if meta["public_repo"].count("/") != 1:
-            raise CourseError(f"{root / FILE}: public_repo must be GitHub's owner/name, "
-                              f"got {meta['public_repo']!r}")  # fmt: skip
-        tracks = dict(data.get("tracks", {}))
+            raise CourseError(f"{where} is not valid TOML ({err}). Fix the line it names.") from None
+        try:
+            file = _File.model_validate(data)
+        except ValidationError as err:
+            raise _explain(err, where) from None
         assignments = {}
-        for key, spec in data.get("assignments", {}).items():
-            unknown = [t for t in spec.get("tracks", []) if t not in tracks]
+        for key, spec in file.assignments.items():
+            try:
+                assignment = Assignment.model_validate({**spec, "key": key})
+            except ValidationError as err:
+                raise _explain(err, where, ("assignments", key)) from None
+            unknown = [t for t in assignment.tracks if t not in file.tracks]
             if unknown:
-                raise CourseError(f"{root / FILE}: assignment {key!r} names unknown track(s) {unknown}; "
-                                  f"the [tracks] table has {sorted(tracks)}")  # fmt: skip
-            optional, extra = spec.get("optional", []), spec.get("extra_credit", True)
-            where = f"{root / FILE}: [assignments.{key}]"
-            if not (isinstance(optional, list) and all(isinstance(g, str) for g in optional)):
-                raise CourseError(f"{where} optional must be a list of the grade_ids of its optional cells, "
-                                  f"e.g. optional = [\"optional_c\"]; got {optional!r}")  # fmt: skip
-            if not isinstance(extra, bool):
-                raise CourseError(f"{where} extra_credit must be true (optional points are extra credit, "
-                                  f"not in the maximum) or false; got {extra!r}")  # fmt: skip
-            assignments[key] = Assignment(key=key, title=spec.get("title", ""),
-                                          tracks=tuple(spec.get("tracks", ())),
-                                          points=float(spec.get("points", 0)),
-                                          counts_at_most=spec.get("counts_at_most"),
-                                          grading=dict(spec.get("grading", {})),
-                                          optional=tuple(optional), extra_credit=extra)  # fmt: skip
-        known = set(Grading.__dataclass_fields__)
-        for where, table in [("[grading]", data.get("grading", {})),
-                             *((f"[assignments.{k}.grading]", a.grading) for k, a in assignments.items())]:
-            extra = set(table) - known
-            if extra:
-                raise CourseError(f"{root / FILE}: unknown {where} setting(s) {sorted(extra)}; "
-                                  f"known: {sorted(known)}")  # fmt: skip
-        return cls(root=root, id=meta["id"], public_repo=meta["public_repo"],
-                   branch=meta.get("branch", "main"), title=meta.get("title", ""), tracks=tracks,
-                   assignments=assignments, grading=Grading(**data.get("grading", {})))  # fmt: skip
+                raise CourseError(f"{where}: assignment {key!r} names unknown track(s) {unknown}; "
+                                  f"the [tracks] table has {sorted(file.tracks)}")  # fmt: skip
+            try:  # its own limits, checked now rather than when its first hand-in is graded
+                Grading.model_validate({**file.grading.model_dump(), **assignment.grading})
+            except ValidationError as err:
+                raise _explain(err, where, ("assignments", key, "grading")) from None
+            assignments[key] = assignment
+        meta = file.course
+        return cls(root=root, id=meta.id, public_repo=meta.public_repo, branch=meta.branch,
+                   title=meta.title, tracks=file.tracks, assignments=assignments,
+                   grading=file.grading)  # fmt: skip
 
     @classmethod
     def load(cls, root: str | Path) -> Course:
@@ -159,8 +201,8 @@ class Course:
         """The course at ``start``, ``$COURSEKIT_COURSE``, or at or above the working directory."""
         if start is not None:
             return cls.load(start)
-        if os.environ.get(ENV):
-            return cls.load(os.environ[ENV])
+        if environment().course:
+            return cls.load(environment().course)
         here = Path.cwd().resolve()
         for folder in (here, *here.parents):
             if (folder / FILE).is_file():
@@ -183,13 +225,11 @@ class Course:
 
     def grading_for(self, name: str) -> Grading:
         """The grading limits of notebook ``name``: [grading], then its assignment's own settings."""
-        import dataclasses
-
         try:
             own = self.assignment_of(name).grading
         except CourseError:
             own = {}
-        return dataclasses.replace(self.grading, **own)
+        return Grading.model_validate({**self.grading.model_dump(), **own})
 
     def colab_url(self, path: str) -> str:
         """The "Open in Colab" address of ``path`` in the students' public repository."""
@@ -205,3 +245,96 @@ class Course:
     def install_url(self) -> str:
         """What ``pip install`` takes on Colab: the students' repository at ``branch``."""
         return f"git+https://github.com/{self.public_repo}@{self.branch}"
+
+
+# ------------------------------------------------------------------ environment variables
+
+
+def _unset_if_empty(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _first_count(value):
+    """OpenMP's ``4,2`` (threads per nesting level): the first level's count."""
+    value = _unset_if_empty(value)
+    return value.split(",")[0].strip() if isinstance(value, str) else value
+
+
+def _switch(value):
+    return _unset_if_empty(value.strip().lower() if isinstance(value, str) else value)
+
+
+Flag = Annotated[bool | None, BeforeValidator(_switch)]  # 1/0, true/false, yes/no, on/off
+
+
+class Environment(BaseModel):
+    """Every environment variable coursekit reads, read here and nowhere else.
+
+    An empty variable counts as unset; a value of the wrong kind is a :class:`CourseError` naming
+    the variable and what it takes.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    course: Annotated[Path | None, BeforeValidator(_unset_if_empty)] = Field(None, alias=ENV)
+    fast: Flag = Field(None, alias="COURSE_FAST", description="fast mode (default: on)")
+    data_dir: Annotated[Path | None, BeforeValidator(_unset_if_empty)] = Field(None, alias="COURSE_DATA_DIR")
+    jobs: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
+        None, ge=0, alias="COURSE_GRADING_JOBS", description="hand-ins graded at once")
+    trusted: Flag = Field(None, alias="COURSE_GRADING_TRUSTED", description="grade without the jail")
+    sandbox: Literal["1", "0", "namespace"] = Field("1", alias="COURSE_GRADING_SANDBOX")
+    cell_timeout_s: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
+        None, gt=0, alias="COURSE_GRADING_TIMEOUT", description="seconds per cell, over course.toml's")
+    status_file: Annotated[str | None, BeforeValidator(_unset_if_empty)] = Field(
+        None, alias="COURSE_GRADING_STATUS")
+    gradebook_url: Annotated[str, BeforeValidator(lambda v: (v or "").strip())] = Field(
+        "", alias="COURSE_GRADEBOOK_URL")
+    cluster_wait_s: float = Field(300.0, gt=0, alias="COURSE_CLUSTER_WAIT_S")
+    threads: Annotated[int | None, BeforeValidator(_first_count)] = Field(
+        None, gt=0, alias="OMP_NUM_THREADS", description="threads of one grading kernel")
+
+
+_TAKES = {"COURSE_FAST": "1 or 0 (true/false, yes/no)", "COURSE_GRADING_TRUSTED": "1 or 0",
+          "COURSE_GRADING_JOBS": "a whole number, 1 or more (0: one per core)",
+          "COURSE_GRADING_SANDBOX": "1 (the jail), 0 or namespace (both with --trusted only)",
+          "COURSE_GRADING_TIMEOUT": "whole seconds, more than 0", "COURSE_CLUSTER_WAIT_S": "seconds",
+          "OMP_NUM_THREADS": "a whole number, 1 or more"}  # fmt: skip
+
+
+def environment() -> Environment:
+    """The environment variables coursekit reads, typed and checked, as they are now."""
+    try:
+        return Environment.model_validate(dict(os.environ))
+    except ValidationError as err:
+        wrong = []
+        for e in err.errors():
+            name = str(e["loc"][0])
+            wrong.append(f"{name}={e.get('input')!r} is not {_TAKES.get(name, e['msg'].lower())}")
+        raise CourseError("; ".join(wrong) + ": set it to such a value, or unset it") from None
+
+
+def inherited(names: Iterable[str] | None = None, drop: Iterable[str] = ()) -> dict[str, str]:
+    """A copy of this process's environment for a child process: all of it, or only ``names``,
+    without ``drop``."""
+    keep = None if names is None else set(names)
+    return {k: v for k, v in os.environ.items() if (keep is None or k in keep) and k not in set(drop)}
+
+
+def export(**values: str | None) -> None:
+    """Set (or, with None, remove) variables for this process and what it starts."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def without(name: str) -> Iterator[None]:
+    """This process's environment without variable ``name`` for a while."""
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[name] = saved

@@ -13,7 +13,7 @@ import importlib.util
 import os
 import re
 
-from coursekit.config import Course
+from coursekit.config import Course, environment
 
 
 def _mask(url: str) -> str:
@@ -28,7 +28,7 @@ def isolation(course: Course) -> tuple[str, str]:
     from coursekit.grade import jail, sandbox
 
     mode = sandbox.mode()
-    chosen = os.environ.get("COURSE_GRADING_SANDBOX", "1")
+    chosen = environment().sandbox
     if mode == "bwrap":
         g = course.grading
         limits = jail.Limits(memory_bytes=int(g.memory_gib * jail.GIB), processes=g.processes,
@@ -73,7 +73,7 @@ def doctor(course: Course, names: list[str], jobs: int = 1) -> list[str]:
         print(f"course_utils {where[0]}{note}")
         if blocked:
             problems.append(f"the sandboxed kernel cannot enter {', '.join(blocked)}: chmod o+x them")
-    data = os.environ.get("COURSE_DATA_DIR")
+    data = str(environment().data_dir or "")
     print(f"data        {data or 'COURSE_DATA_DIR not set (the loaders download, which needs internet)'}"
           + ("" if not data or os.path.isdir(data) else "  NOT a folder"))  # fmt: skip
     if data and not os.path.isdir(data):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit.config import environment, inherited
+
 DEFAULT_GLOBS = ("notebooks/*/*.ipynb",)
 CACHE = Path("_build") / "cache"
 
@@ -53,7 +55,7 @@ def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None, ker
 
 def lesson_env(fast: bool) -> dict[str, str]:
     """The environment lessons run in: fast or full mode, quiet TensorFlow, inline figures."""
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # Agg would draw no figure
+    env = inherited(drop=("MPLBACKEND",))  # Agg would draw no figure
     env.update(COURSE_FAST="1" if fast else "0", TF_CPP_MIN_LOG_LEVEL="2")
     return env
 
@@ -100,7 +102,7 @@ def execute(path: Path, cache: Path | None = None, *, fast: bool = True, timeout
 def execute_all(root: Path, paths: list[Path], cache: Path | None = None) -> int:
     """Execute ``paths`` (default: every lesson notebook) in ``$COURSE_FAST``'s mode; 1 on failure."""
     cache = cache or root / CACHE
-    fast = os.environ.get("COURSE_FAST", "1") != "0"
+    fast = environment().fast is not False
     paths = [p.resolve() for p in paths] or sorted(p for pattern in DEFAULT_GLOBS for p in root.glob(pattern))
     failures = []
     total = 0.0

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coursekit.config import inherited
+
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                "TF_NUM_INTEROP_THREADS")  # fmt: skip
@@ -36,7 +38,8 @@ def grading_env(threads: int | None) -> dict:
     nbgrader runs ``alembic`` (database migrations) from PATH, so this also works without an
     activated virtual environment.
     """
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]))
+    env = inherited()
+    env["PATH"] = os.pathsep.join([str(Path(NBGRADER).parent), env.get("PATH", "")])
     if threads:
         env.update({var: str(threads) for var in THREAD_VARS})
     return env

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit.config import Course
+from coursekit.config import Course, environment
 from coursekit.errors import CourseError
 
 PACKAGE = "course_utils"
@@ -308,7 +308,7 @@ def machine_paths(course: Course, dest: Path) -> dict[str, str]:
 
     add(dest, "the published tree's own location")
     add(course.root, "the course directory")
-    add(os.environ.get("COURSE_DATA_DIR"), "the data folder ($COURSE_DATA_DIR)")
+    add(environment().data_dir, "the data folder ($COURSE_DATA_DIR)")
     for folder in [*python_site.getsitepackages(), python_site.getusersitepackages()]:
         add(folder, "the Python environment's site-packages")
     add(sys.prefix, "the Python environment (sys.prefix)")
@@ -403,7 +403,7 @@ def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
     if site:
         from coursekit.site import build_site
 
-        fast = os.environ.get("COURSE_FAST", "1") != "0"
+        fast = environment().fast is not False
         failed = build_site(course, dest, dest / "docs", fast=fast, cache=cache)
         if failed:
             return failed

@@ -10,7 +10,6 @@ says why with the failing cell's error and traceback (or nbgrader's), and keeps 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import tempfile
@@ -18,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from coursekit.config import Course
+from coursekit.config import Course, without
 from coursekit.errors import CourseError
 from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
 
@@ -42,12 +41,8 @@ def copy_course(root: Path, target: Path) -> Path:
 @contextlib.contextmanager
 def _scratch_gradebook() -> Iterator[None]:
     """Grade into the scratch course's SQLite file, not a gradebook server of the real course."""
-    saved = os.environ.pop(GRADEBOOK_ENV, None)
-    try:
+    with without(GRADEBOOK_ENV):
         yield
-    finally:
-        if saved is not None:
-            os.environ[GRADEBOOK_ENV] = saved
 
 
 def _report(root: Path) -> dict[str, dict]:

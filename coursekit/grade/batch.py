@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from coursekit.collect import clean_submitted
+from coursekit.config import environment
 from coursekit.grade.diagnose import explain, setup_failure
 from coursekit.grade.gradebook import gradebook_url, retry_locked
 from coursekit.grade.report import write_report
@@ -288,7 +289,7 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
 
 def trusted_mode() -> bool:
     """``coursekit grade --trusted``: grade without the jail (a single-user machine, said in every row)."""
-    return os.environ.get("COURSE_GRADING_TRUSTED") == "1"
+    return bool(environment().trusted)
 
 
 def graded_names(root: Path) -> list[str]:

@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 
 from distributed import WorkerPlugin
 
+from coursekit.config import environment, export
 from coursekit.errors import CourseError
 
 PLUGIN = "coursekit-grading"
@@ -64,7 +65,7 @@ VERSIONED = (
     "keras",
     "distributed",
 )
-NO_WORKER_WAIT_S = float(os.environ.get("COURSE_CLUSTER_WAIT_S", "300"))
+NO_WORKER_WAIT_S = environment().cluster_wait_s
 
 
 # ---------------------------------------------------------------- data both sides share
@@ -203,11 +204,9 @@ class GradingPlugin(WorkerPlugin):
         from coursekit.release import release
         from coursekit.selfcheck import selfcheck
 
-        os.environ.pop(
-            GRADEBOOK_ENV, None
-        )  # this worker's own SQLite file; the instructor's is written there
+        export(**{GRADEBOOK_ENV: None})  # this worker's own SQLite file; the instructor's is written there
         if self.trusted:
-            os.environ["COURSE_GRADING_TRUSTED"] = "1"
+            export(COURSE_GRADING_TRUSTED="1")
         cores = os.cpu_count() or 1
         if self.nthreads > cores:
             return [

@@ -46,6 +46,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 
+from coursekit.config import environment
 from coursekit.errors import CourseError
 from coursekit.grade import jail, judge
 from coursekit.grade import sandbox as grading_sandbox
@@ -157,7 +158,7 @@ def record(event: dict) -> None:
     if _BUFFER is not None:
         _BUFFER.append(event)
         return
-    path = os.environ.get(STATUS_ENV)
+    path = environment().status_file
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(event) + "\n")
@@ -359,7 +360,7 @@ class GuardedExecute(Execute):
         meta = resources.setdefault("metadata", {})
         source = meta.get("path")
         settings = self._grading
-        if settings is not None and "COURSE_GRADING_TIMEOUT" not in os.environ:
+        if settings is not None and environment().cell_timeout_s is None:
             self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
         self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
         self._handin_timeout = settings.handin_timeout_s if settings else None
@@ -374,7 +375,7 @@ class GuardedExecute(Execute):
             self._deadline = min(self._deadline, time.monotonic() + FIRST_RUN_S)
             self._handin_timeout = min(self._handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
         # as many cores as the threads `grade --jobs` gave this kernel (cores / jobs)
-        cpus = float(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+        cpus = float(environment().threads or os.cpu_count() or 1)
         self._limits = jail.Limits(cpus=cpus) if settings is None else jail.Limits(
             memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
             disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network, cpus=cpus)  # fmt: skip
@@ -390,7 +391,7 @@ class GuardedExecute(Execute):
             record({"event": "limits", "on": self._limits.describe()})
         else:
             why = jail.available() or "COURSE_GRADING_SANDBOX chose another sandbox"
-            if os.environ.get("COURSE_GRADING_TRUSTED") != "1":  # also nbgrader's own autograde button
+            if not environment().trusted:  # also nbgrader's own autograde button
                 raise CourseError(f"grading refused: no kernel jail here ({why}); run as root on Linux "
                                   "with bubblewrap, or `coursekit grade --trusted` on a single-user machine")
             why += "; TRUSTED single-user mode (--trusted): the kernel sees your environment and network"

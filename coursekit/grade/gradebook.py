@@ -13,10 +13,11 @@ An explicit driver (``postgresql+psycopg://``, ``mysql+pymysql://``, ...) is kep
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
+
+from coursekit.config import environment
 
 ENV = "COURSE_GRADEBOOK_URL"
 _BARE_POSTGRES = ("postgresql://", "postgres://")
@@ -24,7 +25,7 @@ _BARE_POSTGRES = ("postgresql://", "postgres://")
 
 def gradebook_url(root: Path) -> str:
     """``$COURSE_GRADEBOOK_URL`` if set (and not empty), else ``sqlite:///<root>/gradebook.db``."""
-    url = os.environ.get(ENV, "").strip()
+    url = environment().gradebook_url
     return with_driver(url) if url else f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
 
 

@@ -240,10 +240,11 @@ def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str
             limits: Limits, hold: bool = False, env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """The command that starts a kernel command inside the jail (this module's ``main``); with
     ``hold``, the jail holds a place for a warm kernel instead (:mod:`coursekit.grade.warm`).
-    ``env``: variables the grader sets for this kernel on top of :func:`kernel_env`."""
+    ``env``: variables the grader sets for this kernel on top of :func:`kernel_env`; the whole
+    environment is computed here and handed over (``--env``), the jail's program reads none."""
     cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", workdir, "--sockets", sockets,
            "--uid", str(uid), "--disk", str(limits.disk_bytes)]  # fmt: skip
-    for key, value in (env or {}).items():
+    for key, value in kernel_env(env).items():
         cmd += ["--env", f"{key}={value}"]
     if limits.network:
         cmd.append("--network")
@@ -257,9 +258,10 @@ def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str
 
 
 def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool,
-                extra_env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
+                env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """bubblewrap, run as root (it mounts what root can read), without a user namespace: the
-    kernel then drops to the unused uid with ``setpriv``, so on the host it is that uid."""
+    kernel then drops to the unused uid with ``setpriv``, so on the host it is that uid; ``env``
+    is the kernel's whole environment (:func:`kernel_env`)."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv", "--unshare-pid", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try"]  # fmt: skip
     if not network:
@@ -281,7 +283,7 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
              "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
-    for key, value in kernel_env(extra_env).items():
+    for key, value in (env or {}).items():
         args += ["--setenv", key, value]
     return args
 
@@ -289,9 +291,11 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
 def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The kernel's whole environment: what grading sets (fast mode, threads, ``extra``: the
     Keras backend) and nothing else."""
-    env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
+    from coursekit.config import environment, inherited  # (not in the jail's program: no pydantic there)
+
+    env = inherited(ENV_KEPT)
     env.update(extra or {})
-    data = os.environ.get("COURSE_DATA_DIR")
+    data = environment().data_dir
     if data:
         env["COURSE_DATA_DIR"] = os.path.realpath(data)
     # PYTHONSAFEPATH: the kernel's folder (the hand-in's files) is not on the import path while
@@ -341,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hold", action="store_true", help="hold the jail for a warm kernel")
     parser.add_argument("--cgroup-procs", action="append", default=[])
     parser.add_argument("--keep", action="append", default=[])
-    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the kernel")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE, the kernel's environment")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
@@ -361,8 +365,8 @@ def main(argv: list[str] | None = None) -> None:
     start = ["/bin/sh", "-c", f'cp -R {INPUT}/. {HOME}/ 2>/dev/null; exec "$@"', "kernel", *cmd]
     if args.hold:
         start = [sys.executable, "-I", "-S", "-c", HOLDER, args.sockets, INPUT, HOME]
-    extra = dict(item.split("=", 1) for item in args.env)
-    bwrap = _bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network, extra)
+    env = dict(item.split("=", 1) for item in args.env)
+    bwrap = _bwrap_args(args.workdir, args.sockets, args.keep, args.disk, args.network, env)
     full = [*bwrap, "--seccomp", str(seccomp.memfd()), "--", *drop, *start]
     os.execvp(full[0], full)
 

@@ -35,6 +35,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from coursekit.config import environment, inherited
+
 HIDDEN_ALWAYS = ("/tmp", "/var/tmp", "/dev/shm")
 _STAGE = "/mnt"  # a private tmpfs inside the namespace, to carry what is mounted back
 
@@ -56,7 +58,7 @@ def mode() -> str:
 
     ``COURSE_GRADING_SANDBOX``: ``0`` = workdir, ``namespace`` = no bubblewrap; default: the best here.
     """
-    chosen = os.environ.get("COURSE_GRADING_SANDBOX", "1")
+    chosen = environment().sandbox
     if chosen == "0":
         return "workdir"
     if chosen != "namespace":
@@ -80,8 +82,8 @@ def kept_paths() -> list[str]:
     spec = importlib.util.find_spec("course_utils")
     if spec and spec.submodule_search_locations:
         paths += list(spec.submodule_search_locations)
-    if os.environ.get("COURSE_DATA_DIR"):
-        paths.append(os.environ["COURSE_DATA_DIR"])
+    if environment().data_dir:
+        paths.append(str(environment().data_dir))
     return [os.path.realpath(p) for p in paths if p and os.path.exists(p)]
 
 
@@ -172,7 +174,7 @@ def _no_new_privileges() -> None:
 def enter(workdir: str, uid: int, hide: list[str], keep: list[str], cmd: list[str]) -> None:
     """Set the namespace up, drop to ``uid`` and exec the kernel (never returns)."""
     # kept folders are mounted back at their real paths: a symlink on the way may be hidden
-    data = os.path.realpath(os.environ["COURSE_DATA_DIR"]) if os.environ.get("COURSE_DATA_DIR") else None
+    data = os.path.realpath(environment().data_dir) if environment().data_dir else None
     # the connection file lies in the grader's (hidden) runtime folder: copy it into workdir
     i = cmd.index("-f") + 1 if "-f" in cmd else None
     if i is not None:
@@ -204,7 +206,7 @@ def enter(workdir: str, uid: int, hide: list[str], keep: list[str], cmd: list[st
     os.chdir(workdir)
     home = {"MPLCONFIGDIR": ".matplotlib", "IPYTHONDIR": ".ipython", "JUPYTER_RUNTIME_DIR": ".jupyter",
             "XDG_CACHE_HOME": ".cache"}  # fmt: skip
-    env = dict(os.environ, HOME=workdir, USER="student", LOGNAME="student", TMPDIR="/tmp",
+    env = dict(inherited(), HOME=workdir, USER="student", LOGNAME="student", TMPDIR="/tmp",
                **{var: os.path.join(workdir, sub) for var, sub in home.items()})  # fmt: skip
     if data:
         env["COURSE_DATA_DIR"] = data

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from coursekit.config import export
 from coursekit.grade.gradebook import locked
 
 
@@ -112,7 +113,7 @@ def main(root: str) -> int:
             if request.get("action") == "feedback":
                 result = api.generate_feedback(request["assignment"], request["student"], force=True)
             else:
-                os.environ["COURSE_GRADING_STATUS"] = request["status"]
+                export(COURSE_GRADING_STATUS=request["status"])
                 result = api.autograde(request["assignment"], request["student"], force=True, create=True)
         except BaseException as err:  # capture_log catches most; this is the rest
             result = {"success": False, "error": f"{type(err).__name__}: {err}"}
