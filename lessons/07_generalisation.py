@@ -12,7 +12,9 @@
 # 3. switch on **early stopping, weight decay (L2), dropout, batch normalisation and data
 #    augmentation** in your framework, one at a time, and compare them fairly: same model, same
 #    data, same budget, one table and one plot;
-# 4. place these tools in the lecture's map of deep-learning techniques (its table A / B / C).
+# 4. place these tools in the lecture's map of deep-learning techniques (its table A / B / C);
+# 5. save **checkpoints** (weights, optimiser state, epoch) during training, resume an
+#    interrupted run from the last one, and reload the best epoch's model from its file.
 #
 # Sources: 知能工学特別講義 第3講 (汎化誤差を小さくするための技術: generalisation error, the
 # A/B/C classification of techniques, early stopping, dropout, regularisation, batch
@@ -22,7 +24,7 @@
 # **Budget.** Full mode trains six small networks: the whole notebook took 293 s (Keras) and
 # 858 s (PyTorch) when we ran it on a busy 2-core CPU without GPU (see section 5), and 342 s / 69 s
 # on a GPU (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight notebooks at
-# once). Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
+# once); section 6, added since, trains the baseline network once more. Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
 # that the code runs: its numbers are noise.
 
 # %% [markdown]
@@ -568,6 +570,129 @@ plt.show()
 #   every row: nothing was tuned on it.
 
 # %% [markdown]
+# ## 6. Checkpoints: keep the best epoch on disk, and resume an interrupted run
+#
+# Early stopping kept the best weights **in memory**. A run can end before it is done: Colab
+# disconnects an idle or long session, a laptop goes to sleep, you press *Interrupt*, the kernel
+# runs out of memory. Whatever was only in memory is then gone. A **checkpoint** is a file from
+# which training goes on as if nothing had happened, so it must hold everything the next step
+# depends on:
+#
+# | in the checkpoint | why |
+# |---|---|
+# | the **weights** | the model itself |
+# | the **optimiser's state** | Adam keeps two running averages per weight and a step count; a fresh Adam restarts them at 0, and its first steps after the restart are different ones |
+# | the **epoch** | where to go on from (and, with a learning-rate schedule, the rate to use) |
+# | the **best validation loss so far** | so that "keep the best" does not forget, after the restart, what it has to beat |
+# | the random generators' state (optional) | only for a continuation identical to the bit: the shuffling of the next epochs (and dropout, augmentation) draws from them |
+#
+# Two files are worth keeping: the **last** epoch's (to resume) and the **best** epoch's by
+# validation loss (the model you will use: early stopping's choice, on disk). Below we train the
+# baseline of section 2 for half its epochs, "lose" the model as a crash would, resume from the
+# last checkpoint for the other half, and compare the result with the uninterrupted baseline
+# run. The folder is a temporary one here; **on Colab, save into your Google Drive**
+# (`from google.colab import drive; drive.mount("/content/drive")`, then a folder under
+# `/content/drive/MyDrive/`): the files of `/content` are gone with the session.
+
+# %%
+import tempfile
+from pathlib import Path
+
+checkpoints = Path(tempfile.mkdtemp(prefix="lesson07-"))  # on Colab: a folder in your Drive
+HALF = EPOCHS // 2  # the "crash" comes after this epoch
+print("checkpoints in", checkpoints)
+
+# %% tags=["keras"]
+# A .keras file holds the architecture, the weights and the optimiser's state (Adam's averages and
+# its step count); ModelCheckpoint writes one after every epoch, or only when val_loss improved.
+def checkpoint_callbacks(best_so_far=float("inf")):
+    """Save the last epoch always, the best one by val_loss (to beat: ``best_so_far``)."""
+    return [keras.callbacks.ModelCheckpoint(str(checkpoints / "last.keras")),
+            keras.callbacks.ModelCheckpoint(str(checkpoints / "best.keras"), monitor="val_loss",
+                                            save_best_only=True, initial_value_threshold=best_so_far)]
+
+
+seed_everything(0)  # the same start as the baseline run of section 2
+model = make_mlp()
+model.compile(optimizer=keras.optimizers.Adam(LR), metrics=["accuracy"],
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+first = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=BATCH, epochs=HALF,
+                  callbacks=checkpoint_callbacks(), verbose=0)
+del model  # the crash: nothing of the run is left in memory, only the files
+
+# %% tags=["keras"]
+model = keras.models.load_model(checkpoints / "last.keras")  # weights and optimiser state
+print("Adam's step count after loading:", int(model.optimizer.iterations),
+      f"(= {HALF} epochs x {len(x_train) // BATCH + (len(x_train) % BATCH > 0)} batches)")
+# the best val_loss so far comes back from the best file, so that "save_best_only" remembers it
+best_so_far = keras.models.load_model(checkpoints / "best.keras").evaluate(x_val, y_val, verbose=0)[0]
+second = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=BATCH, epochs=EPOCHS,
+                   initial_epoch=HALF, callbacks=checkpoint_callbacks(best_so_far), verbose=0)
+resumed = pd.concat([history_frame(first), history_frame(second)])
+resumed.index = pd.RangeIndex(1, len(resumed) + 1, name="epoch")
+best_model = keras.models.load_model(checkpoints / "best.keras")
+
+# %% tags=["pytorch"]
+# One file per checkpoint: a dict of state_dicts (tensors) and numbers, written by torch.save.
+def save_checkpoint(path, model, optimizer, epoch, best_loss):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "best_loss": best_loss, "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}, path)
+
+
+def run_epochs(model, optimizer, first_epoch, last_epoch, best_loss):
+    """The lesson's loop (one `fit` epoch, then validation) with both checkpoints after each epoch."""
+    rows = []
+    for epoch in range(first_epoch, last_epoch + 1):
+        row = fit(model, train_loader, val_loader, optimizer=optimizer, epochs=1, live=False,
+                  verbose=False).iloc[0]
+        rows.append(row)
+        if row.val_loss < best_loss:
+            best_loss = float(row.val_loss)  # a Python float: weights_only loading accepts it
+            save_checkpoint(checkpoints / "best.pt", model, optimizer, epoch, best_loss)
+        save_checkpoint(checkpoints / "last.pt", model, optimizer, epoch, best_loss)
+    return rows
+
+
+seed_everything(0)  # the same start as the baseline run of section 2
+model = make_mlp().to(device)
+optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+first = run_epochs(model, optimizer, 1, HALF, best_loss=float("inf"))
+del model, optimizer  # the crash: nothing of the run is left in memory, only the files
+
+# %% tags=["pytorch"]
+# weights_only=True (the default since PyTorch 2.6): tensors, numbers and plain containers only,
+# never arbitrary Python objects, so a checkpoint file from elsewhere cannot run code when loaded
+state = torch.load(checkpoints / "last.pt", weights_only=True)
+model = make_mlp().to(device)
+model.load_state_dict(state["model"])
+optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+optimizer.load_state_dict(state["optimizer"])  # Adam's averages and step counts
+torch.set_rng_state(state["rng"])  # the shuffling goes on where it stopped
+if state["cuda_rng"]:
+    torch.cuda.set_rng_state_all(state["cuda_rng"])
+print("resuming after epoch", state["epoch"], "with Adam's step count",
+      int(optimizer.state_dict()["state"][0]["step"]))
+second = run_epochs(model, optimizer, state["epoch"] + 1, EPOCHS, best_loss=state["best_loss"])
+resumed = pd.DataFrame(first + second, index=pd.RangeIndex(1, EPOCHS + 1, name="epoch"))
+best_state = torch.load(checkpoints / "best.pt", weights_only=True)
+best_model = make_mlp().to(device)
+best_model.load_state_dict(best_state["model"])
+
+# %% [markdown]
+# The resumed run against the uninterrupted baseline of section 2, epoch by epoch, and the model
+# in the best file against the epoch with the lowest validation loss:
+
+# %%
+uninterrupted = runs["none (baseline)"]["history"]
+gap = (resumed.val_loss - uninterrupted.val_loss).abs()
+print(f"largest |val_loss difference| in epochs 1-{HALF} (before the crash): {gap.loc[:HALF].max():.2e}")
+print(f"largest |val_loss difference| in epochs {HALF + 1}-{EPOCHS} (after it):  {gap.loc[HALF + 1:].max():.2e}")
+best_epoch = int(resumed.val_loss.idxmin())
+print(f"best file: epoch {best_epoch}, validation accuracy {accuracy(best_model, x_val, y_val):.2%} "
+      f"(the history says {resumed.val_accuracy[best_epoch]:.2%})")
+
+# %% [markdown]
 # ## Summary
 #
 # - The goal is a small **generalisation error**: good answers on data the network has never
@@ -583,6 +708,10 @@ plt.show()
 #   more data.
 # - Compare techniques fairly: one change at a time, same model, same data, same budget, judged
 #   on validation data; then measure the chosen one on the test set once.
+# - **Checkpoints** make a run survive its kernel: save the weights, the optimiser's state, the
+#   epoch and the best validation loss so far after every epoch (the last file, to resume) and
+#   whenever the validation loss improves (the best file: early stopping's choice on disk). On
+#   Colab, write them to Google Drive.
 #
 # ## Exercises
 #
@@ -595,3 +724,9 @@ plt.show()
 # 4. Weight decay is a strength you must choose. Try $\lambda$ = 1e-5, 1e-4, 1e-3 and 1e-2
 #    (PyTorch: `weight_decay = 2 * λ`). Which is best on the validation set, and what happens
 #    when $\lambda$ is too large?
+# 5. Early stopping from a file. Change `train` so that, with `early_stopping=True`, it keeps the
+#    best epoch in a checkpoint file instead of in memory (Keras: a `ModelCheckpoint` with
+#    `save_best_only=True` instead of `restore_best_weights`; PyTorch: `torch.save` in the loop
+#    instead of `copy.deepcopy`) and loads that file when the run ends. Check that the loaded
+#    model's validation accuracy is the one the history shows for the chosen epoch. Why is this
+#    the version to use for a run of hours?

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Lesson 07 (generalisation): solutions of the exercises ({{Track}})
 #
-# Worked answers to the four exercises at the end of `lessons/07_generalisation.py`, in
+# Worked answers to the five exercises at the end of `lessons/07_generalisation.py`, in
 # {{Track}} (the other track's notebook solves them the same way with the other framework), on
 # the lesson's data and network: the first `N_TRAIN` MNIST training images for training, the
 # last `N_VAL` for validation, the MLP 784-512-512-10 with ReLU, Adam (0.001), batch size 64.
@@ -347,3 +347,75 @@ print(f"best on the validation set: {best.run}")
 # the gradient), but not an identical run: PyTorch also decays the biases, Keras only the
 # kernels, and the two frameworks start from different random weights, so the printed tables
 # of the two notebooks differ a little.
+
+# %% [markdown]
+# ## Exercise 5
+#
+# *Early stopping from a file: keep the best epoch in a checkpoint file instead of in memory,
+# load that file when the run ends, and check that the loaded model's validation accuracy is the
+# one the history shows for the chosen epoch. Why is this the version to use for a run of hours?*
+
+# %%
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp(prefix="lesson07-ex5-"))  # on Colab: a folder of your Google Drive
+
+# %% tags=["keras"]
+def train_from_file(patience=PATIENCE, **options):
+    """Early stopping on val_loss; the best epoch lives in best.keras, not in memory."""
+    seed_everything(0)
+    x_train, y_train = x_all[:N_TRAIN], y_all[:N_TRAIN]
+    model = make_mlp(**options)
+    model.compile(optimizer=keras.optimizers.Adam(LR), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),  # stops only
+                 keras.callbacks.ModelCheckpoint(str(folder / "best.keras"), monitor="val_loss",
+                                                 save_best_only=True)]  # keeps the best, on disk
+    result = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=BATCH,
+                       epochs=EPOCHS, callbacks=callbacks, verbose=0)
+    history = history_frame(result)
+    return keras.models.load_model(folder / "best.keras"), history
+
+
+# %% tags=["pytorch"]
+def train_from_file(patience=PATIENCE, **options):
+    """Early stopping on val_loss; the best epoch lives in best.pt, not in memory."""
+    seed_everything(0)
+    train_loader = loader(x_all[:N_TRAIN], y_all[:N_TRAIN], batch_size=BATCH, shuffle=True)
+    model = make_mlp(**options).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    rows, best_loss, best_epoch = [], float("inf"), 0
+    for epoch in range(1, EPOCHS + 1):
+        row = fit(model, train_loader, val_loader, optimizer=optimizer, epochs=1, live=False,
+                  verbose=False).iloc[0]
+        rows.append(row)
+        if row.val_loss < best_loss:  # instead of copy.deepcopy(model.state_dict()): a file
+            best_loss, best_epoch = float(row.val_loss), epoch  # a Python float, not numpy's
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "epoch": epoch, "best_loss": best_loss}, folder / "best.pt")
+        elif epoch - best_epoch >= patience:
+            break
+    history = pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="epoch"))
+    state = torch.load(folder / "best.pt", weights_only=True)
+    best = make_mlp(**options).to(device)
+    best.load_state_dict(state["model"])
+    return best, history
+
+
+# %%
+model, history = train_from_file()
+chosen = int(history.val_loss.idxmin())
+loaded = accuracy(model, x_val, y_val)
+print(f"{len(history)} epochs run; best val_loss in epoch {chosen}")
+print(f"validation accuracy of the loaded model {loaded:.4f}; the history's for epoch {chosen}: "
+      f"{history.val_accuracy[chosen]:.4f}")
+assert abs(loaded - history.val_accuracy[chosen]) < 1e-3, "the file holds another epoch's weights"
+
+# %% [markdown]
+# **Answer.** The loaded model is the chosen epoch's: its validation accuracy, measured again,
+# is the one in the history (to rounding). The file costs one save per improvement and nothing
+# else, and it is what a long run needs: if the kernel dies in hour three, early stopping's
+# in-memory copy dies with it, while the file still holds the best model so far (and, with the
+# optimiser's state and the epoch in it, lets the run go on, as section 6 of the lesson shows).
+# A file also documents the run: it can be loaded in another notebook, or by the grader.
