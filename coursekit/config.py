@@ -105,7 +105,9 @@ class _File(_Table):
 _WHAT = {"public_repo": "GitHub's owner/name of the students' repository, e.g. \"me/dl-course\"",
          "scheduler": "a Dask scheduler's address, e.g. \"tcp://host:8786\", or \"\" to grade here",
          "keras_backend": f"one of {list(KERAS_BACKENDS)}",
-         "id": "a name for nbgrader's course_id, e.g. \"dl\""}  # fmt: skip
+         "id": "a name for nbgrader's course_id, e.g. \"dl\"",
+         "extra_credit": "true (optional points add to the score, not to the maximum) or false",
+         "optional": "a list of the grade_ids of its optional cells, e.g. [\"optional_c\"]"}  # fmt: skip
 
 
 _KINDS = {"bool_type": "true or false (without quotes)", "int_type": "a whole number (without quotes)",

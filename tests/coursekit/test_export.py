@@ -205,5 +205,6 @@ def test_optional_must_name_graded_cells(tmp_path):
     with pytest.raises(SourceError, match=r"optional = \['part_c'\] names no graded cell of matmul_timing"):
         source_notebook(Course.load(root), NAME)
     text = (ROOT / "course.toml").read_text().replace("optional = [", "extra_credit = 1\noptional = [", 1)
-    with pytest.raises(CourseError, match="extra_credit must be true"):
+    said = r"`assignments.matmul_timing.extra_credit` = 1 should be true \(optional"
+    with pytest.raises(CourseError, match=said):
         Course.from_text(text, root)
