@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-# the values coursekit's configuration (pydantic) reads as true and false, so that both packages agree
+# the values read as true and false (pydantic's set: the instructor's tools read switches alike)
 _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n"}
 
