@@ -39,10 +39,11 @@ TRACK_EXTRAS = {"pytorch": ("torchinfo",)}
 # google-colab pins them at the versions of Colab's list, so pip sees the same conflicts as on Colab.
 COLABTOOLS_PINS = ("google-auth", "ipykernel", "ipyparallel", "ipython", "notebook", "pandas", "portpicker",
                    "requests", "tornado")  # fmt: skip
-# The packages the course touches (imports, runs its kernel with, tests with), at Colab's versions.
+# The packages the course touches (imports, runs its kernel with, tests with), at Colab's versions;
+# pydantic: the tests run their kernels through coursekit.execute, which reads coursekit's configuration.
 STANDIN_PACKAGES = ("pip", "ipython", "ipykernel", "jupyter-client", "traitlets", "ipywidgets", "numpy",
                     "pandas", "matplotlib", "pillow", "scipy", "tensorflow", "keras", "torchsummary",
-                    "requests", "pytest")  # fmt: skip
+                    "requests", "pytest", "pydantic")  # fmt: skip
 # Colab's torch is a CPU wheel of download.pytorch.org, which this project cannot install; the
 # stand-in takes the project's torch and torchvision (requirements.txt), with what that torch
 # requires at its own versions: its CUDA libraries and setuptools>=77 (Colab has 75.2).

@@ -600,7 +600,7 @@ from pathlib import Path
 
 checkpoints = Path(tempfile.mkdtemp(prefix="lesson07-"))  # on Colab: a folder in your Drive
 HALF = EPOCHS // 2  # the "crash" comes after this epoch
-print("checkpoints in", checkpoints)
+print("checkpoints in the temporary folder", checkpoints.name)
 
 # %% tags=["keras"]
 # A .keras file holds the architecture, the weights and the optimiser's state (Adam's averages and
