@@ -284,7 +284,8 @@ class Environment(BaseModel):
     jobs: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
         None, ge=0, alias="COURSE_GRADING_JOBS", description="hand-ins graded at once")
     trusted: Flag = Field(None, alias="COURSE_GRADING_TRUSTED", description="grade without the jail")
-    sandbox: Literal["1", "0", "namespace"] = Field("1", alias="COURSE_GRADING_SANDBOX")
+    sandbox: Literal["1", "0"] = Field("1", alias="COURSE_GRADING_SANDBOX",
+                                       description="0: no jail (grading then refuses unless trusted)")
     cell_timeout_s: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
         None, gt=0, alias="COURSE_GRADING_TIMEOUT", description="seconds per cell, over course.toml's")
     status_file: Annotated[str | None, BeforeValidator(_unset_if_empty)] = Field(

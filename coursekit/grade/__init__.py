@@ -5,9 +5,9 @@
 * :mod:`~coursekit.grade.cluster`: the same grading on the workers of a Dask cluster (``--scheduler``);
 * :mod:`~coursekit.grade.progress`: the progress line of a grading run;
 * :mod:`~coursekit.grade.execute`: ``GuardedExecute``, nbgrader's Execute with a tamper guard;
-* :mod:`~coursekit.grade.sandbox`: the kernel's sandbox;
-* :mod:`~coursekit.grade.jail`: bubblewrap, cgroups and rlimits around each kernel;
-* :mod:`~coursekit.grade.warm`: kernels forked from a process that imported the framework;
+* :mod:`~coursekit.grade.jail`: the one isolation module: bubblewrap, cgroups and rlimits around each
+  kernel, entered cold or warm;
+* :mod:`~coursekit.grade.warm`: the warm way in: kernels forked from a process that imported the framework;
 * :mod:`~coursekit.grade.limits`: ``LimitOutputBytes``, output size per cell;
 * :mod:`~coursekit.grade.feedback`: ``HideHiddenTests``, feedback without hidden tests;
 * :mod:`~coursekit.grade.checks`: rules read from the source with ``ast``;

@@ -316,20 +316,15 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
     names = names or graded_names(root)
     failed, rows = [], []
     if autograde:
-        from coursekit.grade import jail, sandbox
+        from coursekit.grade import jail
 
-        mode = sandbox.mode()
-        other = None if mode == "bwrap" else "COURSE_GRADING_SANDBOX chose another sandbox"
-        off = jail.available() or other
-        on = "limits: memory, processes, disk, network, environment (course.toml)"
-        if off is not None and not trusted_mode():
-            return [f"grading refused: the kernel jail cannot be used here ({off}). Without it a hand-in "
-                    "runs with your environment (passwords, gradebook URL), your network and your /proc. "
-                    "Fix: run as root on Linux with bubblewrap and cgroups (`make setup` installs it; "
-                    "`coursekit doctor` checks), or, only on a single-user machine whose secrets a hand-in "
-                    "may read, `coursekit grade --trusted` (every report row then says so)."]  # fmt: skip
-        shown = on if off is None else f"resource limits OFF: {off}; TRUSTED single-user mode (--trusted)"
-        print(f"isolation: {mode}; {shown}", flush=True)
+        isolation = jail.isolation()
+        if not isolation.jailed and not trusted_mode():
+            return [isolation.refusal()]
+        shown = "limits: memory, processes, disk, network, environment (course.toml)"
+        if not isolation.jailed:
+            shown = f"resource limits OFF: {isolation.why_not}; TRUSTED single-user mode (--trusted)"
+        print(f"isolation: {isolation.mode}; {shown}", flush=True)
     cores = os.cpu_count() or 1
     if jobs > cores:  # more kernels than cores would share cores: grades would depend on load
         print(f"--jobs {jobs} is more than the {cores} cores here: grading with {cores} jobs", flush=True)

@@ -199,7 +199,7 @@ class GradingPlugin(WorkerPlugin):
         from contextlib import redirect_stdout
 
         from coursekit.config import Course
-        from coursekit.grade import jail, sandbox
+        from coursekit.grade import jail
         from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
         from coursekit.release import release
         from coursekit.selfcheck import selfcheck
@@ -213,11 +213,9 @@ class GradingPlugin(WorkerPlugin):
                 f"it has {self.nthreads} threads and {cores} cores: kernels would share cores and grades "
                 f"would depend on load; start it with `--nthreads {cores}` or fewer"
             ]
-        off = jail.available() or (
-            None if sandbox.mode() == "bwrap" else "COURSE_GRADING_SANDBOX chose another"
-        )
-        if off and not self.trusted:
-            return [f"the kernel jail cannot be used on this worker: {off}"]
+        isolation = jail.isolation()
+        if not isolation.jailed and not self.trusted:
+            return [f"the kernel jail cannot be used on this worker: {isolation.why_not}"]
         here = versions()
         other = [
             f"{p} {here.get(p, 'missing')} (instructor: {v})"

@@ -13,8 +13,9 @@ and in addition
   ``run_cell``, a patched builtin), so the test runs as written. The guard prints a random
   token; when it does not come back the notebook is reported as interfering with grading;
 * when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell;
-* the kernel runs in a fresh directory, and where the platform allows in a sandbox that hides
-  the course, the gradebook and the other students (:mod:`coursekit.grade.sandbox`);
+* the kernel runs in its own jail (:mod:`coursekit.grade.jail`), which hides the course, the
+  gradebook and the other students; each hidden test is decided by the judge outside it
+  (:mod:`coursekit.grade.judge`);
 * a kernel's output is capped as it arrives, before nbclient stores it: the worker reads no
   single message above :func:`max_message_bytes` (zmq refuses it), and keeps at most
   :func:`kept_bytes` of each cell's output (the rest is counted, and the cell says so), so a
@@ -38,9 +39,8 @@ import importlib.util
 import json
 import os
 import secrets
-import shutil
-import tempfile
 import time
+from dataclasses import dataclass, field
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
@@ -49,7 +49,6 @@ from nbgrader.preprocessors import Execute
 from coursekit.config import environment
 from coursekit.errors import CourseError
 from coursekit.grade import jail, judge
-from coursekit.grade import sandbox as grading_sandbox
 
 STATUS_ENV = "COURSE_GRADING_STATUS"
 
@@ -285,15 +284,58 @@ class _FirstRunFailed(Exception):
 FIRST_RUN_CELL_S, FIRST_RUN_S = 60, 300
 
 
+@dataclass
+class _Run:
+    """The state of one execution of a hand-in (the shortcut on Keras's PyTorch backend, or the
+    run that counts): its jail, its clocks and limits, what its cells cost, the output read."""
+
+    jail: jail.Jail
+    cell_timeout: int | None  # seconds per cell (None: no limit)
+    handin_timeout: int | None
+    first: bool  # the shortcut run: its first error hands the hand-in to the TensorFlow run
+    kept_bytes: int
+    max_message: int
+    token: str = field(default_factory=lambda: "course-grader-guard-" + secrets.token_hex(16))
+    t0: float = field(default_factory=time.perf_counter)
+    ready: float | None = None  # seconds until the kernel answered
+    cells: list[list] = field(default_factory=list)  # [cell number, grade id or first line, seconds]
+    hidden_s: float = 0.0
+    judge_s: float = 0.0
+    judge_calls: int = 0
+    snapshot_taken: bool = False
+    stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
+    limit_cells: dict[str, int] = field(default_factory=dict)  # each limit: the cell it first bit
+    received: int = 0  # output bytes of the current cell kept, dropped, refused messages
+    dropped: int = 0
+    refused_n: int = 0
+    judging: tuple | None = None  # (index, test cell) while the judge asks the kernel
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + (self.handin_timeout or 10**9)
+
+    def timing(self) -> dict:
+        """Where this run's seconds went (one "timing" event, read by benchmarks/bench_autograde.py)."""
+        return {"event": "timing", "kernel_start_s": round(self.ready or 0.0, 3),
+                "hidden_s": round(self.hidden_s, 3), "cells": self.cells,
+                "judge_s": round(self.judge_s, 3), "judge_calls": self.judge_calls,
+                "execute_s": round(time.perf_counter() - self.t0, 3)}  # fmt: skip
+
+
 class GuardedExecute(Execute):
-    """nbgrader's Execute with a tamper guard before each test cell and kernel-death reports."""
+    """nbgrader's Execute with a tamper guard before each test cell, a judge outside the kernel and
+    kernel-death reports; each execution's state lives in its own :class:`_Run`."""
+
+    _run: _Run | None = None
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
-        self._course_root = grading_sandbox.course_root(resources.get("metadata", {}).get("path"))
+        self._course_root = jail.course_root(resources.get("metadata", {}).get("path"))
         name = self._name = resources.get("nbgrader", {}).get("assignment")
         self._grading = self._settings(name)
-        self._mode = grading_sandbox.mode()
+        self._isolation = jail.isolation()
+        # the kernel is killed when the last cell is done: a graceful shutdown waited 1-2 s per
+        # hand-in for a kernel whose state nobody reads, and the cgroup then ends what it started
+        self.shutdown_kernel = "immediate"
         if self._keras_backend(nb) != "torch":
             return self._execute(nb, resources, km, {})
         # Keras on its PyTorch backend first: a fit costs no TensorFlow tracing. Any error in
@@ -301,7 +343,7 @@ class GuardedExecute(Execute):
         # executed again on TensorFlow, the backend the students use, and that run counts.
         events: list[dict] = []
         first = copy.deepcopy(nb)
-        started, timeout = time.perf_counter(), self.timeout  # the first run shortens the cell timeout
+        started = time.perf_counter()
         try:
             with _recording_into(events):
                 result = self._execute(first, resources, km, {"KERAS_BACKEND": "torch"})
@@ -319,7 +361,6 @@ class GuardedExecute(Execute):
                 "torch_run_s": round(time.perf_counter() - started, 3),
                 "zygote_start_s": sum(e.get("zygote_start_s", 0.0) for e in events if e["event"] == "warm")})
         self.log.info("Graded again on TensorFlow: on the torch backend %s", failure)
-        self.timeout = timeout
         return self._execute(nb, resources, km, {"KERAS_BACKEND": "tensorflow"})
 
     def _keras_backend(self, nb) -> str | None:
@@ -329,7 +370,7 @@ class GuardedExecute(Execute):
         from coursekit.grade import warm
 
         settings = self._grading
-        if settings is None or settings.keras_backend != "torch" or self._mode != "bwrap":
+        if settings is None or settings.keras_backend != "torch" or not self._isolation.jailed:
             return None
         release = self._release()
         if not os.path.exists(release) or importlib.util.find_spec("torch") is None:
@@ -344,75 +385,59 @@ class GuardedExecute(Execute):
             return None
         return "torch"
 
-    def _execute(self, nb, resources, km, env: dict[str, str]):
-        """One run of the hand-in in a fresh kernel, jail and cgroup; ``env``: the Keras backend."""
-        self._kernel_extra_env = env
-        # the kernel is killed when the last cell is done: a graceful shutdown waited 1-2 s per
-        # hand-in for a kernel whose state nobody reads, and the cgroup then ends what it started
-        self.shutdown_kernel = "immediate"
-        # where a hand-in's seconds go, recorded as one "timing" event (benchmarks/bench_autograde.py)
-        self._t0, self._ready, self._cells, self._hidden_s = time.perf_counter(), None, [], 0.0
-        self._judge_s, self._judge_calls = 0.0, 0
-        self._token = "course-grader-guard-" + secrets.token_hex(16)
-        self._snapshot_taken = False
-        self._stopped: str | None = None  # why the remaining cells are not run (a limit was reached)
-        self._limit_cells: dict[str, int] = {}
-        meta = resources.setdefault("metadata", {})
-        source = meta.get("path")
+    def _new_run(self, source: str | None, env: dict[str, str]) -> _Run:
+        """The limits of this assignment (course.toml) and a fresh jail for one execution."""
         settings = self._grading
+        cell_timeout = self.timeout
         if settings is not None and environment().cell_timeout_s is None:
-            self.timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
-        self._deadline = time.monotonic() + (settings.handin_timeout_s if settings else 10**9)
-        self._handin_timeout = settings.handin_timeout_s if settings else None
-        self._first_run = env.get("KERAS_BACKEND") == "torch"
+            cell_timeout = settings.cell_timeout_s  # this assignment's own limit (course.toml)
+        handin_timeout = settings.handin_timeout_s if settings else None
+        first = env.get("KERAS_BACKEND") == "torch"
+        if first:
+            cell_timeout = min(cell_timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
+            handin_timeout = min(handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
         text_bytes, total_bytes = ((settings.output_text_bytes, settings.output_total_bytes) if settings
                                    else (100_000, 2_000_000))  # fmt: skip
-        self._kept_bytes = kept_bytes(text_bytes, total_bytes)
-        self._max_message = max_message_bytes(text_bytes, total_bytes)
-        self._received = self._dropped = 0
-        if self._first_run:
-            self.timeout = min(self.timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
-            self._deadline = min(self._deadline, time.monotonic() + FIRST_RUN_S)
-            self._handin_timeout = min(self._handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
         # as many cores as the threads `grade --jobs` gave this kernel (cores / jobs)
         cpus = float(environment().threads or os.cpu_count() or 1)
-        self._limits = jail.Limits(cpus=cpus) if settings is None else jail.Limits(
+        limits = jail.Limits(cpus=cpus) if settings is None else jail.Limits(
             memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
             disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network, cpus=cpus)  # fmt: skip
-        mode = self._mode
-        self._sandbox_uid = grading_sandbox.free_uid() if mode in ("namespace", "bwrap") else None
-        workdir = grading_sandbox.make_workdir(source, self._sandbox_uid)
-        self._cgroup = self._sockets = None
-        if mode == "bwrap":
-            self._sockets = tempfile.mkdtemp(prefix="course-kernel-")
-            os.chown(self._sockets, self._sandbox_uid, self._sandbox_uid)
-            os.chmod(self._sockets, 0o700)
-            self._cgroup = jail.Cgroup(f"k{os.getpid()}-{secrets.token_hex(4)}", self._limits).create()
-            record({"event": "limits", "on": self._limits.describe()})
+        isolation = self._isolation
+        if not isolation.jailed and not environment().trusted:  # also nbgrader's own autograde button
+            raise CourseError(isolation.refusal())
+        cage = jail.Jail(source, limits, env, jailed=isolation.jailed)
+        if isolation.jailed:
+            record({"event": "limits", "on": limits.describe()})
         else:
-            why = jail.available() or "COURSE_GRADING_SANDBOX chose another sandbox"
-            if not environment().trusted:  # also nbgrader's own autograde button
-                raise CourseError(f"grading refused: no kernel jail here ({why}); run as root on Linux "
-                                  "with bubblewrap, or `coursekit grade --trusted` on a single-user machine")
-            why += "; TRUSTED single-user mode (--trusted): the kernel sees your environment and network"
+            why = (f"{isolation.why_not}; TRUSTED single-user mode (--trusted): the kernel sees your "
+                   "environment and network")
             record({"event": "limits", "off": f"memory, processes, disk, network and environment limits are "
                                               f"off ({why})"})  # fmt: skip
-        record({"event": "sandbox", "mode": mode, "uid": self._sandbox_uid})
-        meta["path"] = workdir
+        record({"event": "sandbox", "mode": isolation.mode, "uid": cage.uid})
+        return _Run(jail=cage, cell_timeout=cell_timeout, handin_timeout=handin_timeout, first=first,
+                    kept_bytes=kept_bytes(text_bytes, total_bytes),
+                    max_message=max_message_bytes(text_bytes, total_bytes))  # fmt: skip
+
+    def _execute(self, nb, resources, km, env: dict[str, str]):
+        """One run of the hand-in in a fresh kernel, jail and cgroup; ``env``: the Keras backend."""
+        meta = resources.setdefault("metadata", {})
+        source = meta.get("path")
+        run = self._run = self._new_run(source, env)
+        meta["path"] = run.jail.workdir
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
             meta["path"] = source
-            shutil.rmtree(workdir, ignore_errors=True)
-            if self._cgroup is not None:
+            if run.jail.cgroup is not None:
                 self._check_limits(len(self.nb.cells) if getattr(self, "nb", None) else 0)
-                self._cgroup.remove()  # nothing the hand-in started survives its grading
-            if self._sockets:
-                shutil.rmtree(self._sockets, ignore_errors=True)
-            record({"event": "timing", "kernel_start_s": round(self._ready or 0.0, 3),
-                    "hidden_s": round(self._hidden_s, 3), "cells": self._cells,
-                    "judge_s": round(self._judge_s, 3), "judge_calls": self._judge_calls,
-                    "execute_s": round(time.perf_counter() - self._t0, 3)})  # fmt: skip
+            run.jail.close()
+            record(run.timing())
+            self._run = None
+
+    def _get_timeout(self, cell) -> int | None:
+        """nbclient's timeout of a cell: this run's (the assignment's limit, shorter in the shortcut)."""
+        return self._run.cell_timeout if self._run is not None else super()._get_timeout(cell)
 
     def _release(self) -> str:
         """The instructor's released notebook of the assignment being graded."""
@@ -427,33 +452,21 @@ class GuardedExecute(Execute):
             return None
 
     def create_kernel_manager(self):
-        if self._mode == "bwrap":
-            self.kernel_manager_class = jail_manager()
-        elif self._sandbox_uid is not None:
-            self.kernel_manager_class = grading_sandbox.SandboxKernelManager
+        run = self._run
+        if run.jail.jailed:
+            def warm(zygote) -> None:
+                record({"event": "warm", "preloaded": zygote.loaded, "failed": zygote.failed,
+                        "zygote_start_s": round(zygote.start_s, 3)})  # fmt: skip
+
+            self.kernel_manager_class = jail.kernel_manager(run.jail, self._zygote(run), on_warm=warm)
         km = super().create_kernel_manager()
         km.client_factory = capped_client(km.client_factory)
-        km.client_factory.max_message = self._max_message
-        if self._mode == "bwrap":
-            km.transport, km.ip = "ipc", os.path.join(self._sockets, "kernel")
-            workdir = self.resources["metadata"]["path"]
-            km.zygote = self._zygote()
-            km.jail_command = jail.wrapper(workdir, self._sockets, self._sandbox_uid, self._cgroup,
-                                           grading_sandbox.kept_paths(), self._limits,
-                                           hold=km.zygote is not None,
-                                           env=self._kernel_extra_env)  # fmt: skip
-            km.warm_request = {"cgroup_procs": self._cgroup.procs_files(), "disk": self._limits.disk_bytes,
-                               "uid": self._sandbox_uid, "env": jail.kernel_env(self._kernel_extra_env),
-                               "home": jail.HOME,
-                               "pidfile": os.path.join(self._sockets, "kernel.pid"),
-                               "connection_file": os.path.join(self._sockets, "kernel.json")}  # fmt: skip
-        elif self._sandbox_uid is not None:
-            km.sandbox_workdir = self.resources["metadata"]["path"]
-            km.sandbox_uid = self._sandbox_uid
-            km.sandbox_course_root = self._course_root
+        km.client_factory.max_message = run.max_message
+        if run.jail.jailed:
+            km.transport, km.ip = "ipc", os.path.join(run.jail.sockets, "kernel")
         return km
 
-    def _zygote(self):
+    def _zygote(self, run: _Run):
         """This worker's warm-kernel process for the assignment, or None (course.toml says no, or
         the release notebook to read the setup's imports from is missing)."""
         from coursekit.grade import warm
@@ -463,23 +476,25 @@ class GuardedExecute(Execute):
         if settings is None or not settings.warm_kernels or not os.path.exists(release):
             return None
         modules = warm.setup_modules(release, os.path.getmtime(release))
-        if self._kernel_extra_env.get("KERAS_BACKEND") == "torch" and importlib.util.find_spec("tensorflow"):
+        if run.jail.env.get("KERAS_BACKEND") == "torch" and importlib.util.find_spec("tensorflow"):
             # keras.utils.set_random_seed (seed_everything) imports TensorFlow on any backend, for
             # tf.data's shuffling: 2.3 s in every kernel unless the zygote has it
             modules = (*modules, "tensorflow")
-        return warm.zygote(modules, jail.kernel_env(self._kernel_extra_env))
+        return warm.zygote(modules, run.jail.env)
 
     def _check_limits(self, index: int) -> str | None:
         """Record each limit the first time it bites (in cell ``index``); the memory limit's text if hit."""
-        if self._cgroup is None:
+        run = self._run
+        if run is None or run.jail.cgroup is None:
             return None
-        stats = self._cgroup.stats()
-        gib = self._limits.memory_bytes / jail.GIB
+        stats = run.jail.cgroup.stats()
+        limits = run.jail.limits
+        gib = limits.memory_bytes / jail.GIB
         hit = None
         for key, text in (("oom_kills", f"memory limit {gib:g} GiB reached"),
-                          ("forks_refused", f"process limit {self._limits.processes} reached")):  # fmt: skip
-            if stats[key] and key not in self._limit_cells:
-                self._limit_cells[key] = index
+                          ("forks_refused", f"process limit {limits.processes} reached")):  # fmt: skip
+            if stats[key] and key not in run.limit_cells:
+                run.limit_cells[key] = index
                 record({"event": "limit", "limit": text, "cell": index})
             if key == "oom_kills" and stats[key]:
                 hit = text
@@ -491,28 +506,29 @@ class GuardedExecute(Execute):
         return cell, self.resources
 
     def _run_hidden(self, source: str, index: int) -> str:
-        started = time.perf_counter()
+        run, started = self._run, time.perf_counter()
         cell = new_code_cell(source.replace("METHODS", repr(_METHODS)))
-        self._received = self._dropped = 0
+        run.received = run.dropped = 0
         self.execute_cell(cell, index, store_history=False)
-        self._refused_n = 0
-        self._hidden_s += time.perf_counter() - started
+        run.refused_n = 0
+        run.hidden_s += time.perf_counter() - started
         return _text(cell)
 
     def preprocess_cell(self, cell, resources, index):
-        if self._stopped:
-            return self._not_run(cell, self._stopped)
-        if time.monotonic() > self._deadline:
-            self._stopped = f"time limit of the hand-in ({self._handin_timeout} s) reached before this cell"
-            record({"event": "limit", "limit": f"time limit {self._handin_timeout} s for the hand-in reached",
+        run = self._run
+        if run.stopped:
+            return self._not_run(cell, run.stopped)
+        if time.monotonic() > run.deadline:
+            run.stopped = f"time limit of the hand-in ({run.handin_timeout} s) reached before this cell"
+            record({"event": "limit", "limit": f"time limit {run.handin_timeout} s for the hand-in reached",
                     "cell": index + 1})  # fmt: skip
-            return self._not_run(cell, self._stopped)
-        if self._ready is None:  # the kernel has started (nbclient starts it before the first cell)
-            self._ready = time.perf_counter() - self._t0
+            return self._not_run(cell, run.stopped)
+        if run.ready is None:  # the kernel has started (nbclient starts it before the first cell)
+            run.ready = time.perf_counter() - run.t0
         try:
-            if not self._snapshot_taken:
+            if not run.snapshot_taken:
                 self._run_hidden(_SNAPSHOT, index)
-                self._snapshot_taken = True
+                run.snapshot_taken = True
             judged = None
             if _is_autograded_test(cell):
                 self._guard(cell, index)
@@ -520,7 +536,7 @@ class GuardedExecute(Execute):
                 cell.source, judged = judge.split(full)  # the hidden tests never reach the kernel
             started = time.perf_counter()
             self._refused()  # what an earlier cell's output left behind is not this cell's
-            self._received = self._dropped = self._refused_n = 0
+            run.received = run.dropped = run.refused_n = 0
             try:
                 result = super().preprocess_cell(cell, resources, index)
             finally:
@@ -533,19 +549,19 @@ class GuardedExecute(Execute):
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 first = next((line for line in cell.source.splitlines() if line.strip()), "")
                 seconds = round(time.perf_counter() - started, 3)
-                self._cells.append([index + 1, grade_id or first[:50], seconds])
+                run.cells.append([index + 1, grade_id or first[:50], seconds])
             self._check_limits(index + 1)
             self._check_disk(cell, index + 1)
-            if self._first_run and (failure := _cell_failure(cell, index + 1)):
+            if run.first and (failure := _cell_failure(cell, index + 1)):
                 raise _FirstRunFailed(failure)
             return result
         except DeadKernelError:
             memory = self._check_limits(index + 1)
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if memory:  # a limit, not the notebook's own doing: points earned so far still count
-                self._stopped = f"{memory} in cell {index + 1}: the kernel was stopped, later cells not run"
+                run.stopped = f"{memory} in cell {index + 1}: the kernel was stopped, later cells not run"
                 self.log.warning("Cell %d: %s", index + 1, memory)
-                return self._not_run(cell, self._stopped)
+                return self._not_run(cell, run.stopped)
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
             record({"event": "kernel_died", "cell": index + 1, "cells": len(self.nb.cells),
                     "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
@@ -568,10 +584,11 @@ class GuardedExecute(Execute):
         grade_id = cell.metadata.nbgrader.get("grade_id")
         cells = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
         student = judge.Student(run=self._kernel_run, cells=cells)
-        self._judging = (index, cell)
+        run = self._run
+        run.judging = (index, cell)
         verdict = judge.judge(judged, student, name=f"hidden tests of {grade_id}")
-        self._judge_s += verdict.seconds
-        self._judge_calls += student.calls
+        run.judge_s += verdict.seconds
+        run.judge_calls += student.calls
         if not verdict.passed:
             cell.outputs.append(new_output("error", ename=verdict.ename, evalue=verdict.message,
                                            traceback=[f"{verdict.ename}: {verdict.message}"]))  # fmt: skip
@@ -581,14 +598,15 @@ class GuardedExecute(Execute):
 
     def _kernel_run(self, code: str) -> tuple[str, str | None]:
         """Run ``code`` in the kernel for the judge: (its standard output, its error or None)."""
-        index, test_cell = self._judging
+        run = self._run
+        index, test_cell = run.judging
         cell = new_code_cell(code)
-        self._received = self._dropped = 0
+        run.received = run.dropped = 0
         try:
             self.execute_cell(cell, index, store_history=False)
         finally:
             self.nb.cells[index] = test_cell  # nbclient stores the cell it ran at that index
-        self._refused_n = 0
+        run.refused_n = 0
         text = "".join(o.get("text", "") for o in cell.outputs
                        if o.get("output_type") == "stream" and o.get("name") == "stdout")  # fmt: skip
         errors = [f"{o.get('ename')}: {str(o.get('evalue'))[:300]}" for o in cell.outputs
@@ -596,10 +614,10 @@ class GuardedExecute(Execute):
         return text, (errors[0] if errors else None)
 
     def _refused(self) -> int:
-        """Messages zmq refused since the cell started (counted into ``self._refused_n``)."""
+        """Messages zmq refused since the cell started (counted into the run's ``refused_n``)."""
         refused = getattr(getattr(self, "kc", None), "refused", None)
-        self._refused_n = getattr(self, "_refused_n", 0) + (refused() if refused else 0)
-        return self._refused_n
+        self._run.refused_n += refused() if refused else 0
+        return self._run.refused_n
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
                                     task_poll_kernel_alive):  # fmt: skip
@@ -629,8 +647,8 @@ class GuardedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, capped: beyond ``self._kept_bytes`` of a cell's output
         (counted as it arrives) the rest is counted, not kept; errors are kept, shortened."""
-        size = _message_size(msg)
-        left = self._kept_bytes - self._received
+        run, size = self._run, _message_size(msg)
+        left = run.kept_bytes - run.received
         if size > left:
             content = msg.get("content") or {}
             kind = msg.get("msg_type")
@@ -640,51 +658,54 @@ class GuardedExecute(Execute):
             elif kind == "stream" and left > 0:
                 content["text"] = (content.get("text") or "")[:left]
             else:
-                self._dropped += size
+                run.dropped += size
                 return None
-            self._dropped += max(size - _message_size(msg), 0)
-        self._received += min(size, max(left, 0))
+            run.dropped += max(size - _message_size(msg), 0)
+        run.received += min(size, max(left, 0))
         return super().output(outs, msg, display_id, cell_index)
 
     def _update_display_id(self, display_id, msg):
-        size = _message_size(msg)
-        if size > self._kept_bytes - self._received:
-            self._dropped += size
+        run, size = self._run, _message_size(msg)
+        if size > run.kept_bytes - run.received:
+            run.dropped += size
             return None
-        self._received += size
+        run.received += size
         return super()._update_display_id(display_id, msg)
 
     def _note_dropped(self, cell) -> None:
         """The grader's note in a cell whose output was not all kept (first: LimitOutputBytes keeps it)."""
         from coursekit.grade.limits import grader_note
 
-        refused, self._refused_n = self._refused(), 0
-        if cell.cell_type != "code" or not (self._dropped or refused):
+        run = self._run
+        refused, run.refused_n = self._refused(), 0
+        if cell.cell_type != "code" or not (run.dropped or refused):
             return
         parts = []
-        if self._dropped:
-            parts.append(f"this cell printed {(self._received + self._dropped) / 1e6:.1f} MB; "
-                         f"the grader read the first {self._received / 1e6:.1f} MB")  # fmt: skip
+        if run.dropped:
+            parts.append(f"this cell printed {(run.received + run.dropped) / 1e6:.1f} MB; "
+                         f"the grader read the first {run.received / 1e6:.1f} MB")  # fmt: skip
         if refused:
-            parts.append(f"output messages larger than {self._max_message / 2**20:.0f} MiB were refused "
+            parts.append(f"output messages larger than {run.max_message / 2**20:.0f} MiB were refused "
                          f"unread ({refused})")  # fmt: skip
         cell.outputs.insert(0, grader_note("; ".join(parts)))
         self.log.warning("Cell output not all kept: %s", "; ".join(parts))
 
     def _check_disk(self, cell, index: int) -> None:
         """The disk limit shows as ENOSPC / EFBIG in what the cell raised or printed."""
-        if self._cgroup is None or "disk" in self._limit_cells:
+        run = self._run
+        if run.jail.cgroup is None or "disk" in run.limit_cells:
             return
         text = _text(cell)
         if "No space left on device" in text or "File too large" in text:
-            self._limit_cells["disk"] = index
-            gib = self._limits.disk_bytes / jail.GIB
+            run.limit_cells["disk"] = index
+            gib = run.jail.limits.disk_bytes / jail.GIB
             record({"event": "limit", "limit": f"disk limit {gib:g} GiB reached", "cell": index})
 
     def _guard(self, cell, index):
         grade_id = cell.metadata.nbgrader.get("grade_id")
-        out = self._run_hidden(_GUARD.replace("TOKEN", repr(self._token)), index)
-        lines = [line for line in out.splitlines() if line.startswith(self._token)]
+        token = self._run.token
+        out = self._run_hidden(_GUARD.replace("TOKEN", repr(token)), index)
+        lines = [line for line in out.splitlines() if line.startswith(token)]
         if not lines:
             record({"event": "guard_failed", "cell": index + 1, "grade_id": grade_id, "output": out[-300:]})
             self.log.error("Grading guard before %s did not run: %s", grade_id, out[-300:])
@@ -693,47 +714,3 @@ class GuardedExecute(Execute):
         if fixed:  # undone for this run; the hand-in is reported "not graded" with this evidence
             record({"event": "tampering", "cell": index + 1, "grade_id": grade_id, "fixed": fixed})
             self.log.warning("Before %s, undid the notebook's changes to: %s", grade_id, ", ".join(fixed))
-
-
-def jail_manager():
-    """A kernel manager whose kernel command starts inside :mod:`coursekit.grade.jail`."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class JailKernelManager(AsyncKernelManager):
-        jail_command: list[str] = []
-        zygote = None  # coursekit.grade.warm.Zygote: fork the kernel into the held jail
-        warm_request: dict = {}
-
-        def format_kernel_cmd(self, extra_arguments=None):
-            # a SIGINT would reach bubblewrap, not the kernel: interrupt over the control channel
-            self.kernel_spec.interrupt_mode = "message"
-            return [*self.jail_command, *super().format_kernel_cmd(extra_arguments)]
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # the kernel writes its messages into a pipe, never into the worker's log file itself
-            # (which it could truncate): drained into the log by a thread
-            if self.zygote is not None:
-                self.zygote.start()  # first: the holder below waits for a forked kernel
-            read, write = os.pipe()
-            kw["stdout"] = kw["stderr"] = write
-            try:
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                os.close(write)
-            jail.drain(read)
-            if self.zygote is None:
-                return
-            import asyncio
-
-            process = self.provisioner.process
-            ready = os.path.join(os.path.dirname(self.warm_request["pidfile"]), "ready")
-            deadline = time.monotonic() + 60
-            while not os.path.exists(ready):  # the holder has copied the hand-in's files
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the grading jail did not start (exit {process.poll()})")
-                await asyncio.sleep(0.01)
-            self.zygote.fork(dict(self.warm_request, bwrap_pid=process.pid))
-            record({"event": "warm", "preloaded": self.zygote.loaded, "failed": self.zygote.failed,
-                    "zygote_start_s": round(self.zygote.start_s, 3)})  # fmt: skip
-
-    return JailKernelManager

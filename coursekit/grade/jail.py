@@ -18,17 +18,29 @@ kernel starts through this module's program (``python -P -m coursekit.grade.jail
 The kernel talks to the grader over Unix sockets in a folder bound into the jail (there is no
 network inside). :class:`Cgroup` reads what happened (out-of-memory kills, refused forks), so
 the report can say which limit stopped which cell.
+
+This is the one place that isolates a kernel. :func:`isolation` answers whether the jail is used
+here (``grade``, the Dask workers and ``doctor`` all read it); :class:`Jail` describes one
+hand-in's jail, with two ways in: **cold**, bubblewrap starts the kernel command, and **warm**,
+bubblewrap holds the jail and a zygote forks an already-importing kernel into it
+(:mod:`coursekit.grade.warm`); :func:`kernel_manager` is the Jupyter kernel manager that takes
+either way. Without the jail (only ``--trusted``) a kernel gets a fresh working folder and
+nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import os
+import random
 import resource
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +109,48 @@ def available() -> str | None:
     if done.returncode:
         return f"bubblewrap cannot make namespaces here: {done.stderr.strip()[:200]}"
     return None
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How kernels are isolated on this machine: the jail (``why_not`` None), or only a fresh
+    working folder, and why not the jail."""
+
+    why_not: str | None
+
+    @property
+    def jailed(self) -> bool:
+        return self.why_not is None
+
+    @property
+    def mode(self) -> str:
+        """``"bwrap"`` or ``"workdir"``: the name the grading report and doctor print."""
+        return "bwrap" if self.jailed else "workdir"
+
+    def describe(self, limits: Limits) -> str:
+        """What a hand-in's kernel gets here, in words."""
+        if self.jailed:
+            return ("bubblewrap jail: own mount, PID, network, IPC and UTS namespaces, course hidden, an "
+                    f"unused uid without capabilities; limits of [grading]: {limits.describe()}")  # fmt: skip
+        return (f"NO jail ({self.why_not}): grading refuses; with --trusted only a fresh working folder, "
+                "the kernel sees your environment, network and files")  # fmt: skip
+
+    def refusal(self) -> str:
+        """Why grading refuses here, and the two ways out."""
+        return (f"grading refused: the kernel jail cannot be used here ({self.why_not}). Without it a "
+                "hand-in runs with your environment (passwords, gradebook URL), your network and your /proc. "
+                "Fix: run as root on Linux with bubblewrap and cgroups (`make setup` installs it; "
+                "`coursekit doctor` checks), or, only on a single-user machine whose secrets a hand-in "
+                "may read, `coursekit grade --trusted` (every report row then says so).")  # fmt: skip
+
+
+def isolation() -> Isolation:
+    """The one answer to "is the jail used here?": ``COURSE_GRADING_SANDBOX=0`` turns it off."""
+    from coursekit.config import environment
+
+    if environment().sandbox == "0":
+        return Isolation("COURSE_GRADING_SANDBOX=0 turned the jail off; unset it")
+    return Isolation(available())
 
 
 class Cgroup:
@@ -236,27 +290,6 @@ def drain(fd: int) -> None:
     threading.Thread(target=copy, daemon=True).start()
 
 
-def wrapper(workdir: str, sockets: str, uid: int, cgroup: Cgroup, keep: list[str],
-            limits: Limits, hold: bool = False, env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
-    """The command that starts a kernel command inside the jail (this module's ``main``); with
-    ``hold``, the jail holds a place for a warm kernel instead (:mod:`coursekit.grade.warm`).
-    ``env``: variables the grader sets for this kernel on top of :func:`kernel_env`; the whole
-    environment is computed here and handed over (``--env``), the jail's program reads none."""
-    cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", workdir, "--sockets", sockets,
-           "--uid", str(uid), "--disk", str(limits.disk_bytes)]  # fmt: skip
-    for key, value in kernel_env(env).items():
-        cmd += ["--env", f"{key}={value}"]
-    if limits.network:
-        cmd.append("--network")
-    if hold:
-        cmd.append("--hold")
-    for path in cgroup.procs_files():
-        cmd += ["--cgroup-procs", path]
-    for path in keep:
-        cmd += ["--keep", path]
-    return [*cmd, "--"]
-
-
 def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool,
                 env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """bubblewrap, run as root (it mounts what root can read), without a user namespace: the
@@ -306,6 +339,154 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
                MPLCONFIGDIR=f"{HOME}/.matplotlib", IPYTHONDIR=f"{HOME}/.ipython",
                JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter", XDG_CACHE_HOME=f"{HOME}/.cache")  # fmt: skip
     return env
+
+
+def kept_paths() -> list[str]:
+    """What the kernel needs to run: Python, the installed packages, course_utils, the data.
+
+    course_utils is found as the kernel finds it: the installed package (the grading worker runs
+    with ``python -P``, so a ``course_utils/`` folder in its working directory does not count).
+    """
+    from coursekit.config import environment
+
+    paths = [sys.prefix, sys.base_prefix]
+    spec = importlib.util.find_spec("course_utils")
+    if spec and spec.submodule_search_locations:
+        paths += list(spec.submodule_search_locations)
+    if environment().data_dir:
+        paths.append(str(environment().data_dir))
+    return [os.path.realpath(p) for p in paths if p and os.path.exists(p)]
+
+
+def make_workdir(source: str | None, uid: int | None) -> str:
+    """A fresh directory with the submission's files except notebooks (data a student brings)."""
+    from coursekit import plainfiles
+
+    workdir = tempfile.mkdtemp(prefix="course-grading-")
+    if source and os.path.isdir(source):
+        # plain files only: no link, FIFO, device or hard link is followed as root (coursekit.plainfiles)
+        def passed_over(rel: str, st: os.stat_result) -> bool:  # notebooks and dot files at the top
+            return "/" not in rel and (rel.endswith(".ipynb") or rel.startswith("."))
+
+        plainfiles.copy_tree(source, workdir, ignore=passed_over)
+    if uid is not None:
+        for folder, dirs, files in os.walk(workdir):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.chown(name, uid, uid)
+        os.chmod(workdir, 0o700)
+    return workdir
+
+
+def free_uid() -> int:
+    """A user id nobody has (one per kernel: parallel kernels cannot signal each other)."""
+    import pwd
+
+    while True:
+        uid = random.randint(61000, 64999)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+def course_root(path: str | None) -> str:
+    """The course directory: three levels above ``autograded/<student>/<assignment>``."""
+    if path and (Path(path).resolve().parents[2] / "course.toml").exists():
+        return str(Path(path).resolve().parents[2])
+    return os.getcwd()
+
+
+class Jail:
+    """One hand-in's jail: a working folder with the hand-in's data files, an unused uid, a folder
+    for the kernel's sockets, a cgroup holding ``limits``, and the kernel's whole environment
+    (:func:`kernel_env` plus ``extra``). Two ways in: :meth:`command` with ``hold=False`` starts
+    the kernel command in it (cold); with ``hold=True`` it holds the jail and :meth:`warm_request`
+    tells a zygote where to fork the kernel (warm). Unjailed (``--trusted``): the folder only.
+    ``close`` ends everything it made, and whatever the hand-in started."""
+
+    def __init__(self, source: str | None, limits: Limits, extra: dict[str, str] | None, jailed: bool):
+        self.limits, self.jailed = limits, jailed
+        self.env = kernel_env(extra)
+        self.uid = free_uid() if jailed else None
+        self.workdir = make_workdir(source, self.uid)
+        self.sockets: str | None = None
+        self.cgroup: Cgroup | None = None
+        if jailed:
+            self.sockets = tempfile.mkdtemp(prefix="course-kernel-")
+            os.chown(self.sockets, self.uid, self.uid)
+            os.chmod(self.sockets, 0o700)
+            self.cgroup = Cgroup(f"k{os.getpid()}-{os.urandom(4).hex()}", limits).create()
+
+    def command(self, hold: bool = False) -> list[str]:
+        """The command, run as root, that builds the jail and then starts the kernel command after it
+        (cold) or, with ``hold``, a holder that keeps the jail for a warm kernel."""
+        cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", self.workdir, "--sockets",
+               self.sockets, "--uid", str(self.uid), "--disk", str(self.limits.disk_bytes)]  # fmt: skip
+        for key, value in self.env.items():  # the jail's program reads no environment of its own
+            cmd += ["--env", f"{key}={value}"]
+        if self.limits.network:
+            cmd.append("--network")
+        if hold:
+            cmd.append("--hold")
+        for path in self.cgroup.procs_files():
+            cmd += ["--cgroup-procs", path]
+        for path in kept_paths():
+            cmd += ["--keep", path]
+        return [*cmd, "--"]
+
+    def warm_request(self) -> dict:
+        """What a zygote needs to fork a kernel into this (held) jail (:func:`coursekit.grade.warm.serve`)."""
+        return {"cgroup_procs": self.cgroup.procs_files(), "disk": self.limits.disk_bytes, "uid": self.uid,
+                "env": self.env, "home": HOME, "pidfile": os.path.join(self.sockets, "kernel.pid"),
+                "connection_file": os.path.join(self.sockets, "kernel.json")}  # fmt: skip
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.cgroup is not None:
+            self.cgroup.remove()  # nothing the hand-in started survives its grading
+        if self.sockets:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def kernel_manager(jail: Jail, zygote=None, on_warm=None):
+    """A Jupyter kernel manager whose kernel starts in ``jail``: cold, or forked by ``zygote``
+    (:class:`coursekit.grade.warm.Zygote`); ``on_warm(zygote)`` is told after each fork."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JailKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            # a SIGINT would reach bubblewrap, not the kernel: interrupt over the control channel
+            self.kernel_spec.interrupt_mode = "message"
+            return [*jail.command(hold=zygote is not None), *super().format_kernel_cmd(extra_arguments)]
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel writes its messages into a pipe, never into the worker's log file itself
+            # (which it could truncate): drained into the log by a thread
+            if zygote is not None:
+                zygote.start()  # first: the holder below waits for a forked kernel
+            read, write = os.pipe()
+            kw["stdout"] = kw["stderr"] = write
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                os.close(write)
+            drain(read)
+            if zygote is None:
+                return
+            import asyncio
+
+            process = self.provisioner.process
+            ready = os.path.join(jail.sockets, "ready")
+            deadline = time.monotonic() + 60
+            while not os.path.exists(ready):  # the holder has copied the hand-in's files
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the grading jail did not start (exit {process.poll()})")
+                await asyncio.sleep(0.01)
+            zygote.fork(dict(jail.warm_request(), bwrap_pid=process.pid))
+            if on_warm is not None:
+                on_warm(zygote)
+
+    return JailKernelManager
 
 
 # A warm kernel's holder (coursekit.grade.warm): ready once the hand-in's files are in HOME, then

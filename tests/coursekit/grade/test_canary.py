@@ -79,19 +79,19 @@ def test_canary_stops_grading_before_any_grade(broken):
 
 
 def test_doctor_reports_the_same(broken):
-    from coursekit.grade import jail, sandbox
+    from coursekit.grade import jail
 
     result = kit(broken, "doctor", NAME)
     assert result.returncode == 1
     assert "course_utils" in result.stdout
     # the isolation grading will use here, as `grade` chooses it
     line = next(line for line in result.stdout.splitlines() if line.startswith("isolation   "))
-    mode = sandbox.mode()
-    assert line.startswith(f"isolation   {mode}: "), line
-    if mode == "bwrap":
+    found = jail.isolation()
+    assert line.startswith(f"isolation   {found.mode}: "), line
+    if found.jailed:
         assert "bubblewrap jail" in line and "memory 4 GiB" in line and "run as root" not in line, line
-    elif jail.available():
-        assert jail.available() in line, line
+    else:
+        assert found.why_not in line and "grading refuses" in line, line
     # the failing cell's error and its traceback (the source line that raised), not "see the above traceback"
     assert "course_utils_is_not_here" in result.stderr
     assert "traceback of cell" in result.stderr and "import course_utils_is_not_here" in result.stderr

@@ -1,6 +1,6 @@
 """No silent fallback: without the kernel jail, grading refuses unless ``--trusted`` says so.
 
-``COURSE_GRADING_SANDBOX=namespace`` stands in for a machine without bubblewrap (the fallback that
+``COURSE_GRADING_SANDBOX=0`` stands in for a machine without bubblewrap (the fallback that
 once let a hand-in log into the gradebook with the grader's ``PGPASSWORD``).
 """
 
@@ -25,7 +25,7 @@ def test_no_jail_means_no_grade_unless_trusted(make_course, perfect_handin):
     nbformat.write(perfect_handin(root, NAME), handins / f"s1__{NAME}.ipynb")
     assert kit(root, "collect", str(handins)).returncode == 0
     env = {k: v for k, v in os.environ.items() if k != "COURSE_GRADING_TRUSTED"}
-    env.update(COURSE_GRADING_SANDBOX="namespace", PGPASSWORD="pg-secret-2b9")
+    env.update(COURSE_GRADING_SANDBOX="0", PGPASSWORD="pg-secret-2b9")
     refused = kit(root, "grade", NAME, "--no-canary", env=env)
     assert refused.returncode != 0
     said = refused.stdout + refused.stderr
