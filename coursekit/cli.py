@@ -10,8 +10,8 @@
                                     workers of a Dask cluster; --resume: only what has no grade)
     coursekit feedback [NAME…]      after manual grading: feedback/ and grades.csv again
     coursekit selfcheck [NAME…]     the worked solutions get full marks in a scratch course
-    coursekit doctor [NAME…]        can this machine grade? sandbox, packages, data, then the selfcheck
-    coursekit export moodle|canvas NAME   grades back to the LMS the hand-ins came from
+    coursekit doctor [NAME…]        can this machine grade? jail, packages, data, then the selfcheck
+    coursekit export LMS NAME       grades back to the LMS the hand-ins came from
     coursekit publish DEST          the students' repository and its website, scanned for leaks
     coursekit site [OUT]            the course website alone (default: _build/site/html)
     coursekit colab refresh|standin Colab's package list; a stand-in of Colab's runtime to test in
@@ -31,6 +31,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from coursekit import lms
 from coursekit.config import Course, environment, export
 from coursekit.errors import CourseError
 
@@ -145,7 +146,7 @@ def _colab(course: Course, args) -> list[str]:
 def _export(course: Course, args) -> list[str]:
     from coursekit.export import export
 
-    return export(course, args.lms, args.name, args.out, args.canvas_column, pending=args.pending)
+    return export(course, args.lms, args.name, args.out, args.column, pending=args.pending)
 
 
 def _jobs(course: Course, args) -> int:
@@ -205,11 +206,12 @@ def parser() -> argparse.ArgumentParser:
     p = add("feedback", _feedback, "after manual grading: feedback/ and grades.csv again")
     p.add_argument("names", nargs="*")
     p = add("export", _export, "grades back to the LMS: Moodle's grading worksheet, Canvas' gradebook CSV")
-    p.add_argument("lms", choices=["moodle", "canvas"])
+    p.add_argument("lms", choices=lms.names(), help="an LMS plugin of coursekit/lms/")
     p.add_argument("name", help="the assignment, as collected from that LMS's zip")
     p.add_argument("--out", type=Path, default=None, help="default: lms_export/<lms>_<name>.csv")
-    p.add_argument("--canvas-column", default=None,
-                   help="Canvas' column title, 'Name (assignment id)' as a gradebook export has it")
+    p.add_argument("--column", "--canvas-column", default=None,
+                   help="the grade column's title where the LMS matches on it "
+                        "(Canvas: 'Name (assignment id)' as a gradebook export has it)")
     p.add_argument("--pending", action="store_true",
                    help="post hand-ins whose manual grading is not done with their autograded points, "
                         "marked partial (default: no grade for them, the comment says why)")

@@ -44,24 +44,32 @@ def check_handin(path: Path, assignment: str, root: Path) -> list[str]:
 
 
 LMS_IDS = "lms_ids.csv"  # student data: git-ignored, never published
-LMS_FIELDS = ["assignment", "student_id", "lms", "identifier", "user_id", "submission_id", "name"]
 
 
-def remember_lms_ids(root: Path, handins: list) -> None:
-    """Keep the LMS's ids of each collected hand-in in ``lms_ids.csv``, for ``coursekit export``."""
+def read_lms_ids(root: Path) -> list[dict[str, str]]:
+    """The rows of ``lms_ids.csv``: assignment, student_id, lms and that LMS's own ids."""
     import csv
 
     path = root / LMS_IDS
-    rows = {}
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def remember_lms_ids(root: Path, handins: list) -> None:
+    """Keep the LMS's ids of each collected hand-in in ``lms_ids.csv``, for ``coursekit export``
+    (the columns: assignment, student_id, then whatever the LMS plugins return)."""
+    import csv
+
+    rows = {(r["assignment"], r["student_id"]): r for r in read_lms_ids(root)}
     for h in handins:
-        rows[(h.assignment, h.student)] = {"assignment": h.assignment, "student_id": h.student,
-                                           **{k: h.lms.get(k, "") for k in LMS_FIELDS[2:]}}  # fmt: skip
+        rows[(h.assignment, h.student)] = {"assignment": h.assignment, "student_id": h.student, **h.lms}
     if rows:
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=LMS_FIELDS)
+        fields = ["assignment", "student_id", "lms"]
+        fields += sorted({k for r in rows.values() for k in r} - set(fields))
+        with open(root / LMS_IDS, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows(rows[key] for key in sorted(rows))
 

@@ -1,18 +1,10 @@
-"""Export: grades back into the LMS the hand-ins came from (``coursekit export moodle|canvas NAME``).
+"""Export: grades back into the LMS the hand-ins came from (``coursekit export <lms> NAME``).
 
-``coursekit collect`` keeps the LMS's own ids of every hand-in it read from a Moodle or Canvas zip
+``coursekit collect`` keeps the LMS's own ids of every hand-in it read from an LMS download
 (``lms_ids.csv``: Moodle's participant identifier, Canvas' user and submission ids). ``export``
 joins them with the gradebook (autograded and manual points) and the cap of course.toml
-(``counts_at_most``: 課題4 counts at most 8 of its 9 points) and writes
-
-* for **Moodle**, the assignment's *grading worksheet* (Assignment → View all submissions →
-  Grading action "Upload grading worksheet", with offline grading worksheets enabled): the
-  ``Identifier`` column (``Participant 123456``) is how Moodle matches a row, ``Grade`` is the
-  grade, ``Feedback comments`` goes to the student;
-* for **Canvas**, a *gradebook import* CSV (Grades → Import): ``Student``, ``ID`` (Canvas' user id,
-  how Canvas matches a row), ``SIS User ID``, ``SIS Login ID``, ``Section`` and one column named
-  ``<assignment> (<Canvas assignment id>)``; its second row, ``Points Possible``, is read-only
-  for Canvas.
+(``counts_at_most``: 課題4 counts at most 8 of its 9 points) and writes the LMS's import file with
+that LMS's plugin (:mod:`coursekit.lms`: Moodle's grading worksheet, Canvas' gradebook CSV).
 
 A hand-in that was not graded (``grading_report.csv``) gets no grade, and the comment says why,
 so nothing is uploaded as a silent 0. Nor is a partial grade: while cells still wait for manual
@@ -31,14 +23,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.collect import LMS_IDS
 from coursekit.config import Course
 from coursekit.errors import CourseError
-
-MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                 "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-                 "Feedback comments"]  # fmt: skip
-CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
 def _read(path: Path) -> list[dict]:
@@ -91,116 +77,68 @@ def maximum(course: Course, cells: dict[str, float], name: str) -> float:
     return min(total, assignment.counts_at_most) if assignment.counts_at_most is not None else total
 
 
-def lms_maximum(course: Course, name: str) -> float:
-    """:func:`maximum` of notebook ``name``, from the course's gradebook."""
-    from nbgrader.api import Gradebook
-
-    from coursekit.grade.gradebook import gradebook_url
-
-    with Gradebook(gradebook_url(course.root)) as gb:
-        return maximum(course, _cells(gb, course, name), name)
-
-
-def grades(course: Course, name: str, pending: bool = False) -> dict[str, Posted]:
-    """``{student: Posted}`` from the gradebook and grading_report.csv.
+def grades(course: Course, name: str, pending: bool, gb) -> tuple[dict[str, Posted], float]:
+    """``({student: Posted}, the LMS's maximum)`` from gradebook ``gb`` and grading_report.csv.
 
     A hand-in with cells still to grade by hand gets no score (with ``pending``: its score so far,
     marked partial), and a note that says how many points wait. The score is nbgrader's, less its
     late penalty, capped by ``counts_at_most``; optional points count as extra credit (above the
     maximum) unless course.toml says ``extra_credit = false``.
     """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from coursekit.grade.gradebook import gradebook_url
+    from nbgrader.api import MissingEntry
 
     assignment = course.assignment_of(name)
     rows = _read(course.root / "grading_report.csv")
     report = {r["student_id"]: r for r in rows if r["assignment"] == name}
     out = {}
-    with Gradebook(gradebook_url(course.root)) as gb:
-        cells = _cells(gb, course, name)
-        top = maximum(course, cells, name)
-        for student, row in report.items():
-            if row["status"] != "graded":
-                out[student] = Posted(None, top, f"not graded: {row['reason']}")
-                continue
-            try:
-                submission = gb.find_submission(name, student)
-            except MissingEntry:
-                out[student] = Posted(None, top, "not graded: no submission in the gradebook")
-                continue
-            grades_ = [g for nb in submission.notebooks for g in nb.grades]
-            waiting = sum(g.max_score for g in grades_ if g.needs_manual_grade)
-            if waiting and not pending:
-                out[student] = Posted(None, top, f"manual grading pending: {_number(waiting)} point(s) to "
-                                      "grade in the formgrader (or export with --pending)")  # fmt: skip
-                continue
-            notes = [f"partial: {_number(waiting)} point(s) still to be graded by hand"] if waiting else []
-            penalty = submission.late_submission_penalty or 0.0
-            score = max(0.0, submission.score - penalty)
-            if penalty:
-                notes.append(f"late penalty of {_number(penalty)} point(s) taken off")
-            extra = sum(g.score or 0.0 for g in grades_ if g.name in assignment.optional)
-            if extra and assignment.extra_credit:
-                notes.append(f"includes {_number(extra)} extra-credit point(s) of the optional part")
-            cap = assignment.counts_at_most
-            if cap is not None and score > cap:
-                notes.append(f"{_number(score)} points earned, at most {_number(cap)} count")
-            out[student] = Posted(capped(score, course, name), top, "; ".join(notes), partial=bool(waiting))
-    return out
+    cells = _cells(gb, course, name)
+    top = maximum(course, cells, name)
+    for student, row in report.items():
+        if row["status"] != "graded":
+            out[student] = Posted(None, top, f"not graded: {row['reason']}")
+            continue
+        try:
+            submission = gb.find_submission(name, student)
+        except MissingEntry:
+            out[student] = Posted(None, top, "not graded: no submission in the gradebook")
+            continue
+        grades_ = [g for nb in submission.notebooks for g in nb.grades]
+        waiting = sum(g.max_score for g in grades_ if g.needs_manual_grade)
+        if waiting and not pending:
+            out[student] = Posted(None, top, f"manual grading pending: {number(waiting)} point(s) to "
+                                  "grade in the formgrader (or export with --pending)")  # fmt: skip
+            continue
+        notes = [f"partial: {number(waiting)} point(s) still to be graded by hand"] if waiting else []
+        penalty = submission.late_submission_penalty or 0.0
+        score = max(0.0, submission.score - penalty)
+        if penalty:
+            notes.append(f"late penalty of {number(penalty)} point(s) taken off")
+        extra = sum(g.score or 0.0 for g in grades_ if g.name in assignment.optional)
+        if extra and assignment.extra_credit:
+            notes.append(f"includes {number(extra)} extra-credit point(s) of the optional part")
+        cap = assignment.counts_at_most
+        if cap is not None and score > cap:
+            notes.append(f"{number(score)} points earned, at most {number(cap)} count")
+        out[student] = Posted(capped(score, course, name), top, "; ".join(notes), partial=bool(waiting))
+    return out, top
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """A number of points as the LMS shows it: ``16``, ``7.5``."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def export(course: Course, lms: str, name: str, out: Path | None = None,
-           canvas_column: str | None = None, pending: bool = False) -> list[str]:  # fmt: skip
-    """Write ``lms_export/<lms>_<name>.csv`` (or ``out``); the problems, if any."""
+           column: str | None = None, pending: bool = False) -> list[str]:  # fmt: skip
+    """Write ``lms_export/<lms>_<name>.csv`` (or ``out``) with LMS ``lms``'s plugin; the problems."""
+    from nbgrader.api import Gradebook
+
+    from coursekit import lms as plugins
+    from coursekit.grade.gradebook import gradebook_url
+
     if name not in course.notebook_names():
         return [f"unknown assignment {name!r}; course.toml has {', '.join(course.notebook_names())}"]
-    ids = [r for r in _read(course.root / LMS_IDS) if r["assignment"] == name and r["lms"] == lms]
-    if not ids:
-        return [f"no {lms} hand-ins of {name} were collected (lms_ids.csv): collect the {lms} zip with "
-                f"`coursekit collect ZIP --assignment {name}` first"]  # fmt: skip
-    scores = grades(course, name, pending)
-    top = lms_maximum(course, name)
-    out = out or course.root / "lms_export" / f"{lms}_{name}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    missing, above = [], []
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        if lms == "moodle":
-            writer.writerow(MOODLE_HEADER)
-        else:
-            writer.writerow([*CANVAS_FIXED, canvas_column or name])
-            writer.writerow(["Points Possible", "", "", "", "", _number(top)])
-        for row in ids:
-            posted = scores.get(row["student_id"], Posted(None, top, "not graded: not in grading_report.csv"))
-            shown = "" if posted.score is None else _number(posted.score)
-            if posted.score is None:
-                missing.append(f"{row['student_id']}: {posted.note}")
-            elif posted.score > posted.maximum:
-                above.append(row["student_id"])
-            if lms == "moodle":
-                most = _number(posted.maximum)
-                comment = (posted.note if posted.score is None else f"{shown} of {most} points"
-                           + (f" ({posted.note})" if posted.note else ""))  # fmt: skip
-                writer.writerow([row["identifier"], row["name"], "", "", shown, most, "Yes", "", "", comment])
-            else:
-                writer.writerow([row["name"], row["user_id"], "", row["name"], "", shown])
-    posted = [(r["student_id"], scores.get(r["student_id"])) for r in ids]
-    partial = [f"{student}: {p.note}" for student, p in posted if p is not None and p.partial]
-    print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial, "
-          f"{len(above)} above the maximum of {_number(top)} with extra credit)")  # fmt: skip
-    print(f"  the maximum of {name} is {_number(top)} points: the LMS's must be the same (Moodle: the "
-          f"assignment's Maximum grade; Canvas: its Points Possible)")  # fmt: skip
-    for line in missing:
-        print(f"  no grade: {line}")
-    for line in partial:
-        print(f"  PARTIAL grade posted: {line}")
-    if above and lms == "moodle":
-        print(f"  extra credit: {', '.join(above)} scored above the maximum; Moodle accepts such a grade "
-              "only with Site administration > Grades > General settings > Unlimited grades on: turn it on "
-              "before the upload")  # fmt: skip
+    exporter = plugins.plugin(lms).Export(assignment=[name], pending=pending, column=column or "")
+    with Gradebook(gradebook_url(course.root)) as gb:
+        exporter.write(course, gb, name, out or course.root / "lms_export" / f"{lms}_{name}.csv")
     return []

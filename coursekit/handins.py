@@ -16,25 +16,17 @@ folder or in a student's folder, are never followed or opened; each is named in 
 
 Naming conventions, tried in this order for each entry of the folder:
 
-1. **Moodle** (mod_assign "Download all submissions", as written by Moodle 4.x and 3.x since
-   "Download submissions in folders" exists, with that option on): one folder per student,
-   ``<Full Name>_<participant id>_assignsubmission_file_/<file>.ipynb`` (``Participant_<id>_...``
-   with blind marking). The student id is the participant id, a number Moodle gives each
-   student of the assignment (Moodle's grading worksheet CSV has it as "Identifier",
-   ``Participant <id>``). The flat variant, folders off,
-   ``<Full Name>_<id>_assignsubmission_file_<file>``, is read too. Folders of other
-   submission plugins (``..._assignsubmission_onlinetext_``) are skipped, with a note.
-2. **Canvas** ("Download Submissions" of an assignment, the ``submissions.zip`` of
-   Canvas LMS as of 2024): flat files ``<name>_[LATE_]<user id>_<submission id>_<original name>``,
-   e.g. ``s2301234_LATE_4521_998877_matmul_timing.ipynb``. The student id is the part before
-   the user id. Canvas writes the student's sortable name there, lower case, without spaces
-   or punctuation (``doejane``); where the names in Canvas are student numbers (or login
-   names), that is the student number. ``LATE`` is kept (``Handin.late``) and printed by
-   collect. A resubmitted file may carry Canvas's ``-1`` suffix (``matmul_timing-1.ipynb``).
-3. **Ours**: ``<student_id>__<assignment>.ipynb`` (two underscores), data files
+1. **An LMS's bulk download**, read by the LMS plugins of :mod:`coursekit.lms` (nbgrader's
+   ``FileNameCollectorPlugin`` interface): Moodle's "Download all submissions", in folders
+   (``<Full Name>_<participant id>_assignsubmission_file_/<file>``) or flat, and Canvas'
+   ``submissions.zip`` (``<name>_[LATE_]<user id>_<submission id>_<original name>``). The
+   plugin gives the student id, the name the student gave the file and the LMS's own ids
+   (kept for ``coursekit export``); the other files of the same student in the download are the
+   notebook's data files. See each plugin's module for its names.
+2. **Ours**: ``<student_id>__<assignment>.ipynb`` (two underscores), data files
    ``<student_id>__<assignment>__<file>`` copied next to the notebook as ``<file>``.
-4. ``<student_id>.ipynb``, with ``assignment`` given.
-5. One folder per student, ``<student_id>/<any name>.ipynb`` plus data files, with
+3. ``<student_id>.ipynb``, with ``assignment`` given.
+4. One folder per student, ``<student_id>/<any name>.ipynb`` plus data files, with
    ``assignment`` given.
 
 Where the assignment is not given (no ``--assignment``), a Moodle or Canvas hand-in or a
@@ -44,12 +36,8 @@ goes to that assignment. When two hand-ins map to one (student, assignment), the
 (zip entry date, or modification time) is kept and the other is reported in
 ``Plan.notes``, never dropped silently.
 
-Formats followed: Moodle's folder names as built by mod/assign/locallib.php
-(``download_submissions``: ``clean_filename(fullname . '_' . uniqueid) . '_' . subtype . '_'
-. type . '_'``), as found in public course tools that parse them; Canvas's names as shown in
-Canvas LMS issues (instructure/canvas-lms#2406, 2024: ``studenttest_3143_207797_zipsubmission.zip``)
-and the ``LATE`` marker it adds to late hand-ins. No LMS was at hand to download from: check the names of
-your own LMS's first download with ``collect`` (each line shows the file it came from).
+No LMS was at hand to download from: check the names of your own LMS's first download with
+``collect`` (each line shows the file it came from).
 """
 
 from __future__ import annotations
@@ -66,13 +54,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from coursekit import plainfiles
+from coursekit import lms, plainfiles
 
 SEP = "__"  # <student_id>__<assignment>.ipynb
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-MOODLE = re.compile(r"^(?P<name>.*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.S)
-CANVAS = re.compile(r"^(?P<login>[A-Za-z0-9][A-Za-z0-9.-]*?)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sid>\d+)_"
-                    r"(?P<rest>.+)$", re.S)  # fmt: skip
 COPY_SUFFIX = re.compile(r"(?: ?\(\d+\)|-\d+)$")  # "name (1)" (browser), "name-1" (Canvas resubmission)
 MAX_UNZIPPED = 2 << 30  # bytes: a bigger archive is refused (a zip bomb, or the wrong file)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
@@ -89,8 +74,8 @@ class Handin:
     notebook: Path
     extras: list[tuple[Path, str]] = field(default_factory=list)  # (file, its name in submitted/)
     label: str = ""  # where it came from, relative to HANDINS
-    layout: str = ""  # "ours", "plain", "folder", "moodle" or "canvas"
-    late: bool = False  # Canvas marked it LATE
+    layout: str = ""  # "ours", "plain", "folder", or the LMS's name ("moodle", "canvas")
+    late: bool = False  # the LMS marked it late (Canvas' LATE)
     when: float = 0.0  # modification time (zip entry date), to keep the newest of two
     lms: dict = field(default_factory=dict)  # the LMS's own ids, to send grades back (coursekit export)
 
@@ -165,10 +150,15 @@ def extract_zip(archive: Path, target: Path) -> list[str]:
     return problems
 
 
+def _named_by_an_lms(entry: Path) -> bool:
+    """Is folder ``entry`` one student's folder of an LMS download (not a wrapper)?"""
+    return any(c.identify(f"{entry.name}/") or c.skipped(f"{entry.name}/") for c in lms.collectors())
+
+
 def _content_root(folder: Path) -> Path:
     """The folder itself, or its only subfolder when that is a wrapper (``submissions/``)."""
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir() and not MOODLE.match(entries[0].name):
+    if len(entries) == 1 and entries[0].is_dir() and not _named_by_an_lms(entries[0]):
         inner = entries[0]
         if any(p.is_dir() for p in inner.iterdir()) or len(list(inner.glob("*.ipynb"))) > 1:
             return inner
@@ -255,7 +245,7 @@ def _known_name(filename: str, known: list[str]) -> str | None:
 
 
 def _from_folder(entry: Path, student: str, layout: str, assignment: str | None, known: list[str],
-                 root: Path, plan: Plan) -> None:  # fmt: skip
+                 root: Path, plan: Plan, lms: dict | None = None) -> None:  # fmt: skip
     try:
         files = _files(_listing(entry, plan, f"{entry.name}/"))
     except OSError as err:  # swapped for a link since it was listed, or unreadable
@@ -269,31 +259,38 @@ def _from_folder(entry: Path, student: str, layout: str, assignment: str | None,
         plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
     else:
         extras = [(p, p.name) for p in files if p != notebooks[0]]
-        lms = {}
-        moodle = MOODLE.match(entry.name)
-        if layout == "moodle" and moodle:
-            lms = {"lms": "moodle", "identifier": f"Participant {moodle['id']}", "name": moodle["name"]}
         plan.handins.append(Handin(student, name, notebooks[0], extras, str(notebooks[0].relative_to(root)),
-                                   layout, when=files[notebooks[0]].st_mtime, lms=lms))  # fmt: skip
+                                   layout, when=files[notebooks[0]].st_mtime, lms=lms or {}))  # fmt: skip
+
+
+def _lms_file(entry: Path, files: dict[Path, os.stat_result], collectors: list) -> tuple | None:
+    """``(collector, what it read, data files)`` of a notebook named by an LMS download, else None;
+    the data files are the student's other files of the same download and lateness."""
+    for collector in collectors:
+        found = collector.collect(entry.name)
+        if found is None:
+            continue
+        extras = []
+        for path in files:
+            other = collector.identify(path.name) if path != entry and path.suffix != ".ipynb" else None
+            if other and (other["student_id"], other["late"]) == (found["student_id"], found["late"]):
+                extras.append((path, other["file_id"]))
+        return collector, found, extras
+    return None
 
 
 def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str | None, known: list[str],
-               root: Path, plan: Plan) -> None:  # fmt: skip
+               root: Path, plan: Plan, collectors: list) -> None:  # fmt: skip
     """A notebook directly in the folder; ``files``: the plain files beside it (its data files)."""
-    stem, layout, late = entry.stem, "plain", False
-    moodle, canvas = MOODLE.match(entry.name), CANVAS.match(entry.name)
-    lms: dict = {}
-    if moodle and moodle["plugin"] == "file":
-        student, layout, original = moodle["id"], "moodle", moodle["rest"]
-        name = assignment or _known_name(original, known)
-        lms = {"lms": "moodle", "identifier": f"Participant {moodle['id']}", "name": moodle["name"]}
-    elif canvas:
-        student, layout, original, late = canvas["login"], "canvas", canvas["rest"], bool(canvas["late"])
-        name = assignment or _known_name(original, known)
-        lms = {"lms": "canvas", "user_id": canvas["uid"], "submission_id": canvas["sid"],
-               "name": canvas["login"]}
+    stem, layout, late, lms, extras = entry.stem, "plain", False, {}, []
+    if by_lms := _lms_file(entry, files, collectors):
+        collector, found, extras = by_lms
+        student, layout, late, lms = found["student_id"], collector.lms, found["late"], found["ids"]
+        name = assignment or _known_name(found["file_id"], known)
     elif SEP in stem:
         (student, name), layout = stem.split(SEP, 1), "ours"
+        prefix = f"{student}{SEP}{name}{SEP}"
+        extras = [(p, p.name.split(SEP)[-1]) for p in files if p.name.startswith(prefix)]
     elif assignment:
         student, name = stem, assignment
     else:
@@ -307,20 +304,6 @@ def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str |
     if name not in known:
         plan.errors.append(f"{entry.name}: unknown assignment {name!r} (known: {', '.join(known)})")
         return
-    extras = []
-    if layout == "ours":
-        prefix = f"{student}{SEP}{name}{SEP}"
-        extras = [(p, p.name.split(SEP)[-1]) for p in files if p.name.startswith(prefix)]
-    elif layout == "canvas":  # the other files of the same submission: same name, user id, LATE
-        prefix = f"{canvas['login']}_{canvas['late'] or ''}{canvas['uid']}_"
-        for p in files:
-            other = CANVAS.match(p.name)
-            if p.name.startswith(prefix) and p != entry and p.suffix != ".ipynb" and other:
-                extras.append((p, other["rest"]))
-    elif layout == "moodle":
-        prefix = entry.name[: len(entry.name) - len(moodle["rest"])]
-        extras = [(p, p.name[len(prefix):]) for p in files
-                  if p.name.startswith(prefix) and p != entry and p.suffix != ".ipynb"]  # fmt: skip
     plan.handins.append(Handin(student, name, entry, extras, str(entry.relative_to(root)), layout, late,
                                files[entry].st_mtime, lms))  # fmt: skip
 
@@ -362,19 +345,31 @@ def _newest(plan: Plan) -> None:
     plan.handins = sorted(kept, key=lambda h: (h.student, h.assignment))
 
 
+def _lms_folder(entry: Path, collectors: list, assignment: str | None, known: list[str], root: Path,
+                plan: Plan) -> bool:  # fmt: skip
+    """Collect ``entry`` if it is an LMS's folder of one student (True), or skip it with a note."""
+    for collector in collectors:
+        if note := collector.skipped(f"{entry.name}/"):
+            plan.notes.append(note)
+            return True
+        found = collector.identify(f"{entry.name}/")
+        if found is not None and not found["file_id"]:
+            student, ids = found["student_id"], found["ids"]
+            _from_folder(entry, student, collector.lms, assignment, known, root, plan, ids)
+            return True
+    return False
+
+
 def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
     """The hand-ins in ``folder`` (see the module docstring for the names understood)."""
     plan = Plan()
     listing = _listing(folder, plan)
     files = _files(listing)
+    collectors = lms.collectors()
     for entry, st in listing:
-        moodle = MOODLE.match(entry.name)
-        if stat.S_ISDIR(st.st_mode) and moodle:
-            if moodle["plugin"] != "file" or moodle["rest"]:
-                plan.notes.append(f"{entry.name}/: not a file submission of Moodle: skipped")
-            else:
-                _from_folder(entry, moodle["id"], "moodle", assignment, known, folder, plan)
-        elif stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) and _lms_folder(entry, collectors, assignment, known, folder, plan):
+            continue
+        if stat.S_ISDIR(st.st_mode):
             if not assignment:
                 try:
                     inside = _files(_listing(entry, Plan(), f"{entry.name}/"))  # reported when collected
@@ -386,7 +381,7 @@ def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
                     continue
             _from_folder(entry, entry.name, "folder", assignment, known, folder, plan)
         elif entry.suffix == ".ipynb":
-            _from_file(entry, files, assignment, known, folder, plan)
+            _from_file(entry, files, assignment, known, folder, plan, collectors)
         elif entry.name.lower().endswith(TAR_SUFFIXES):
             plan.errors.append(f"{entry.name}: not collected: {TAR_REFUSED}")
         # other files are data files, picked up with their notebook

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,6 +108,13 @@ def _handed_in(root: Path, name: str, students: dict[str, str], status: dict[str
                 writer.writerow([lms, name, student, f"Participant {number}", student, number, f"9{number}"])
 
 
+def _grades(root: Path, name: str) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return grades(Course.load(root), name, False, gb)[0]
+
+
 def _moodle(root: Path, name: str, *args: str) -> dict[str, dict]:
     course = Course.load(root)
     assert export(course, "moodle", name, pending="--pending" in args) == []
@@ -156,7 +164,7 @@ def test_no_partial_grade_unless_asked_and_then_marked(matmul, capsys):
 
 def test_canvas_points_possible_and_scores(matmul):
     course = Course.load(matmul)
-    assert export(course, "canvas", NAME, canvas_column="Matmul (77)") == []
+    assert export(course, "canvas", NAME, column="Matmul (77)") == []
     with open(matmul / "lms_export" / f"canvas_{NAME}.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0][-1] == "Matmul (77)" and rows[1][0] == "Points Possible" and rows[1][-1] == "16"
@@ -191,7 +199,7 @@ def test_bonus_within_the_cap(tmp_path):
     _gradebook(root, name, {"all": {"auto": True, "manual": 99, "optional": 1.0},
                             "no_bonus": {"auto": True, "manual": 99, "optional": 0.0}})  # fmt: skip
     _handed_in(root, name, {"all": "1", "no_bonus": "2"})
-    posted = grades(Course.load(root), name)
+    posted = _grades(root, name)
     assert (posted["all"].score, posted["all"].maximum) == (8, 8)
     assert "9 points earned, at most 8 count" in posted["all"].note
     assert (posted["no_bonus"].score, posted["no_bonus"].maximum) == (8, 8)
@@ -200,7 +208,7 @@ def test_bonus_within_the_cap(tmp_path):
 def test_optional_must_name_graded_cells(tmp_path):
     root = _course(tmp_path, ('optional = ["optional_c"]', 'optional = ["part_c"]'))
     with pytest.raises(CourseError, match=r"optional = \['part_c'\] names no graded cell of matmul_timing"):
-        grades(Course.load(root), NAME)
+        _grades(root, NAME)
     shutil.copy(ROOT / "assignments" / f"{NAME}.py", root / "assignments")  # `coursekit check` says so too
     with pytest.raises(SourceError, match=r"optional = \['part_c'\] names no graded cell of matmul_timing"):
         source_notebook(Course.load(root), NAME)
@@ -208,3 +216,19 @@ def test_optional_must_name_graded_cells(tmp_path):
     said = r"`assignments.matmul_timing.extra_credit` = 1 should be true \(optional"
     with pytest.raises(CourseError, match=said):
         Course.from_text(text, root)
+
+
+def test_nbgrader_export_takes_the_plugin(matmul):
+    """The LMS plugins are nbgrader export plugins: ``nbgrader export --exporter`` writes the same file."""
+    expected = matmul / "expected.csv"
+    assert export(Course.load(matmul), "moodle", NAME, out=expected) == []
+    nbgrader = [sys.executable, "-m", "nbgrader", "export", "--exporter=coursekit.lms.moodle.Export",
+                f"--assignment={NAME}", "--to=by_nbgrader.csv", f"--db=sqlite:///{matmul / 'gradebook.db'}"]
+    done = subprocess.run(nbgrader, cwd=matmul, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (matmul / "by_nbgrader.csv").read_text() == expected.read_text()
+
+
+def test_unknown_lms_says_which_exist(matmul):
+    with pytest.raises(CourseError, match="no LMS plugin 'blackboard'; known: canvas, moodle"):
+        export(Course.load(matmul), "blackboard", NAME)
