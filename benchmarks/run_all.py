@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("live_overhead", "bench_live_overhead.py", ["--pairs", "5"], ["--pairs", "1"]),
     ("mnist_cnn", "bench_mnist_cnn.py", ["--epochs", "1"], ["--epochs", "1"]),
+    ("own_digits", "bench_own_digits.py", ["--epochs", "10"], ["--epochs", "1"]),
     ("lessons_full", "bench_lessons.py", [], ["--lessons", "05", "--tracks", "pytorch"]),
     ("matmul", "bench_matmul.py", [], []),
     ("autograde", "bench_autograde.py", ["--students", "20"], ["--students", "4"]),
@@ -31,6 +32,7 @@ BENCHMARKS = [
 TITLES = {
     "live_overhead": "Live-plot overhead (with / without, same run, interleaved)",
     "mnist_cnn": "MNIST CNN of the lecture (3,222,954 parameters): Keras vs PyTorch",
+    "own_digits": "Lesson 05, section 7: the CNN on twenty photos of digits (as read, inverted, as MNIST)",
     "lessons_full": "Lessons 05-06 in full mode, both tracks: measured numbers next to the seeds'",
     "matmul": "matmul_timing assignment: times and fitted exponents",
     "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
