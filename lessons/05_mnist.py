@@ -12,7 +12,9 @@
 # 4. animate the 10 class scores of 200 validation digits while a network learns (深層実習);
 # 5. inspect what the CNN learned: feature maps after convolution and pooling, the digits it gets
 #    wrong, and its accuracy per class;
-# 6. read a folder of your own digit photos into a dataset (`image_dataset_from_directory` /
+# 6. check a training loop before a long run (shapes, the loss at the start, over-fitting one
+#    batch, gradient norms, NaN) and log every epoch to a file;
+# 7. read a folder of your own digit photos into a dataset (`image_dataset_from_directory` /
 #    `ImageFolder` with transforms) and prepare them the way MNIST was prepared.
 #
 # Sources: 知能工学特別講義 第3講 (MNIST FC code), *Pythonと深層学習* §3–4 (the CNN, its
@@ -201,6 +203,81 @@ model.eval()                                        # testing behaviour
 with torch.no_grad():                               # measuring: no gradient needed
     correct = sum((model(x.to(device)).argmax(dim=1) == y.to(device)).sum().item() for x, y in val_loader)
 print(f"validation accuracy after one epoch: {correct / len(val_loader.dataset):.1%}")
+
+# %% [markdown]
+# ### Before a long run: five checks that take a minute
+#
+# A network that does not learn rarely says why. Most bugs show in the first seconds, with
+# these checks, on one mini-batch (the PyTorch tutorial of seed 000 and d2l.ai teach the same):
+#
+# 1. **Shapes.** One batch through the model: 64 images in, 64×10 scores out.
+# 2. **The loss before training.** A fresh classifier's scores are near zero, so its softmax
+#    is close to uniform, $1/K$ for each of $K$ classes, and the cross-entropy is $\ln K$:
+#    $\ln 10 \approx 2.30$ for digits. Much more means wrong scaling, labels or loss.
+# 3. **Over-fit one batch.** 100 steps on the same 64 images must drive the loss towards 0 and
+#    the accuracy to 100 %. A model that cannot learn 64 images by heart has a bug in the loop
+#    (a forgotten `zero_grad`, a detached loss, labels that do not match the images).
+# 4. **Gradient norms.** The size of each layer's gradient: all zeros means nothing flows back
+#    (a dead layer, a frozen parameter), huge values mean too large a learning rate.
+# 5. **NaN.** A loss that is `nan` or `inf` never recovers: stop at once and say so.
+
+# %% tags=["keras"]
+seed_everything(0)
+model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                          keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+x, y = x_train[:64], y_train[:64]
+scores = model(x, training=False)
+print("(1) shapes: images", tuple(x.shape), "→ scores", tuple(scores.shape))
+print(f"(2) loss before training: {float(loss_fn(y, scores)):.3f}   ln 10 = {np.log(10):.3f}")
+optimizer = keras.optimizers.Adam(1e-3)
+for step in range(100):                                         # (3) the same 64 images, 100 times
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_weights)
+    if not np.isfinite(float(loss)):                            # (5) NaN or inf: stop
+        raise FloatingPointError(f"the loss is {float(loss)} at step {step}")
+    if step in (0, 99):                                         # (4) one norm per weight tensor
+        pairs = zip(model.trainable_weights, grads, strict=True)
+        norms = ", ".join(f"{w.path}: {float(tf.norm(g)):.3f}" for w, g in pairs)
+        print(f"(4) step {step:2d} gradient norms: {norms}")
+    optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+accuracy = np.mean(np.argmax(model(x, training=False), axis=1) == y)
+print(f"(3) after 100 steps on one batch: loss {float(loss):.4f}, accuracy {accuracy:.0%}")
+
+# %% tags=["pytorch"]
+seed_everything(0)
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10)).to(device)
+x, y = next(iter(train_loader))
+x, y = x.to(device), y.to(device)
+with torch.no_grad():
+    scores = model(x)
+print("(1) shapes: images", tuple(x.shape), "→ scores", tuple(scores.shape))
+print(f"(2) loss before training: {loss_fn(scores, y).item():.3f}   ln 10 = {np.log(10):.3f}")
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+model.train()
+for step in range(100):                                         # (3) the same 64 images, 100 times
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    if not torch.isfinite(loss):                                # (5) NaN or inf: stop
+        raise FloatingPointError(f"the loss is {loss.item()} at step {step}")
+    loss.backward()
+    if step in (0, 99):                                         # (4) one norm per weight tensor
+        norms = ", ".join(f"{name}: {p.grad.norm().item():.3f}" for name, p in model.named_parameters())
+        print(f"(4) step {step:2d} gradient norms: {norms}")
+    optimizer.step()
+model.eval()
+with torch.no_grad():
+    accuracy = (model(x).argmax(dim=1) == y).float().mean().item()
+print(f"(3) after 100 steps on one batch: loss {loss.item():.4f}, accuracy {accuracy:.0%}")
+
+# %% [markdown]
+# The loss starts at about 2.3, as it should, and falls to almost 0 on the one batch; the
+# gradients shrink as the batch is learned by heart. (That says nothing about new digits: it
+# only shows that the loop and the model can learn.) For long runs, keep a **log file** of every
+# epoch as well, so that runs can be compared after the notebook is closed: Keras'
+# `keras.callbacks.CSVLogger("log.csv")` in `callbacks=[...]` (and `TerminateOnNaN()`, check 5
+# for `fit`), and in PyTorch the history table of `fit` written with `history.to_csv("log.csv")`
+# (TensorBoard's `SummaryWriter` / `keras.callbacks.TensorBoard` draw the same as curves).
 
 # %% [markdown]
 # From here on the loop is one call. Keras' `model.fit(x, y, batch_size=64, epochs=3)` runs
@@ -667,6 +744,8 @@ results
 # - Choose with the validation set; measure the test set once, at the end.
 # - Feature maps show edge detectors; pooling halves them to 14×14.
 # - Look at the mistakes and the per-class accuracy, not only at one number.
+# - Before a long run: the first loss is about ln K, one batch can be learned by heart, the
+#   gradients are neither zero nor huge, no NaN; log every epoch to a file.
 # - Your own images need MNIST's preparation: grey, 28×28, white on black, centred.
 #
 # ## Exercises
@@ -679,3 +758,7 @@ results
 # 5. Prepare your digits as MNIST's were: crop each inverted picture to the box around its
 #    ink, scale that box to fit 20×20, paste it into a 28×28 black image so that the centre of
 #    mass of the ink lies at the centre. How many of the twenty does the CNN get right now?
+# 6. Change the hand-written loop of section 2 (the 784-10 model): train up to 10 epochs, measure
+#    the validation loss after every epoch, keep the weights of the best epoch, and stop when the
+#    validation loss has not improved for 2 epochs (early stopping, lesson 7). Write one line
+#    per epoch into a CSV file and read it back with pandas.
