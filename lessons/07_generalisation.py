@@ -14,7 +14,9 @@
 #    data, same budget, one table and one plot;
 # 4. place these tools in the lecture's map of deep-learning techniques (its table A / B / C);
 # 5. save **checkpoints** (weights, optimiser state, epoch) during training, resume an
-#    interrupted run from the last one, and reload the best epoch's model from its file.
+#    interrupted run from the last one, and reload the best epoch's model from its file;
+# 6. repeat a run with several **seeds**, report mean ± standard deviation, and say what a seed
+#    does and does not make repeatable.
 #
 # Sources: 知能工学特別講義 第3講 (汎化誤差を小さくするための技術: generalisation error, the
 # A/B/C classification of techniques, early stopping, dropout, regularisation, batch
@@ -163,9 +165,9 @@ class ValCurve(keras.callbacks.Callback):
         self.live.update({self.name: logs["val_accuracy"]}, step=epoch + 1)
 
 
-def train(name, live, all_curves=False, early_stopping=False, **options):
+def train(name, live, all_curves=False, early_stopping=False, seed=0, **options):
     """Train one MLP on the training set, validate after every epoch; return a dict."""
-    seed_everything(0)  # the same start for every run
+    seed_everything(seed)  # the same start for every run (section 7 changes it)
     model = make_mlp(**options)
     model.compile(optimizer=keras.optimizers.Adam(LR), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -240,11 +242,12 @@ val_loader = loader(x_val, y_val)
 
 
 def train(name, live, all_curves=False, early_stopping=False, weight_decay=0.0, augment=False,
-          **options):
+          seed=0, **options):
     """Train one MLP on the training set, validate after every epoch; return a dict."""
-    # the same start and the same batches in epoch 1. The shifts (and dropout on the CPU) draw
-    # from the generator that also shuffles the data, so from epoch 2 those runs see other batches
-    seed_everything(0)
+    # the same start and the same batches in epoch 1 (section 7 changes the seed). The shifts
+    # (and dropout on the CPU) draw from the generator that also shuffles the data, so from
+    # epoch 2 those runs see other batches
+    seed_everything(seed)
     model = make_mlp(**options).to(device)
     # weight decay (coupled L2): Adam adds weight_decay * weight to each gradient, then rescales
     optimizer = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=weight_decay)
@@ -693,6 +696,57 @@ print(f"best file: epoch {best_epoch}, validation accuracy {accuracy(best_model,
       f"(the history says {resumed.val_accuracy[best_epoch]:.2%})")
 
 # %% [markdown]
+# ## 7. How much is luck? The same run with other seeds
+#
+# Every run above started from `seed_everything(0)`: the same first weights, the same order of
+# the training images, the same dropout masks and shifts. That makes a run repeatable, and the
+# comparison of section 5 fair. It does not make one run *representative*: seed 1 is as good a
+# start as seed 0, and gives another number. Before calling a difference of section 5 a finding,
+# we measure how much the baseline itself moves when only the seed changes.
+
+# %%
+SEEDS = fast_or([0, 1, 2, 3, 4], [0, 1, 2])
+seeds_plot = LivePlot(panels={"validation accuracy": [f"seed {s}" for s in SEEDS]}, xlabel="epoch")
+spread = pd.DataFrame([{"seed": seed, "val acc %": 100 * accuracy(run["model"], x_val, y_val)}
+                       for seed in SEEDS
+                       for run in [train(f"seed {seed}", seeds_plot, seed=seed)]])  # fmt: skip
+seeds_plot.finish()
+mean, std = spread["val acc %"].mean(), spread["val acc %"].std()  # std: n - 1 in the denominator
+print(spread.round(2).to_string(index=False))
+print(f"baseline over {len(SEEDS)} seeds: {mean:.2f} ± {std:.2f} % validation accuracy "
+      "(mean ± standard deviation)")
+# each technique's single run (seed 0) against the baseline's spread
+base = table.set_index("technique").loc["none (baseline)", "val acc %"]
+for name, value in table.set_index("technique")["val acc %"].items():
+    if name != "none (baseline)":
+        verdict = "more than" if abs(value - base) > 2 * std else "within"
+        print(f"{name:20s} {value - base:+6.2f} points vs the baseline: {verdict} 2 standard deviations")
+
+# %% [markdown]
+# **Report a mean and a spread, not one run.** Five seeds are few, but enough to see the size of
+# the noise: a difference between two single runs that is not clearly larger than the spread
+# of either (a rule of thumb: more than twice the standard deviation) may be the seed, not the
+# technique. Compare techniques with the *same* seeds, seed by seed (exercise 6). The lines
+# above set each single run of section 5 against this spread: only the differences "more than 2
+# standard deviations" are worth a sentence in a report.
+#
+# **What a seed does not fix.** `seed_everything` (Python's, NumPy's and the framework's random
+# generators) makes a run repeatable *on the same machine with the same versions*. It does not
+# make it repeatable
+#
+# - on other hardware or with another number of threads: sums of many floats come out in
+#   another order, so the last bits differ, and training amplifies them epoch by epoch;
+# - on a GPU, where some fast kernels (cuDNN convolutions, atomic additions) are not
+#   deterministic at all, unless you ask for deterministic ones, which are slower:
+#   `torch.use_deterministic_algorithms(True)` / `tf.config.experimental.enable_op_determinism()`;
+# - with other library versions (another default, another kernel);
+# - with data loaded in parallel worker processes, unless the workers are seeded too (PyTorch's
+#   `DataLoader(generator=..., worker_init_fn=...)`; `tf.data` with `deterministic=True`).
+#
+# So expect your numbers to differ a little from the ones in this lesson even with the same
+# seed, and by about the standard deviation above with another one.
+
+# %% [markdown]
 # ## Summary
 #
 # - The goal is a small **generalisation error**: good answers on data the network has never
@@ -708,6 +762,9 @@ print(f"best file: epoch {best_epoch}, validation accuracy {accuracy(best_model,
 #   more data.
 # - Compare techniques fairly: one change at a time, same model, same data, same budget, judged
 #   on validation data; then measure the chosen one on the test set once.
+# - A run is one sample: repeat it with a few **seeds** and report mean ± standard deviation;
+#   differences smaller than that spread are not findings. A seed fixes a run on one machine
+#   and one set of versions, not across GPUs, threads or library versions.
 # - **Checkpoints** make a run survive its kernel: save the weights, the optimiser's state, the
 #   epoch and the best validation loss so far after every epoch (the last file, to resume) and
 #   whenever the validation loss improves (the best file: early stopping's choice on disk). On
@@ -730,3 +787,7 @@ print(f"best file: epoch {best_epoch}, validation accuracy {accuracy(best_model,
 #    instead of `copy.deepcopy`) and loads that file when the run ends. Check that the loaded
 #    model's validation accuracy is the one the history shows for the chosen epoch. Why is this
 #    the version to use for a run of hours?
+# 6. Repeat the dropout run with the seeds of section 7 and compare it with the baseline seed by
+#    seed: the difference (dropout minus baseline) for each seed, their mean and standard
+#    deviation. Is dropout's gain larger than twice the standard error of that mean
+#    ($\text{sd} / \sqrt{n}$)? Why is comparing seed by seed fairer than comparing two means?
