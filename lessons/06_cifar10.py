@@ -12,7 +12,9 @@
 # 4. compare 2 and 10 epochs, and look at the first-layer filters as RGB pictures and per colour
 #    channel, before and after training;
 # 5. improve the network with more filters, padding, a wide dense layer, batch normalisation,
-#    dropout and data augmentation.
+#    dropout and data augmentation;
+# 6. put the work on a GPU (`.to(device)` / TensorFlow's own placement), time a training step on
+#    CPU and GPU, with mixed precision, keep the GPU fed and recover from running out of its memory.
 #
 # Sources: the report *Pythonと深層学習（PyTorch 編）* on the official CIFAR-10 tutorial, and
 # 「ゼロから作る Deep Learning」 notes (81.4 % on CIFAR-10).
@@ -489,7 +491,125 @@ plt.show()
 
 # %% [markdown]
 # Which classes gained most? Cats and dogs stay the hardest — they look alike at 32×32 pixels.
+
+# %% [markdown]
+# ## 4. Where the work runs: CPU or GPU
 #
+# The improved network took minutes per epoch on a laptop CPU. A GPU does the same arithmetic
+# (thousands of multiply-adds per pixel) with thousands of cores at once. What a program must do
+# for it differs between the tracks:
+#
+# - **PyTorch** computes where the tensors are. The model's parameters and every batch must be
+#   on the same **device**: `model.to(device)` once, `x.to(device)` for each batch (this course
+#   does it in `fit`), and results back to the CPU (`.cpu()`) before NumPy or matplotlib can use
+#   them. `device = "cuda" if torch.cuda.is_available() else "cpu"` picks the GPU when there is
+#   one (on Colab: *Runtime → Change runtime type → GPU*).
+# - **Keras** on TensorFlow places every operation on the GPU by itself when TensorFlow sees one
+#   (`tf.config.list_physical_devices("GPU")`); `with tf.device("/CPU:0"):` forces the CPU.
+#
+# We time one training step (forward, loss, backward, update) of the tutorial network on each
+# device this runtime has, for the tutorial's batch of 4 images and for 128. On a GPU we also
+# time **mixed precision**: most of the arithmetic in 16-bit floats, which GPUs do several times
+# faster, with the weights kept in 32 bits (PyTorch: `torch.autocast` and a `GradScaler` that
+# keeps small gradients from rounding to zero; Keras: the `"mixed_float16"` policy).
+
+# %%
+import time
+
+TIMED_STEPS = fast_or(20, 3)  # steps timed per measurement, after one untimed warm-up step
+
+# %% tags=["keras"]
+import tensorflow as tf  # the backend: which devices it sees, and tf.device to choose one
+
+
+def seconds_per_step(device, batch_size, policy="float32", steps=TIMED_STEPS):
+    """Mean seconds of one training step of a fresh tutorial network on `device`."""
+    keras.mixed_precision.set_global_policy(policy)  # "mixed_float16": layers compute in float16
+    try:
+        with tf.device(device):
+            model = lenet()
+            model.compile(optimizer=keras.optimizers.SGD(0.001, momentum=0.9),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            x = np.random.default_rng(0).normal(size=(batch_size, 32, 32, 3)).astype("float32")
+            y = np.random.default_rng(1).integers(0, 10, batch_size)
+            model.train_on_batch(x, y)  # the first step builds the graph: not timed
+            started = time.perf_counter()
+            for _ in range(steps):
+                model.train_on_batch(x, y)
+            return (time.perf_counter() - started) / steps
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+gpus = tf.config.list_physical_devices("GPU")
+print("GPUs TensorFlow sees:", gpus or "none")
+runs = [("CPU", "/CPU:0", "float32")]
+if gpus:
+    runs += [("GPU", "/GPU:0", "float32"), ("GPU, mixed precision", "/GPU:0", "mixed_float16")]
+rows = [{"batch": batch, "where": label, "ms per step": 1000 * seconds_per_step(device, batch, policy)}
+        for batch in (4, 128) for label, device, policy in runs]  # fmt: skip
+
+# %% tags=["pytorch"]
+def seconds_per_step(where, batch_size, mixed=False, steps=TIMED_STEPS):
+    """Mean seconds of one training step of a fresh tutorial network on device `where`."""
+    model = Net().to(where)                                    # the parameters onto the device
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    scaler = torch.amp.GradScaler(where, enabled=mixed)        # scales the loss in mixed precision
+    x = torch.randn(batch_size, 3, 32, 32, device=where)       # the batch made on the device
+    y = torch.randint(0, 10, (batch_size,), device=where)
+    for step in range(steps + 1):                              # step 0 warms up: not timed
+        if step == 1:
+            if where == "cuda":
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+        optimizer.zero_grad()
+        with torch.autocast(device_type=where, dtype=torch.float16, enabled=mixed):
+            loss = F.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    if where == "cuda":
+        torch.cuda.synchronize()                               # the GPU runs ahead of Python: wait
+    return (time.perf_counter() - started) / steps
+
+
+print("GPU:", torch.cuda.get_device_name() if torch.cuda.is_available() else "none")
+runs = [("CPU", "cpu", False)]
+if torch.cuda.is_available():
+    runs += [("GPU", "cuda", False), ("GPU, mixed precision", "cuda", True)]
+rows = [{"batch": batch, "where": label, "ms per step": 1000 * seconds_per_step(where, batch, mixed)}
+        for batch in (4, 128) for label, where, mixed in runs]  # fmt: skip
+
+# %%
+steps = pd.DataFrame(rows)
+steps["images per second"] = (steps["batch"] / (steps["ms per step"] / 1000)).round()
+print(steps.round(2).to_string(index=False))
+
+# %% [markdown]
+# Read the table of your runtime. On a CPU, batch 128 processes many more images per second than
+# batch 4: one call does more work for the same overhead. On a GPU the difference is much larger:
+# with 4 images a step is mostly Python and launching GPU work, so the GPU waits; with 128 it is
+# busy. (The course's own full-mode runs of this lesson, on one H200 GPU with eight notebooks at
+# once, were 12 to 85 times faster than on the 2-core CPU for the PyTorch track; the step loop in
+# Python, not the GPU, set their pace.)
+#
+# **Feeding the device.** A GPU is only fast when the next batch is ready. The tutorial (seed
+# 000) loads with `DataLoader(..., num_workers=2)`: worker processes read, decode and augment the
+# next batches while the GPU trains (add `pin_memory=True` for faster copies to the GPU). The
+# `tf.data` counterpart is `dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+# .batch(128).prefetch(tf.data.AUTOTUNE)`. Workers help when loading is slow (JPEG files,
+# transforms); for images already in memory, as here, they only add the cost of the processes.
+#
+# **When the GPU's memory runs out** (`CUDA out of memory`, `ResourceExhaustedError: OOM`), as
+# the lecture notes warn (seed 003): use a smaller batch (the memory of the activations grows with
+# it), use mixed precision (half the bytes per activation), free what you no longer need (`del
+# model`, then `torch.cuda.empty_cache()`; in Keras `keras.backend.clear_session()`) or restart
+# the runtime, which frees everything. `torch.cuda.memory_allocated()` and `nvidia-smi` show what
+# is used. TensorFlow takes the whole GPU memory when it starts;
+# `tf.config.experimental.set_memory_growth(gpu, True)` makes it take only what it needs, which
+# matters when two notebooks share one GPU.
+
+# %% [markdown]
 # ## This run's numbers next to the sources'
 #
 # One table of what this notebook measured (in fast mode: on a few images, so far below the
@@ -529,6 +649,8 @@ results
 #   (Keras) and 61.55 % (PyTorch) on the test set with `WIDTH = 32`, 10 epochs and 9,000 images;
 #   the notes report 81.4 % on the full data with a twice as wide network (their claim).
 # - Make every choice with the validation set; measure each final network once on the test set.
+# - A GPU pays off with big batches and a fed pipeline (loader workers, prefetch); mixed
+#   precision speeds it up further; smaller batches are the first answer to "out of memory".
 #
 # ## Exercises
 #
@@ -540,3 +662,7 @@ results
 #    `course_utils.viz.plot_misclassified` shows the *first* `n` mistakes in the order of the
 #    images you give it, so sort them first, by the probability of the predicted class, highest
 #    first.) Would you have got them right?
+# 5. Time a training step of the **improved** network on every device your runtime has (on
+#    Colab, switch to a GPU runtime) for batch sizes 4, 32, 128 and 512, and plot images per
+#    second against the batch size. From which batch size on does the GPU stop gaining? What
+#    limits the batch size from above?
