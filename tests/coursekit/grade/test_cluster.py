@@ -6,6 +6,8 @@ scratch course grades the same hand-ins locally. Every score must be the same. O
 killed (SIGKILL) after the first result: every hand-in is still graded exactly once. A worker
 without bubblewrap (its PATH has everything but ``bwrap``) fails its canary and takes no hand-in.
 Then the scheduler is stopped mid-run, and ``--resume`` on a new cluster grades the rest, none twice.
+A hand-in whose grading loses its worker again and again (each worker running it is killed) is
+reported "not graded: killed its worker N times"; the other hand-ins are graded.
 Needs the jail (root, bubblewrap, cgroups); no data (COURSE_DATA_DIR=/tmp/nodata is enough).
 """
 
@@ -87,12 +89,13 @@ def _free_port() -> int:
 class Cluster:
     """A ``dask scheduler`` and its ``dask worker`` processes, each in its own process group and folder."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, scheduler_env: dict | None = None):
         self.folder, self.port = folder, _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.scheduler = self._start(
             "scheduler",
             [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
+            env=dict(os.environ, **(scheduler_env or {})),
         )
         self.workers: dict[str, subprocess.Popen] = {}
 
@@ -271,3 +274,77 @@ def test_local_resume_grades_nothing_graded_again(local):
     again = [m.group(1) for m in map(ROW.match, result.stdout.splitlines()) if m]
     assert sorted(again) == sorted((set(FIRST) | set(LATER)) - graded)  # only what has no grade
     assert (local / "autograded" / "s01" / NAME / f"{NAME}.ipynb").stat().st_mtime_ns == before
+
+
+def _workers_grading(marker: str, workers: dict[str, subprocess.Popen]) -> list[str]:
+    """The workers one of whose descendants names, in its command, a folder holding the data file
+    ``marker`` (the jail's ``--workdir`` or bubblewrap's bind of the hand-in's files)."""
+    pids = {process.pid: name for name, process in workers.items() if process.poll() is None}
+    parent, holding = {}, []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            parent[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        folders = [a.decode(errors="replace") for a in args if a.startswith(b"/")]
+        if any(os.path.isfile(os.path.join(f, marker)) for f in folders if os.path.isdir(f)):
+            holding.append(int(proc.name))
+    found = set()
+    for pid in holding:
+        while pid > 1 and pid not in pids:
+            pid = parent.get(pid, 1)
+        if pid in pids:
+            found.add(pids[pid])
+    return sorted(found)
+
+
+def test_a_handin_that_loses_its_worker_again_and_again_is_not_graded(make_course, tmp_path):
+    """Dask gives a task ``allowed-failures + 1`` workers (here 2); the test kills every worker
+    that grades hand-in s99 (it sleeps in its first answer, and brings a data file the test
+    looks for), so Dask gives up on it: "killed its worker 2 times", the others are graded."""
+    root = make_course([NAME])
+    folder = tmp_path / "handins"
+    _handins(root, folder, {"s97": [], "s98": ["matmul_python"]})
+    release = read(root / "release" / NAME / f"{NAME}.ipynb")
+    answers = answers_of(read(root / "solutions" / f"{NAME}.ipynb"))
+    first = next(c.metadata["nbgrader"]["grade_id"] for c in release.cells
+                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")  # fmt: skip
+    answers[first] = "import time\ntime.sleep(45)\n" + answers[first]
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    nbformat.write(fill(release, answers), slow / f"s99__{NAME}.ipynb")
+    (slow / f"s99__{NAME}__KILLME.txt").write_text("the test kills the worker that grades this\n")
+    assert kit(root, "collect", str(slow)).returncode == 0
+    cluster = Cluster(tmp_path / "cluster", {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"})
+    killed: list[str] = []
+    stop = False
+
+    def hunt() -> None:  # kill each worker found grading s99
+        while not stop:
+            for name in _workers_grading("KILLME.txt", cluster.workers):
+                cluster.kill(cluster.workers[name])
+                killed.append(name)
+            time.sleep(0.5)
+
+    import threading
+
+    hunter = threading.Thread(target=hunt, daemon=True)
+    try:
+        for name in ("w1", "w2", "w3"):
+            cluster.worker(name)
+        hunter.start()
+        code, out, err, students = _grade_on(cluster, root)
+    finally:
+        stop = True
+        cluster.close()
+    assert len(killed) == 2 and len(set(killed)) == 2, (killed, out[-3000:], err[-3000:])
+    report = _report(root)
+    assert sorted(report) == ["s97", "s98", "s99"] and sorted(students) == ["s97", "s98", "s99"], out[-3000:]
+    assert report["s99"]["status"] == "not graded", report["s99"]
+    assert "killed its worker 2 times" in report["s99"]["reason"], report["s99"]
+    assert report["s97"]["status"] == report["s98"]["status"] == "graded", report
+    assert float(report["s97"]["score"]) > float(report["s98"]["score"])  # s98 left one answer blank
+    assert code == 1 and "s99" not in _submissions(root)
