@@ -22,10 +22,9 @@
 #
 # **Numbers.** The report's CNN reached **98.97 %** after 10 epochs (`val_acc: 0.9897`, the
 # report's claim, Keras, trained on all 60,000 images and measured on the test set). This lesson
-# trains on 55,000 and keeps 5,000 for validation (section 1). Full mode (`COURSE_FAST=0`),
-# measured by running this notebook top to bottom (the table at its end prints these numbers) on
-# full MNIST, on a 2-core CPU without GPU that was busy with other jobs, so the times are upper
-# bounds:
+# trains on 55,000 and keeps 5,000 for validation (section 1). Measured: full mode
+# (`COURSE_FAST=0`), full MNIST, one run per track on a 2-core CPU without GPU (the table at the
+# end of the notebook prints these numbers; times are upper bounds):
 #
 # | | Keras | PyTorch | report |
 # |---|---|---|---|
@@ -35,16 +34,10 @@
 # | whole notebook | 468 s | 3,325 s | |
 #
 # So both tracks come within about 0.1 points of the report, a little below it on the test set
-# (0.11 points in Keras, 0.08 in PyTorch). One run
-# of one seed moves by about that much: a separate run of the same network, from the course's
-# benchmark notes (full mode, all 60,000 training images, 10 epochs, Adam, batch 128, seed 0, the
-# same 2-core CPU), measured 98.71 % (Keras) and 99.02 % (PyTorch) on the test set. (The two
-# notebook times cannot be compared: the PyTorch run came when the machine was busiest, 8 to 12
-# jobs waiting for its 2 cores, the Keras run earlier. With the machine quiet, that separate Keras
-# run took 19.1 s per CNN epoch.) In fast mode (`COURSE_FAST=1`) we
-# train on 1,500 images (2,000 minus 500 for validation) for one epoch, so expect much less.
-# On a GPU the whole notebook took 113 s (Keras) and 56 s (PyTorch), test accuracy 98.76 % / 98.84 %
-# (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight notebooks at once).
+# (0.11 points in Keras, 0.08 in PyTorch): about what another seed moves (lesson 7, section 7).
+# The two notebook times are not comparable (the machine was shared). In fast mode
+# (`COURSE_FAST=1`) we train on 1,500 images (2,000 minus 500 for validation) for one epoch, so
+# expect much less.
 
 # %% [markdown]
 # ## Setup

@@ -24,9 +24,8 @@
 # 「ゼロから作る」 notes report **81.4 %** for their larger network (best of 25 epochs, 79.1 % at
 # the end; their claim, not measured here). This course's offline copy has 10,000 training and
 # 2,000 test images (the notes under section 1 say so); we train on 9,000 of them and validate on
-# 1,000. Full mode (`COURSE_FAST=0`) on that data, measured by running this notebook top to
-# bottom (the table at its end prints these numbers; 2-core CPU, no GPU, busy with other jobs for
-# most of the runs, so the times are upper bounds):
+# 1,000. Measured: full mode (`COURSE_FAST=0`) on that data, one run per track on a 2-core CPU
+# without GPU (the table at the end of the notebook prints these numbers; times are upper bounds):
 #
 # | | Keras | PyTorch | sources (50,000 images) |
 # |---|---|---|---|
@@ -37,17 +36,12 @@
 # | improved network, **test accuracy** (once) | **57.1 %** | **61.55 %** | 79.1 % (after 25 epochs) |
 # | whole notebook | 1,028 s | 1,984 s | |
 #
-# On a GPU the whole notebook took 341 s (Keras) and 129 s (PyTorch), test accuracy of the improved
-# network 55.4 % / 62.3 % (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight
-# notebooks at once).
-#
 # Why below the sources: 9,000 instead of 50,000 training images, and (for the improved network)
 # half the filters and 10 instead of 25 epochs. Why the two tracks differ: one run each, from
 # different starting weights (each framework initialises its layers in its own way). The Keras
 # tutorial network over-fitted the small training set: its validation loss was lowest after
 # epoch 3 and rose from there while its training loss kept falling; in PyTorch the validation
-# loss still fell at epoch 10. When the machine was quiet, a PyTorch epoch took about 4 s (tutorial
-# network) and 19 s (improved network).
+# loss still fell at epoch 10.
 # A GPU helps a lot here: on Colab choose *Runtime → Change runtime type → GPU*.
 
 # %% [markdown]
@@ -589,9 +583,8 @@ print(steps.round(2).to_string(index=False))
 # Read the table of your runtime. On a CPU, batch 128 processes many more images per second than
 # batch 4: one call does more work for the same overhead. On a GPU the difference is much larger:
 # with 4 images a step is mostly Python and launching GPU work, so the GPU waits; with 128 it is
-# busy. (The course's own full-mode runs of this lesson, on one H200 GPU with eight notebooks at
-# once, were 12 to 85 times faster than on the 2-core CPU for the PyTorch track; the step loop in
-# Python, not the GPU, set their pace.)
+# busy. (Measured for this course: the PyTorch track of lessons 5–8 ran 12 to 85 times faster in
+# full mode on an H200 GPU than on a 2-core CPU.)
 #
 # **Feeding the device.** A GPU is only fast when the next batch is ready. The tutorial (seed
 # 000) loads with `DataLoader(..., num_workers=2)`: worker processes read, decode and augment the

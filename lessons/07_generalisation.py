@@ -23,11 +23,10 @@
 # normalisation); lesson 5 (MNIST) and lesson 6 (the improved CIFAR-10 network, which already
 # used batch normalisation, dropout and augmentation together).
 #
-# **Budget.** Full mode trains six small networks: the whole notebook took 293 s (Keras) and
-# 858 s (PyTorch) when we ran it on a busy 2-core CPU without GPU (see section 5), and 342 s / 69 s
-# on a GPU (the course's benchmark notes: one H200, Keras on its PyTorch backend, eight notebooks at
-# once); section 6, added since, trains the baseline network once more. Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few epochs, only to check
-# that the code runs: its numbers are noise.
+# **Budget.** Full mode trains six small networks for section 5 (the notebook took 293 s in Keras
+# and 858 s in PyTorch on a shared 2-core CPU without GPU), the baseline once more for section 6
+# and five times for section 7. Fast mode (`COURSE_FAST=1`) uses 1,000 training images and a few
+# epochs, only to check that the code runs: its numbers are noise.
 
 # %% [markdown]
 # ## Setup
@@ -536,9 +535,8 @@ plt.show()
 # %% [markdown]
 # ### What we measured
 #
-# Measured in full mode on the course's development machine (2 CPU cores, no GPU, shared with
-# other jobs: the load average was about 6 to 7 during the runs, so the *seconds* are inflated
-# and, between the tracks, not comparable), by running the Keras and the PyTorch notebook top to
+# Measured in full mode on a 2-core CPU without GPU, shared with other jobs (so the *seconds* are
+# upper bounds and, between the tracks, not comparable), by running the Keras and the PyTorch notebook top to
 # bottom with `COURSE_FAST=0`: 2,000 training, 10,000 validation and 10,000 test
 # images, at most 40 epochs (Keras 3.15.1 with TensorFlow, PyTorch 2.14.1). Your numbers will
 # differ a little; the table printed above is the one of your run. The Keras batch-normalisation

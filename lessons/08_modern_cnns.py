@@ -23,10 +23,8 @@
 # 転移学習, and its reference code: the PyTorch tutorial *Transfer learning* with ResNet-18 on
 # ants and bees); lessons 5 (MNIST), 6 (CIFAR-10) and 7 (the train / validation / test rule).
 #
-# **Budget.** Full mode trains eight small networks: the whole notebook took 395 s (Keras) and
-# 1,862 s (PyTorch) when we ran them at the same time on a busy 2-core CPU without GPU (see
-# section 7); on a GPU 86 s and 22 s without section 6.2 (the course's benchmark notes: one H200,
-# Keras on its PyTorch backend, eight notebooks at once). Fast mode (`COURSE_FAST=1`) trains on
+# **Budget.** Full mode trains eight small networks: the notebook took 395 s (Keras) and 1,862 s
+# (PyTorch) on a shared 2-core CPU without GPU (section 7). Fast mode (`COURSE_FAST=1`) trains on
 # a few hundred images for one epoch or a few, only to check that the code runs: its
 # numbers are noise. Section 6.2 downloads ImageNet weights (about 9 MB in Keras, 14 MB in
 # PyTorch) in full mode and skips itself without internet; fast mode runs its code on random
@@ -1008,17 +1006,13 @@ if backbone is not None:
 # %% [markdown]
 # ## 7. What we measured
 #
-# Measured in full mode on the course's development machine (2 CPU cores, no GPU, shared with
-# other jobs: the load average was 7 to 11 during the runs, so the *seconds* are inflated and,
-# between the tracks, not comparable), offline, with
+# Measured in full mode on a 2-core CPU without GPU, shared with other jobs (so the *seconds* are
+# upper bounds and, between the tracks, not comparable), offline, with
 # `COURSE_FAST=0 COURSE_DATA_DIR=shared/data jupyter nbconvert --to notebook --execute
 # notebooks/<track>/08_modern_cnns.ipynb` (Keras 3.15.1 with TensorFlow, PyTorch 2.14.1).
 # Offline means: the transfer target was the digits 5–9 (Fashion-MNIST could not be
 # downloaded), and section 6.2 was skipped. Your numbers will differ a little; the tables printed
 # above are those of your run.
-#
-# The two notebooks ran at the same time as each other and as other jobs; PyTorch trained with
-# two threads on the two busy cores, which such a machine punishes most (1,862 s against 395 s).
 #
 # **The lecture's CNN** (section 3; 20,000 training, 10,000 validation, 10,000 test images, one
 # epoch):
