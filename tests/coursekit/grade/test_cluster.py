@@ -1,14 +1,15 @@
 """Grading on a real Dask cluster (``coursekit grade --scheduler``) against grading on this machine.
 
 A ``dask scheduler`` and ``dask worker`` processes (``--nthreads 1``, each in a working folder of
-its own, no course folder shared with the instructor's) grade hand-ins of matmul_timing; a
-scratch course grades the same hand-ins locally. Every score must be the same. One worker is
-killed (SIGKILL) after the first result: every hand-in is still graded exactly once. A worker
-without bubblewrap (its PATH has everything but ``bwrap``) fails its canary and takes no hand-in.
+its own, no course folder shared with the instructor's) grade 20 hand-ins of two assignments
+(matmul_timing and param_study_pytorch); a scratch course grades the same hand-ins locally.
+Every score must be the same. One worker is killed (SIGKILL) after the first result: every
+hand-in is still graded exactly once. A worker without bubblewrap (its PATH has everything but
+``bwrap``) fails its canary and takes no hand-in.
 Then the scheduler is stopped mid-run, and ``--resume`` on a new cluster grades the rest, none twice.
 A hand-in whose grading loses its worker again and again (each worker running it is killed) is
 reported "not graded: killed its worker N times"; the other hand-ins are graded.
-Needs the jail (root, bubblewrap, cgroups); no data (COURSE_DATA_DIR=/tmp/nodata is enough).
+Needs the jail (root, bubblewrap, cgroups) and the real data (param_study reads MNIST).
 """
 
 from __future__ import annotations
@@ -29,55 +30,71 @@ import pytest
 from coursekit.grade import jail
 from tests.helpers import KIT, answers_of, autograded_scores, fill, kit, read
 
-NAME = "matmul_timing"
-# hand-ins: which answer cells are left as released (a wrong or missing answer loses those points)
+NAME, OTHER = "matmul_timing", "param_study_pytorch"
+NAMES = [NAME, OTHER]
+# hand-ins: student -> (assignment, which answer cells are left as released); None: the release as it is
 FIRST = {
-    "s01": [],
-    "s02": ["matmul_python"],
-    "s03": ["conv_python"],
-    "s04": ["matmul_libs", "table_b"],
-    "s05": ["fit_a"],
-    "s06": None,
-}  # None: the release as it is
-LATER = {"s07": [], "s08": ["conv_libs"], "s09": ["timing_b"], "s10": ["matmul_python", "fit_a"]}
-ROW = re.compile(r"^\s*(s\d\d) " + NAME + r"\s+(graded|not graded)")
+    "s01": (NAME, []),
+    "s02": (NAME, ["matmul_python"]),
+    "s03": (NAME, ["conv_python"]),
+    "s04": (NAME, ["matmul_libs", "table_b"]),
+    "s05": (NAME, ["fit_a"]),
+    "s06": (NAME, None),
+    "s11": (OTHER, []),
+    "s12": (OTHER, ["build_mlp"]),
+    "s13": (OTHER, ["train_once"]),
+    "s14": (OTHER, None),
+    "s15": (OTHER, ["run_sweep"]),
+}
+LATER = {
+    "s07": (NAME, []),
+    "s08": (NAME, ["conv_libs"]),
+    "s09": (NAME, ["timing_b"]),
+    "s10": (NAME, ["matmul_python", "fit_a"]),
+    "s16": (OTHER, []),
+    "s17": (OTHER, ["build_mlp", "train_once"]),
+    "s18": (OTHER, []),
+    "s19": (OTHER, ["run_sweep"]),
+    "s20": (OTHER, None),
+}
+DATA = os.environ.get("COURSE_DATA_DIR", "")
+ROW = re.compile(r"^\s*(s\d\d) (?:" + "|".join(NAMES) + r")\s+(graded|not graded)")
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}"),
+    pytest.mark.skipif(not DATA, reason="COURSE_DATA_DIR is not set: param_study reads MNIST (README)"),
 ]
 
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
-def _handins(root: Path, folder: Path, which: dict) -> None:
-    release = read(root / "release" / NAME / f"{NAME}.ipynb")
-    answers = answers_of(read(root / "solutions" / f"{NAME}.ipynb"))
+def _handins(root: Path, folder: Path, which: dict, names=NAMES) -> None:
     folder.mkdir()
-    for student, blank in which.items():
-        if blank is None:
-            nb = release
-        else:
-            stubs = {
-                c.metadata["nbgrader"]["grade_id"]: c.source
-                for c in release.cells
-                if c.metadata.get("nbgrader", {}).get("solution")
-            }
-            nb = fill(release, {**answers, **{k: stubs[k] for k in blank}})
-        nbformat.write(nb, folder / f"{student}__{NAME}.ipynb")
+    for name in names:
+        release = read(root / "release" / name / f"{name}.ipynb")
+        answers = answers_of(read(root / "solutions" / f"{name}.ipynb"))
+        stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}  # fmt: skip
+        for student, (assignment, blank) in which.items():
+            if assignment != name:
+                continue
+            nb = release if blank is None else fill(release, {**answers, **{k: stubs[k] for k in blank}})
+            nbformat.write(nb, folder / f"{student}__{name}.ipynb")
     assert kit(root, "collect", str(folder)).returncode == 0
 
 
 def _report(root: Path) -> dict[str, dict]:
     with open(root / "grading_report.csv", newline="") as f:
-        return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == NAME}
+        return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] in NAMES}
 
 
 def _submissions(root: Path) -> list[str]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return sorted(s.student.id for s in gb.find_assignment(NAME).submissions)
+        return sorted(s.student.id for name in NAMES if name in {a.name for a in gb.assignments}
+                      for s in gb.find_assignment(name).submissions)  # fmt: skip
 
 
 def _free_port() -> int:
@@ -108,7 +125,7 @@ class Cluster:
         )
 
     def worker(self, name: str, env: dict | None = None) -> None:
-        env = dict(env or os.environ, COURSE_DATA_DIR="/tmp/nodata")
+        env = dict(env or os.environ, COURSE_DATA_DIR=DATA)
         self.workers[name] = self._start(
             name,
             [
@@ -152,11 +169,12 @@ def _without_bwrap(folder: Path) -> dict:
     return dict(os.environ, PATH=str(bin_))
 
 
-def _grade_on(cluster: Cluster, root: Path, *args: str, after_first=None) -> tuple[int, str, str, list[str]]:
+def _grade_on(cluster: Cluster, root: Path, *args: str, after_first=None,
+              names=NAMES) -> tuple[int, str, str, list[str]]:  # fmt: skip
     """``coursekit grade NAME --scheduler ...``: exit status, stdout, stderr, students in row order;
     ``after_first()`` is called when the first row is printed."""
-    env = dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
-    cmd = [*KIT, "grade", NAME, "--scheduler", cluster.address, *args]
+    env = dict(os.environ, COURSE_DATA_DIR=DATA)
+    cmd = [*KIT, "grade", *names, "--scheduler", cluster.address, *args]
     process = subprocess.Popen(
         cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -174,10 +192,10 @@ def _grade_on(cluster: Cluster, root: Path, *args: str, after_first=None) -> tup
 @pytest.fixture(scope="module")
 def local(make_course, tmp_path_factory):
     """The same hand-ins graded on this machine (--jobs 2): the scores to match."""
-    root = make_course([NAME])
+    root = make_course(NAMES)
     _handins(root, root / "handins", {**FIRST, **LATER})
     result = kit(
-        root, "grade", NAME, "--no-canary", "--jobs", "2", env=dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
+        root, "grade", *NAMES, "--no-canary", "--jobs", "2", env=dict(os.environ, COURSE_DATA_DIR=DATA)
     )
     assert set(_report(root)) == set(FIRST) | set(LATER), result.stdout[-3000:] + result.stderr[-3000:]
     return root
@@ -185,7 +203,7 @@ def local(make_course, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def course(make_course):
-    root = make_course([NAME])
+    root = make_course(NAMES)
     _handins(root, root / "handins", FIRST)
     return root
 
@@ -196,7 +214,8 @@ def _same_scores(root: Path, local: Path, students) -> None:
         assert theirs[student]["status"] == ours[student]["status"], (student, theirs[student], ours[student])
         assert theirs[student]["score"] == ours[student]["score"], (student, theirs[student], ours[student])
         if ours[student]["status"] == "graded":
-            assert autograded_scores(root, NAME, student) == autograded_scores(local, NAME, student), student
+            name = {**FIRST, **LATER}[student][0]
+            assert autograded_scores(root, name, student) == autograded_scores(local, name, student), student
 
 
 def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local, tmp_path):
@@ -234,8 +253,9 @@ def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local
     _same_scores(course, local, FIRST)
     for student in FIRST:
         if report[student]["status"] == "graded":
-            assert (course / "feedback" / student / NAME / f"{NAME}.html").is_file()
-            assert (course / "autograded" / student / NAME / f"{NAME}.ipynb").is_file()
+            name = FIRST[student][0]
+            assert (course / "feedback" / student / name / f"{name}.html").is_file()
+            assert (course / "autograded" / student / name / f"{name}.ipynb").is_file()
 
 
 def test_lost_scheduler_then_resume_grades_the_rest_once(course, local, tmp_path):
@@ -249,9 +269,10 @@ def test_lost_scheduler_then_resume_grades_the_rest_once(course, local, tmp_path
     finally:
         first.close()
     assert code == 1 and "lost the Dask scheduler" in err and "--resume" in err, out[-3000:] + err[-3000:]
-    assert f"--resume: {len(FIRST)} of {len(FIRST) + len(LATER)} hand-in(s) graded already" in out, out[
-        -3000:
-    ]
+    for name in NAMES:
+        done = sum(a == name for a, _ in FIRST.values())
+        total = done + sum(a == name for a, _ in LATER.values())
+        assert f"{name}: --resume: {done} of {total} hand-in(s) graded already" in out, out[-3000:]
     assert before and set(before) <= set(LATER), before
     second = Cluster(tmp_path / "second")
     try:
@@ -266,11 +287,15 @@ def test_lost_scheduler_then_resume_grades_the_rest_once(course, local, tmp_path
 
 
 def test_local_resume_grades_nothing_graded_again(local):
-    env = dict(os.environ, COURSE_DATA_DIR="/tmp/nodata")
+    env = dict(os.environ, COURSE_DATA_DIR=DATA)
     before = (local / "autograded" / "s01" / NAME / f"{NAME}.ipynb").stat().st_mtime_ns
-    result = kit(local, "grade", NAME, "--no-canary", "--resume", env=env)
-    total, graded = len(FIRST) + len(LATER), {s for s, r in _report(local).items() if r["status"] == "graded"}
-    assert f"--resume: {len(graded)} of {total} hand-in(s) graded already" in result.stdout, result.stdout
+    result = kit(local, "grade", *NAMES, "--no-canary", "--resume", env=env)
+    graded = {s for s, r in _report(local).items() if r["status"] == "graded"}
+    for name in NAMES:
+        theirs = [s for s, (a, _) in {**FIRST, **LATER}.items() if a == name]
+        done = len(graded & set(theirs))
+        said = f"{name}: --resume: {done} of {len(theirs)} hand-in(s) graded already"
+        assert said in result.stdout, result.stdout
     again = [m.group(1) for m in map(ROW.match, result.stdout.splitlines()) if m]
     assert sorted(again) == sorted((set(FIRST) | set(LATER)) - graded)  # only what has no grade
     assert (local / "autograded" / "s01" / NAME / f"{NAME}.ipynb").stat().st_mtime_ns == before
@@ -307,7 +332,7 @@ def test_a_handin_that_loses_its_worker_again_and_again_is_not_graded(make_cours
     looks for), so Dask gives up on it: "killed its worker 2 times", the others are graded."""
     root = make_course([NAME])
     folder = tmp_path / "handins"
-    _handins(root, folder, {"s97": [], "s98": ["matmul_python"]})
+    _handins(root, folder, {"s97": (NAME, []), "s98": (NAME, ["matmul_python"])}, names=[NAME])
     release = read(root / "release" / NAME / f"{NAME}.ipynb")
     answers = answers_of(read(root / "solutions" / f"{NAME}.ipynb"))
     first = next(c.metadata["nbgrader"]["grade_id"] for c in release.cells
@@ -336,7 +361,7 @@ def test_a_handin_that_loses_its_worker_again_and_again_is_not_graded(make_cours
         for name in ("w1", "w2", "w3"):
             cluster.worker(name)
         hunter.start()
-        code, out, err, students = _grade_on(cluster, root)
+        code, out, err, students = _grade_on(cluster, root, names=[NAME])
     finally:
         stop = True
         cluster.close()
