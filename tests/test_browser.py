@@ -44,6 +44,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     # a copy of the course: lessons plus the nbgrader course directory (config, sources)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "lessons" / "data", root / "lessons" / "data")  # as published: lesson 05's digits
     shutil.copytree(ROOT / "assignments", root / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copy(ROOT / "course.toml", root)  # nbgrader_config.py reads the course configuration
