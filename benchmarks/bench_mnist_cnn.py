@@ -9,12 +9,10 @@ batch 128, full 60,000 / 10,000 images. Prints epoch time and test accuracy per 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 
-from benchmarks._report import save
+from benchmarks._report import run_script, save
 
 TORCH = r"""
 import json, time, torch
@@ -53,18 +51,6 @@ print("RESULT" + json.dumps({"epoch_s": h.time_s.tolist(), "val_accuracy": h.val
 """
 
 
-def run(code: str, epochs: int) -> dict:
-    import json
-
-    env = dict(os.environ, MPLBACKEND="Agg")
-    env.pop("COURSE_FAST", None)
-    proc = subprocess.run([sys.executable, "-c", code.replace("EPOCHS", str(epochs))], capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    if proc.returncode != 0 or "RESULT" not in proc.stdout:
-        raise RuntimeError(f"benchmark run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.split("RESULT", 1)[1])
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
@@ -73,7 +59,7 @@ def main(argv=None) -> int:
     print(f"{'framework':10s} {'epochs':>6s} {'s/epoch':>8s} {'test acc':>8s}")
     for name, code in (("PyTorch", TORCH), ("Keras", KERAS)):
         t0 = time.perf_counter()
-        r = run(code, args.epochs)
+        r = run_script(code.replace("EPOCHS", str(args.epochs)), name)
         per_epoch = sum(r["epoch_s"]) / len(r["epoch_s"])
         rows.append({"framework": name, "epochs": args.epochs, "s_per_epoch": round(per_epoch, 1),
                      "test_accuracy": round(r["val_accuracy"][-1], 4),

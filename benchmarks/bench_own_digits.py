@@ -13,13 +13,11 @@ stretched (section 7), and prepared as MNIST (exercise 5's solution: 20×20 box,
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
+import ast
 import sys
 import time
 
-from benchmarks._report import ROOT, save
+from benchmarks._report import ROOT, run_script, save
 
 FOLDER = ROOT / "lessons" / "data" / "my_digits"
 SOLUTION = ROOT / "solutions" / "lectures" / "src" / "05_mnist.py"
@@ -104,20 +102,21 @@ print("RESULT" + json.dumps(out))
 
 
 def as_mnist_code() -> str:
-    """``inverted`` and ``as_mnist`` as the exercise's solution defines them."""
+    """``inverted`` and ``as_mnist`` exactly as the exercise's solution defines them."""
     text = SOLUTION.read_text()
-    return text[text.index("def inverted(picture):") : text.index("def in_layout(images):")]
+    found = {node.name: ast.get_source_segment(text, node) for node in ast.parse(text).body
+             if isinstance(node, ast.FunctionDef) and node.name in ("inverted", "as_mnist")}  # fmt: skip
+    missing = {"inverted", "as_mnist"} - found.keys()
+    if missing:
+        raise RuntimeError(f"{SOLUTION.name} no longer defines {sorted(missing)} at top level: "
+                           "keep exercise 5's solution functions there, or update this benchmark")  # fmt: skip
+    return "\n\n".join(found[name] for name in ("inverted", "as_mnist"))
 
 
 def run(framework: str, epochs: int) -> dict:
     code = (COMMON + (KERAS if framework == "keras" else TORCH) + RESULT).replace("EPOCHS", str(epochs))
     code = code.replace("FOLDER", repr(str(FOLDER))).replace("AS_MNIST", repr(as_mnist_code()))
-    env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("COURSE_FAST", None)  # full MNIST
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or "RESULT" not in proc.stdout:
-        raise RuntimeError(f"{framework} run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.split("RESULT", 1)[1])
+    return run_script(code, framework)
 
 
 def main(argv=None) -> int:

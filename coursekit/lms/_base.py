@@ -27,6 +27,11 @@ class Collector(FileNameCollectorPlugin):
         """Why a path of this LMS holds no file hand-in (an online-text answer), else None."""
         return None
 
+    def ambiguous(self, path: str) -> str | None:
+        """Why ``path`` could name more than one student (a file or display name posing as
+        another student's LMS name), else None; such a hand-in is refused, never guessed."""
+        return None
+
     def identify(self, path: str) -> dict | None:
         """``{"student_id", "file_id", "late", "ids"}`` of ``path`` (relative to the download, a
         folder ending in ``/``), whatever its extension; None when the name is not this LMS's."""

@@ -22,6 +22,7 @@ from traitlets import Unicode
 from coursekit.lms._base import Collector as _Collector
 from coursekit.lms._base import Export as _Export
 
+MARK = re.compile(r"_(\d+)_assignsubmission_")
 NAME = re.compile(r"^(?P<name>.*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.S)
 
 
@@ -32,6 +33,15 @@ class Collector(_Collector):
 
     def ids(self, groups: dict[str, str]) -> dict[str, str]:
         return {"identifier": f"Participant {groups['student_id']}", "name": groups["name"]}
+
+    def ambiguous(self, path: str) -> str | None:
+        ids = MARK.findall(path)
+        if len(ids) < 2:
+            return None
+        return (f"{path}: not collected: the name holds {len(ids)} Moodle participant ids "
+                f"({', '.join(ids)}), so a student's file or display name may pose as another student; "
+                "look up in Moodle whose hand-in it is, rename it in the download so that only its "
+                "owner's _<id>_assignsubmission_file_ is left, and collect again")
 
     def skipped(self, path: str) -> str | None:
         found = NAME.match(path.rstrip("/"))

@@ -108,3 +108,21 @@ def test_a_new_lms_is_one_file(tmp_path, monkeypatch):
         written = list(csv.reader(f))
     assert written[0] == ["OrgDefinedId", "matmul_timing Points Grade", "End-of-Line Indicator"]
     assert written[1:] == [["#2301234", "16", "#"]]  # 16 of 16: Part C is extra credit
+
+
+def test_a_name_posing_as_another_student_is_refused(tmp_path):
+    """Moodle's flat names end in the student's own file name, and a display name sits in front of
+    the id: either can carry a second ``_<id>_assignsubmission_file_``. Eve (participant 4999)
+    names her file so that the greedy reading would credit it to Alice (4521); Mallory's display
+    name tries the same in a folder. Both are refused, naming both ids; Alice is collected once."""
+    download = tmp_path / "download"
+    _notebook(download / "Alice Ang_4521_assignsubmission_file_matmul_timing.ipynb")
+    _notebook(download / "Eve Evil_4999_assignsubmission_file__4521_assignsubmission_file_matmul_timing.ipynb")
+    _notebook(download / "Mallory_4521_assignsubmission_file__4998_assignsubmission_file_" / "matmul_timing.ipynb")
+    plan = handins.plan_folder(download, None, KNOWN)
+    assert [(h.student, h.assignment) for h in plan.handins] == [("4521", "matmul_timing")]
+    assert plan.handins[0].lms["name"] == "Alice Ang"
+    assert len(plan.errors) == 2, plan.errors
+    assert any(e.startswith("Eve Evil_4999") and "(4999, 4521)" in e for e in plan.errors)
+    assert any(e.startswith("Mallory_4521") and "(4521, 4998)" in e for e in plan.errors)
+    assert all("rename it in the download" in e for e in plan.errors)
