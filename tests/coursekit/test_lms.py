@@ -117,8 +117,10 @@ def test_a_name_posing_as_another_student_is_refused(tmp_path):
     name tries the same in a folder. Both are refused, naming both ids; Alice is collected once."""
     download = tmp_path / "download"
     _notebook(download / "Alice Ang_4521_assignsubmission_file_matmul_timing.ipynb")
-    _notebook(download / "Eve Evil_4999_assignsubmission_file__4521_assignsubmission_file_matmul_timing.ipynb")
-    _notebook(download / "Mallory_4521_assignsubmission_file__4998_assignsubmission_file_" / "matmul_timing.ipynb")
+    eve = "Eve Evil_4999_assignsubmission_file_" + "_4521_assignsubmission_file_matmul_timing.ipynb"
+    _notebook(download / eve)
+    mallory = "Mallory_4521_assignsubmission_file_" + "_4998_assignsubmission_file_"
+    _notebook(download / mallory / "matmul_timing.ipynb")
     plan = handins.plan_folder(download, None, KNOWN)
     assert [(h.student, h.assignment) for h in plan.handins] == [("4521", "matmul_timing")]
     assert plan.handins[0].lms["name"] == "Alice Ang"
