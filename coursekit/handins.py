@@ -283,9 +283,6 @@ def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str |
                root: Path, plan: Plan, collectors: list) -> None:  # fmt: skip
     """A notebook directly in the folder; ``files``: the plain files beside it (its data files)."""
     stem, layout, late, lms, extras = entry.stem, "plain", False, {}, []
-    if problems := [p for c in collectors if (p := c.ambiguous(entry.name))]:
-        plan.errors.append(problems[0])
-        return
     if by_lms := _lms_file(entry, files, collectors):
         collector, found, extras = by_lms
         student, layout, late, lms = found["student_id"], collector.lms, found["late"], found["ids"]
@@ -352,9 +349,6 @@ def _lms_folder(entry: Path, collectors: list, assignment: str | None, known: li
                 plan: Plan) -> bool:  # fmt: skip
     """Collect ``entry`` if it is an LMS's folder of one student (True), or skip it with a note."""
     for collector in collectors:
-        if problem := collector.ambiguous(f"{entry.name}/"):
-            plan.errors.append(problem)
-            return True
         if note := collector.skipped(f"{entry.name}/"):
             plan.notes.append(note)
             return True
@@ -373,6 +367,10 @@ def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
     files = _files(listing)
     collectors = lms.collectors()
     for entry, st in listing:
+        name = f"{entry.name}/" if stat.S_ISDIR(st.st_mode) else entry.name
+        if problems := [p for c in collectors if (p := c.ambiguous(name))]:
+            plan.errors.append(problems[0])  # a notebook, folder or data file: never guessed
+            continue
         if stat.S_ISDIR(st.st_mode) and _lms_folder(entry, collectors, assignment, known, folder, plan):
             continue
         if stat.S_ISDIR(st.st_mode):

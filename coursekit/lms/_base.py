@@ -36,7 +36,7 @@ class Collector(FileNameCollectorPlugin):
         """``{"student_id", "file_id", "late", "ids"}`` of ``path`` (relative to the download, a
         folder ending in ``/``), whatever its extension; None when the name is not this LMS's."""
         found = re.match(self.named_regexp, path, re.S)
-        if not found:
+        if not found or self.ambiguous(path):  # collect reports it; no caller may guess whose it is
             return None
         groups = {k: v or "" for k, v in found.groupdict().items()}
         return {"student_id": groups["student_id"], "file_id": groups["file_id"],

@@ -121,10 +121,15 @@ def test_a_name_posing_as_another_student_is_refused(tmp_path):
     _notebook(download / eve)
     mallory = "Mallory_4521_assignsubmission_file_" + "_4998_assignsubmission_file_"
     _notebook(download / mallory / "matmul_timing.ipynb")
+    (download / "Alice Ang_4521_assignsubmission_file_timings.csv").write_text("n,s\n")
+    (download / eve.replace("matmul_timing.ipynb", "timings.csv")).write_text("n,s\n0,0\n")  # into Alice's?
     plan = handins.plan_folder(download, None, KNOWN)
     assert [(h.student, h.assignment) for h in plan.handins] == [("4521", "matmul_timing")]
     assert plan.handins[0].lms["name"] == "Alice Ang"
-    assert len(plan.errors) == 2, plan.errors
+    assert [(path.name, name) for path, name in plan.handins[0].extras] == [
+        ("Alice Ang_4521_assignsubmission_file_timings.csv", "timings.csv")]  # not Eve's
+    assert len(plan.errors) == 3, plan.errors
+    assert any(e.startswith("Eve Evil_4999") and e.split(":")[0].endswith("timings.csv") for e in plan.errors)
     assert any(e.startswith("Eve Evil_4999") and "(4999, 4521)" in e for e in plan.errors)
     assert any(e.startswith("Mallory_4521") and "(4521, 4998)" in e for e in plan.errors)
     assert all("rename it in the download" in e for e in plan.errors)
