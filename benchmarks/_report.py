@@ -24,13 +24,13 @@ def data_note() -> str:
     return f"data: {os.environ.get('COURSE_DATA_DIR', 'download / caches')}"
 
 
-def run_script(code: str, label: str, **env: str) -> dict:
+def run_script(code: str, label: str) -> dict:
     """Run ``code`` in a fresh full-mode Python and return the JSON it printed after ``RESULT``.
 
     A fresh interpreter per framework keeps TensorFlow and PyTorch out of each other's threads;
     ``COURSE_FAST`` is dropped so the lesson's data is the full set.
     """
-    full = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", **env)
+    full = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2")
     full.pop("COURSE_FAST", None)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full)
     if proc.returncode != 0 or "RESULT" not in proc.stdout:
