@@ -103,6 +103,7 @@ colab: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 lab: setup
 	$(VENV)/bin/jupyter lab

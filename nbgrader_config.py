@@ -78,8 +78,14 @@ c.LimitOutputBytes.max_text_bytes = course.grading.output_text_bytes
 c.LimitOutputBytes.max_bytes = course.grading.output_total_bytes
 
 c.Autograde.autograde_preprocessors = [
-    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputBytes, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    GuardedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    LimitOutputBytes,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
     # last, after the grades are saved: no student HTML or JavaScript runs in the formgrader, which
     # shows this autograded notebook on the instructor's Jupyter origin (coursekit.grade.sanitize)
     SanitizeHandin,

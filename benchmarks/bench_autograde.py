@@ -41,15 +41,29 @@ import nbformat
 from benchmarks._course import TOOL, collect, release
 from benchmarks._report import ROOT, save
 
-MIX = ("perfect", "blank", "perfect", "stripped", "perfect", "broken", "perfect", "blank", "perfect", "stripped")
+MIX = (
+    "perfect",
+    "blank",
+    "perfect",
+    "stripped",
+    "perfect",
+    "broken",
+    "perfect",
+    "blank",
+    "perfect",
+    "stripped",
+)
 
 
 def _handin(kind: str, release: Path, solution: Path) -> str:
     """One hand-in of the given kind, as the text of its file."""
     nb = nbformat.read(release, as_version=4)
     if kind in ("perfect", "stripped"):
-        answers = {c.metadata["nbgrader"]["grade_id"]: c.source
-                   for c in nbformat.read(solution, as_version=4).cells if "nbgrader" in c.metadata}  # fmt: skip
+        answers = {
+            c.metadata["nbgrader"]["grade_id"]: c.source
+            for c in nbformat.read(solution, as_version=4).cells
+            if "nbgrader" in c.metadata
+        }
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("solution"):
@@ -72,13 +86,31 @@ def breakdown(course: Path, name: str) -> dict:
     for cell in nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade_id"):
-            kinds[meta["grade_id"]] = "answers_s" if meta.get("solution") else "tests_s" if meta.get("grade") else "setup_s"
-    parts: dict[str, list[float]] = {k: [] for k in ("kernel_s", "setup_s", "answers_s", "tests_s", "judge_s", "guard_s", "stop_s", "nbgrader_s", "torch_run_s")}
+            kinds[meta["grade_id"]] = (
+                "answers_s" if meta.get("solution") else "tests_s" if meta.get("grade") else "setup_s"
+            )
+    parts: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "kernel_s",
+            "setup_s",
+            "answers_s",
+            "tests_s",
+            "judge_s",
+            "guard_s",
+            "stop_s",
+            "nbgrader_s",
+            "torch_run_s",
+        )
+    }
     fallbacks = 0
     slowest: dict[str, list[float]] = {}
     with open(course / "grading_report.csv", newline="") as f:
-        totals = {r["student_id"]: float(m.group(1)) for r in csv.DictReader(f)
-                  if r["assignment"] == name and (m := re.search(r"autograde ([0-9.]+) s", r["notes"]))}  # fmt: skip
+        totals = {
+            r["student_id"]: float(m.group(1))
+            for r in csv.DictReader(f)
+            if r["assignment"] == name and (m := re.search(r"autograde ([0-9.]+) s", r["notes"]))
+        }
     for student, total in totals.items():
         events = course / "grading_logs" / f"{student}__{name}.events"
         all_events = list(map(json.loads, events.read_text().splitlines())) if events.exists() else []
@@ -140,13 +172,23 @@ def main(argv=None) -> int:
         for name in args.only or assignment_names(course):
             released, solution = release(course, name), course / "solutions" / f"{name}.ipynb"
             kinds = [MIX[k % len(MIX)] for k in range(args.students)]
-            collect(course, name, {f"s{k:03d}{kind}": _handin(kind, released, solution) for k, kind in enumerate(kinds)})
+            collect(
+                course,
+                name,
+                {f"s{k:03d}{kind}": _handin(kind, released, solution) for k, kind in enumerate(kinds)},
+            )
             t0 = time.perf_counter()  # the canary, once per grading run (the worked solution)
-            subprocess.run([*TOOL, "selfcheck", name, "--jobs", str(args.jobs)], cwd=course, capture_output=True)
+            subprocess.run(
+                [*TOOL, "selfcheck", name, "--jobs", str(args.jobs)], cwd=course, capture_output=True
+            )
             canary = time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = subprocess.run([*TOOL, "grade", name, "--no-canary", "--jobs", str(args.jobs)], cwd=course,
-                                    capture_output=True, text=True)  # fmt: skip
+            result = subprocess.run(
+                [*TOOL, "grade", name, "--no-canary", "--jobs", str(args.jobs)],
+                cwd=course,
+                capture_output=True,
+                text=True,
+            )
             seconds = time.perf_counter() - t0
             # "<name>: N submission(s) in X s": the parallel part; the rest (start-up, export) is paid once
             phase = re.search(rf"{name}: \d+ submission\(s\) in ([0-9.]+) s", result.stdout)
@@ -155,22 +197,52 @@ def main(argv=None) -> int:
             graded = result.stdout.count(" graded ") - result.stdout.count(" not graded ")
             zygotes = zygote_starts(course, name) / args.jobs  # paid once per worker, not per hand-in
             per, once = (parallel - zygotes) / args.students, seconds - parallel + zygotes
-            rows.append({"assignment": name, "submissions": args.students, "jobs": args.jobs,
-                         "graded": graded, "not_graded": result.stdout.count(" not graded "),
-                         "seconds": round(seconds, 1), "parallel_s": round(parallel, 1),
-                         "zygote_starts_s": round(zygotes * args.jobs, 1),
-                         "s_per_submission": round(per, 2), "once_s": round(once, 1),
-                         "minutes_for_200": round((200 * per + once + canary) / 60, 1), "canary_s": round(canary, 1),
-                         "isolation": isolation, **breakdown(course, name)})  # fmt: skip
+            rows.append(
+                {
+                    "assignment": name,
+                    "submissions": args.students,
+                    "jobs": args.jobs,
+                    "graded": graded,
+                    "not_graded": result.stdout.count(" not graded "),
+                    "seconds": round(seconds, 1),
+                    "parallel_s": round(parallel, 1),
+                    "zygote_starts_s": round(zygotes * args.jobs, 1),
+                    "s_per_submission": round(per, 2),
+                    "once_s": round(once, 1),
+                    "minutes_for_200": round((200 * per + once + canary) / 60, 1),
+                    "canary_s": round(canary, 1),
+                    "isolation": isolation,
+                    **breakdown(course, name),
+                }
+            )
             print(rows[-1], flush=True)
-    parts = ("autograde_s", "kernel_s", "setup_s", "answers_s", "tests_s", "guard_s", "stop_s", "nbgrader_s",
-             "torch_run_s", "fallbacks")  # fmt: skip
-    print(f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}  " + " ".join(f"{p:>10s}" for p in parts))
+    parts = (
+        "autograde_s",
+        "kernel_s",
+        "setup_s",
+        "answers_s",
+        "tests_s",
+        "guard_s",
+        "stop_s",
+        "nbgrader_s",
+        "torch_run_s",
+        "fallbacks",
+    )
+    print(
+        f"{'assignment':22s} {'s/submission':>12s} {'200 students [min]':>18s}  "
+        + " ".join(f"{p:>10s}" for p in parts)
+    )
     for r in rows:
         cells = " ".join(f"{r[p]:10.2f}" if r.get(p) is not None else f"{'-':>10s}" for p in parts)
-        print(f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}  {cells}  {r.get('slowest_cell', '')}")
-    save("autograde", rows, note=f"coursekit grade --no-canary --jobs {args.jobs} (the canary timed apart) on a mix of "
-         f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores")  # fmt: skip
+        print(
+            f"{r['assignment']:22s} {r['s_per_submission']:12.2f} {r['minutes_for_200']:18.1f}  {cells}  {r.get('slowest_cell', '')}"
+        )
+    save(
+        "autograde",
+        rows,
+        note=f"coursekit grade --no-canary --jobs {args.jobs} (the canary timed apart) on a mix of "
+        f"{args.students} hand-ins per assignment ({', '.join(sorted(set(MIX)))}), {os.cpu_count()} cores",
+    )
     return 0
 
 

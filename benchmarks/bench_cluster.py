@@ -33,8 +33,11 @@ DASK = str(Path(sys.executable).with_name("dask"))
 
 def _scores(course: Path) -> dict[str, str]:
     with open(course / "grading_report.csv", newline="") as f:
-        return {r["student_id"]: r["score"] if r["status"] == "graded" else r["reason"]
-                for r in csv.DictReader(f) if r["assignment"] == NAME}  # fmt: skip
+        return {
+            r["student_id"]: r["score"] if r["status"] == "graded" else r["reason"]
+            for r in csv.DictReader(f)
+            if r["assignment"] == NAME
+        }
 
 
 def _course(tmp: Path, label: str, handins: int) -> Path:
@@ -56,16 +59,32 @@ def _cluster(tmp: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    commands = {"scheduler": [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]}
+    commands = {
+        "scheduler": [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    }
     for i in range(1, workers + 1):
-        commands[f"w{i}"] = [DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                             "--name", f"w{i}", "--local-directory", str(tmp / f"w{i}")]  # fmt: skip
+        commands[f"w{i}"] = [
+            DASK,
+            "worker",
+            address,
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--name",
+            f"w{i}",
+            "--local-directory",
+            str(tmp / f"w{i}"),
+        ]
     procs = []
     for name, cmd in commands.items():
         (tmp / name).mkdir(exist_ok=True)
         log = open(tmp / name / "log.txt", "w")
-        procs.append(subprocess.Popen(cmd, cwd=tmp / name, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                cmd, cwd=tmp / name, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        )
     return address, procs
 
 
@@ -98,16 +117,26 @@ def main(argv=None) -> int:
     overhead = per_cluster - per_local
     per_core = per_cluster * args.jobs  # seconds of one core per hand-in, on this machine
     model_min = 2000 * per_core / (10 * 8) / 60 + max(canary or [0.0]) / 60
-    row = {"hand-ins": args.handins, "jobs / workers": args.jobs, "local_s": round(local_s, 1),
-           "cluster_s": round(cluster_s, 1), "canary_s": round(max(canary or [0.0]), 1),
-           "cluster_grading_s": round(grading_s, 1), "local_s_per_handin": round(per_local, 2),
-           "cluster_s_per_handin": round(per_cluster, 2), "overhead_s_per_handin": round(overhead, 2),
-           "overhead_percent": round(100 * overhead / per_local, 1), "scores_identical": same,
-           "model_2000_on_10x8_min": round(model_min, 1)}  # fmt: skip
+    row = {
+        "hand-ins": args.handins,
+        "jobs / workers": args.jobs,
+        "local_s": round(local_s, 1),
+        "cluster_s": round(cluster_s, 1),
+        "canary_s": round(max(canary or [0.0]), 1),
+        "cluster_grading_s": round(grading_s, 1),
+        "local_s_per_handin": round(per_local, 2),
+        "cluster_s_per_handin": round(per_cluster, 2),
+        "overhead_s_per_handin": round(overhead, 2),
+        "overhead_percent": round(100 * overhead / per_local, 1),
+        "scores_identical": same,
+        "model_2000_on_10x8_min": round(model_min, 1),
+    }
     for key, value in row.items():
         print(f"{key:>26}: {value}")
-    print(f"model: 2,000 hand-ins x {per_core:.1f} core-seconds each / 80 cores + the canary "
-          f"= {model_min:.1f} min (scheduling and transfer assumed as measured here; {data_note()})")
+    print(
+        f"model: 2,000 hand-ins x {per_core:.1f} core-seconds each / 80 cores + the canary "
+        f"= {model_min:.1f} min (scheduling and transfer assumed as measured here; {data_note()})"
+    )
     save("cluster", [row], note=f"local --jobs {args.jobs} vs {args.jobs} local Dask workers; {data_note()}")
     return 0
 

@@ -69,9 +69,16 @@ def main(argv=None) -> int:
             for r in results:
                 rows.append({"lesson": stem, "track": track, **r, "notebook_s": round(seconds)})
                 source = "" if r["source"] is None else f"{r['source']:.4f}"
-                print(f"  {r['what']:70s} {r['this run']:.4f}   source {source:6s} {r['source says']}", flush=True)
+                print(
+                    f"  {r['what']:70s} {r['this run']:.4f}   source {source:6s} {r['source says']}",
+                    flush=True,
+                )
             print(f"  ({seconds:.0f} s)", flush=True)
-    save("lessons_full", rows, data="full mode; MNIST full 60,000/10,000; CIFAR-10: the data the lesson printed")
+    save(
+        "lessons_full",
+        rows,
+        data="full mode; MNIST full 60,000/10,000; CIFAR-10: the data the lesson printed",
+    )
     return 0
 
 

@@ -77,26 +77,50 @@ def main(argv=None) -> int:
     import statistics
 
     rows, raw = [], {}
-    workloads = [("short: 125 steps (8,000 images, 1 epoch)", 8000, 1),
-                 ("long: 938 steps (60,000 images, 1 epoch)", 60000, 1)]  # fmt: skip
+    workloads = [
+        ("short: 125 steps (8,000 images, 1 epoch)", 8000, 1),
+        ("long: 938 steps (60,000 images, 1 epoch)", 60000, 1),
+    ]
     workloads = [w for w in workloads if args.only in (None, w[0].split(":")[0])]
-    print(f"{'workload':46s} {'off [s]':>8s} {'on [s]':>8s} {'ratio':>6s} {'cpu ratio':>9s} {'renders':>7s} "
-          f"{'ms/render':>9s}")
+    print(
+        f"{'workload':46s} {'off [s]':>8s} {'on [s]':>8s} {'ratio':>6s} {'cpu ratio':>9s} {'renders':>7s} "
+        f"{'ms/render':>9s}"
+    )
     for label, n_train, epochs in workloads:
         r = measure(n_train, epochs, args.pairs)
-        raw[label.split(":")[0]] = {"off": [round(t, 3) for t in r["off"]], "on": [round(t, 3) for t in r["on"]]}
+        raw[label.split(":")[0]] = {
+            "off": [round(t, 3) for t in r["off"]],
+            "on": [round(t, 3) for t in r["on"]],
+        }
         off, on = statistics.median(r["off"]), statistics.median(r["on"])
         per_render = 1000 * sum(r["render_s"]) / max(1, sum(r["renders"]))
         cpu_ratio = statistics.median(r["cpu_on"]) / statistics.median(r["cpu_off"])
-        print(f"{label:46s} {off:8.2f} {on:8.2f} {on / off:6.3f} {cpu_ratio:9.3f} "
-              f"{statistics.median(r['renders']):7.0f} {per_render:9.1f}", flush=True)
-        rows.append({"workload": label, "off_s": round(off, 2), "on_s": round(on, 2), "ratio": round(on / off, 3),
-                     "cpu_ratio": round(cpu_ratio, 3), "renders": statistics.median(r["renders"]),
-                     "ms_per_render": round(per_render, 1)})
-        raw[label.split(":")[0]].update(cpu_off=[round(t, 3) for t in r["cpu_off"]],
-                                        cpu_on=[round(t, 3) for t in r["cpu_on"]])
-    save("live_overhead", rows, pairs=args.pairs, runs_s=raw,
-         note="median of interleaved runs in one Jupyter kernel (nbclient, inline backend)")
+        print(
+            f"{label:46s} {off:8.2f} {on:8.2f} {on / off:6.3f} {cpu_ratio:9.3f} "
+            f"{statistics.median(r['renders']):7.0f} {per_render:9.1f}",
+            flush=True,
+        )
+        rows.append(
+            {
+                "workload": label,
+                "off_s": round(off, 2),
+                "on_s": round(on, 2),
+                "ratio": round(on / off, 3),
+                "cpu_ratio": round(cpu_ratio, 3),
+                "renders": statistics.median(r["renders"]),
+                "ms_per_render": round(per_render, 1),
+            }
+        )
+        raw[label.split(":")[0]].update(
+            cpu_off=[round(t, 3) for t in r["cpu_off"]], cpu_on=[round(t, 3) for t in r["cpu_on"]]
+        )
+    save(
+        "live_overhead",
+        rows,
+        pairs=args.pairs,
+        runs_s=raw,
+        note="median of interleaved runs in one Jupyter kernel (nbclient, inline backend)",
+    )
     return 0
 
 

@@ -42,13 +42,20 @@ def background_load(processes: int):
 def graded_scores(course: Path, name: str, jobs: int) -> tuple[dict[str, str], float]:
     """Grade ``name`` in ``course``; ``{student: score or reason}`` and the seconds it took."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "coursekit", "grade", name, "--no-canary", "--jobs", str(jobs)],
-                   cwd=course, check=False, capture_output=True, text=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "coursekit", "grade", name, "--no-canary", "--jobs", str(jobs)],
+        cwd=course,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     with open(course / "grading_report.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["assignment"] == name]
-    return {r["student_id"]: (r["score"] if r["status"] == "graded" else f"not graded: {r['reason']}")
-            for r in rows}, seconds  # fmt: skip
+    return {
+        r["student_id"]: (r["score"] if r["status"] == "graded" else f"not graded: {r['reason']}")
+        for r in rows
+    }, seconds
 
 
 def main(argv=None) -> int:
@@ -74,15 +81,25 @@ def main(argv=None) -> int:
                 loaded, loaded_s = graded_scores(course, name, args.jobs)
             same = idle == loaded and len(set(idle.values())) == 1
             identical &= same
-            row = {"assignment": name, "hand-ins": args.reps, "idle": sorted(set(idle.values())),
-                   "loaded": sorted(set(loaded.values())), "identical": same,
-                   "idle_s": round(idle_s, 1), "loaded_s": round(loaded_s, 1)}  # fmt: skip
+            row = {
+                "assignment": name,
+                "hand-ins": args.reps,
+                "idle": sorted(set(idle.values())),
+                "loaded": sorted(set(loaded.values())),
+                "identical": same,
+                "idle_s": round(idle_s, 1),
+                "loaded_s": round(loaded_s, 1),
+            }
             rows.append(row)
             print(row, flush=True)
             for student in sorted(idle):
-                print(f"  {student} idle {idle[student]:>6}  loaded {loaded.get(student, '-'):>6}", flush=True)
-    print(f"all scores identical and equal per assignment: {identical} "
-          f"({busy} busy loops beside --jobs {args.jobs}; {data_note()})")  # fmt: skip
+                print(
+                    f"  {student} idle {idle[student]:>6}  loaded {loaded.get(student, '-'):>6}", flush=True
+                )
+    print(
+        f"all scores identical and equal per assignment: {identical} "
+        f"({busy} busy loops beside --jobs {args.jobs}; {data_note()})"
+    )
     save("load", rows, note=f"{busy} busy loops; jobs {args.jobs}; {data_note()}")
     return 0 if identical else 1
 

@@ -61,12 +61,22 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         r = run_script(code.replace("EPOCHS", str(args.epochs)), name)
         per_epoch = sum(r["epoch_s"]) / len(r["epoch_s"])
-        rows.append({"framework": name, "epochs": args.epochs, "s_per_epoch": round(per_epoch, 1),
-                     "test_accuracy": round(r["val_accuracy"][-1], 4),
-                     "wall_s": round(time.perf_counter() - t0, 1)})  # fmt: skip
+        rows.append(
+            {
+                "framework": name,
+                "epochs": args.epochs,
+                "s_per_epoch": round(per_epoch, 1),
+                "test_accuracy": round(r["val_accuracy"][-1], 4),
+                "wall_s": round(time.perf_counter() - t0, 1),
+            }
+        )
         print(f"{name:10s} {args.epochs:6d} {per_epoch:8.1f} {r['val_accuracy'][-1]:8.4f}", flush=True)
-    save("mnist_cnn", rows, seed_says="98.97 % test accuracy after 10 epochs (seed 004, Keras)",
-         data="full MNIST, 60,000 train / 10,000 test")  # fmt: skip
+    save(
+        "mnist_cnn",
+        rows,
+        seed_says="98.97 % test accuracy after 10 epochs (seed 004, Keras)",
+        data="full MNIST, 60,000 train / 10,000 test",
+    )
     return 0
 
 

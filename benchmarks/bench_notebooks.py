@@ -1,6 +1,6 @@
 """Fast-mode execution time of every lecture notebook (what CI runs), in a fresh kernel each.
 
-    COURSE_DATA_DIR=../shared/data python benchmarks/bench_notebooks.py
+COURSE_DATA_DIR=../shared/data python benchmarks/bench_notebooks.py
 """
 
 from __future__ import annotations

@@ -104,12 +104,17 @@ print("RESULT" + json.dumps(out))
 def as_mnist_code() -> str:
     """``inverted`` and ``as_mnist`` exactly as the exercise's solution defines them."""
     text = SOLUTION.read_text()
-    found = {node.name: ast.get_source_segment(text, node) for node in ast.parse(text).body
-             if isinstance(node, ast.FunctionDef) and node.name in ("inverted", "as_mnist")}  # fmt: skip
+    found = {
+        node.name: ast.get_source_segment(text, node)
+        for node in ast.parse(text).body
+        if isinstance(node, ast.FunctionDef) and node.name in ("inverted", "as_mnist")
+    }
     missing = {"inverted", "as_mnist"} - found.keys()
     if missing:
-        raise RuntimeError(f"{SOLUTION.name} no longer defines {sorted(missing)} at top level: "
-                           "keep exercise 5's solution functions there, or update this benchmark")  # fmt: skip
+        raise RuntimeError(
+            f"{SOLUTION.name} no longer defines {sorted(missing)} at top level: "
+            "keep exercise 5's solution functions there, or update this benchmark"
+        )
     return "\n\n".join(found[name] for name in ("inverted", "as_mnist"))
 
 
@@ -125,16 +130,30 @@ def main(argv=None) -> int:
     parser.add_argument("--tracks", nargs="+", default=["keras", "pytorch"])
     args = parser.parse_args(argv)
     rows = []
-    print(f"{'track':8s} {'epochs':>6s} {'val acc':>8s} {'as read':>8s} {'inverted':>9s} {'as MNIST':>9s} {'s':>6s}")
+    print(
+        f"{'track':8s} {'epochs':>6s} {'val acc':>8s} {'as read':>8s} {'inverted':>9s} {'as MNIST':>9s} {'s':>6s}"
+    )
     for track in args.tracks:
         t0 = time.perf_counter()
         r = run(track, args.epochs)
         seconds = round(time.perf_counter() - t0, 1)
-        rows.append({"track": track, "epochs": args.epochs, "val_accuracy": round(r["val_accuracy"], 4),
-                     "as_read": r["as_read"], "inverted_stretched": r["inverted_stretched"],
-                     "as_mnist": r["as_mnist"], "of": 20, "wall_s": seconds})  # fmt: skip
-        print(f"{track:8s} {args.epochs:6d} {r['val_accuracy']:8.4f} {r['as_read']:5d}/20 {r['inverted_stretched']:6d}/20 "
-              f"{r['as_mnist']:6d}/20 {seconds:6.0f}", flush=True)  # fmt: skip
+        rows.append(
+            {
+                "track": track,
+                "epochs": args.epochs,
+                "val_accuracy": round(r["val_accuracy"], 4),
+                "as_read": r["as_read"],
+                "inverted_stretched": r["inverted_stretched"],
+                "as_mnist": r["as_mnist"],
+                "of": 20,
+                "wall_s": seconds,
+            }
+        )
+        print(
+            f"{track:8s} {args.epochs:6d} {r['val_accuracy']:8.4f} {r['as_read']:5d}/20 {r['inverted_stretched']:6d}/20 "
+            f"{r['as_mnist']:6d}/20 {seconds:6.0f}",
+            flush=True,
+        )
         for key in ("as_read", "inverted_stretched", "as_mnist"):
             print(f"         {key}: {r[key + '_guesses']}")
     save("own_digits", rows, data="full MNIST (55,000 train / 5,000 validation), lessons/data/my_digits (20)")

@@ -72,8 +72,9 @@ def code_cells(path: Path) -> list[str]:
 
 
 def without_magics(source: str) -> str:
-    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
+    return "\n".join(
+        "# " + line if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
 
 
 def show(value) -> None:
@@ -151,11 +152,19 @@ def run(path: Path) -> int:
                 seconds = time.perf_counter() - c0
                 cell_seconds.append((i, round(seconds, 2), first))
                 if counter.cell.get("cpu"):
-                    cpu_cells.append({"cell": i, "cpu_ops": counter.cell["cpu"],
-                                      "gpu_ops": counter.cell.get("cuda", 0), "first_line": first})
+                    cpu_cells.append(
+                        {
+                            "cell": i,
+                            "cpu_ops": counter.cell["cpu"],
+                            "gpu_ops": counter.cell.get("cuda", 0),
+                            "first_line": first,
+                        }
+                    )
                 plt.close("all")
-                print(f"[cell {i}/{len(cells)} {seconds:.1f} s, total {time.perf_counter() - t0:.1f} s]",
-                      flush=True)
+                print(
+                    f"[cell {i}/{len(cells)} {seconds:.1f} s, total {time.perf_counter() - t0:.1f} s]",
+                    flush=True,
+                )
     except Stopped:
         status = f"stopped by SIGTERM in cell {i}"
         print(f"\n{status}", flush=True)
@@ -173,11 +182,18 @@ def run(path: Path) -> int:
         if hasattr(value, "to_dict"):
             tables[name] = json.loads(value.to_json(orient="records"))
     summary = {
-        "notebook": f"{track}/{path.stem}", "status": status, "wall_s": round(wall, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "cells": len(cells),
-        "ops_by_device": dict(counter.total), "cells_with_cpu_ops": cpu_cells,
-        "skipped_cells": skipped, "slowest_cells": sorted(cell_seconds, key=lambda c: -c[1])[:5],
-        "fast_mode": os.environ.get("COURSE_FAST", ""), **device_report(), "tables": tables,
+        "notebook": f"{track}/{path.stem}",
+        "status": status,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "cells": len(cells),
+        "ops_by_device": dict(counter.total),
+        "cells_with_cpu_ops": cpu_cells,
+        "skipped_cells": skipped,
+        "slowest_cells": sorted(cell_seconds, key=lambda c: -c[1])[:5],
+        "fast_mode": os.environ.get("COURSE_FAST", ""),
+        **device_report(),
+        "tables": tables,
     }
     print(MARKER + json.dumps(summary), flush=True)
     return 0 if status == "ok" else 1
@@ -196,19 +212,28 @@ def summary(log_dir: Path, limit: str) -> int:
             where = f"after cell {last[-1][0]}/{last[-1][1]}" if last else "before the first cell"
             rows.append(f"{log.stem:28s} {'killed':>8s}  no summary (killed {where}; limit {limit} s)")
             continue
-        s = json.loads(found[-1][len(MARKER):])
+        s = json.loads(found[-1][len(MARKER) :])
         ops = s["ops_by_device"]
-        rows.append(f"{log.stem:28s} {s['wall_s']:8.1f}  {s['status']:24s} torch {s.get('torch', '?')}, "
-                    f"GPU {s.get('gpu', 'none')}, keras {s.get('keras_backend', '-')}"
-                    f"/{s.get('keras_device', '-')}; conv/linear/matmul on cuda {ops.get('cuda', 0):,}, "
-                    f"on cpu {ops.get('cpu', 0):,}; CPU time {s['cpu_s']} s")
+        rows.append(
+            f"{log.stem:28s} {s['wall_s']:8.1f}  {s['status']:24s} torch {s.get('torch', '?')}, "
+            f"GPU {s.get('gpu', 'none')}, keras {s.get('keras_backend', '-')}"
+            f"/{s.get('keras_device', '-')}; conv/linear/matmul on cuda {ops.get('cuda', 0):,}, "
+            f"on cpu {ops.get('cpu', 0):,}; CPU time {s['cpu_s']} s"
+        )
         details.append(f"--- {log.stem}: {s['status']}, {s['wall_s']} s wall")
         details += [f"  skipped {c}" for c in s["skipped_cells"]]
-        details += [f"  CPU ops in cell {c['cell']}: {c['cpu_ops']} (cuda {c['gpu_ops']}): {c['first_line']}"
-                    for c in s["cells_with_cpu_ops"]]
+        details += [
+            f"  CPU ops in cell {c['cell']}: {c['cpu_ops']} (cuda {c['gpu_ops']}): {c['first_line']}"
+            for c in s["cells_with_cpu_ops"]
+        ]
         details += [f"  slow cell {n}: {sec} s  {first}" for n, sec, first in s["slowest_cells"]]
-        lines = [ln for ln in text.splitlines() if ACCURACY.search(ln)
-                 and not ln.startswith(("epoch ", MARKER)) and "val_accuracy  time_s" not in ln]
+        lines = [
+            ln
+            for ln in text.splitlines()
+            if ACCURACY.search(ln)
+            and not ln.startswith(("epoch ", MARKER))
+            and "val_accuracy  time_s" not in ln
+        ]
         details += ["  | " + ln[:200] for ln in lines[-25:]]
         for name, records in s["tables"].items():
             details.append(f"  table {name}:")

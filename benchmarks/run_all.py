@@ -1,6 +1,6 @@
 """Run every benchmark and write ``benchmarks/RESULTS.md`` with the machine and versions.
 
-    COURSE_DATA_DIR=../shared/data python -m benchmarks.run_all [--only NAME ...] [--quick]
+COURSE_DATA_DIR=../shared/data python -m benchmarks.run_all [--only NAME ...] [--quick]
 """
 
 from __future__ import annotations
@@ -38,8 +38,20 @@ TITLES = {
     "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
     "notebooks": "Fast-mode execution of every lecture notebook (COURSE_FAST=1)",
 }
-PACKAGES = ["torch", "torchvision", "tensorflow-cpu", "keras", "numpy", "pandas", "matplotlib", "jupyterlab",
-            "notebook", "nbgrader", "ipywidgets", "playwright"]
+PACKAGES = [
+    "torch",
+    "torchvision",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "jupyterlab",
+    "notebook",
+    "nbgrader",
+    "ipywidgets",
+    "playwright",
+]
 
 
 def machine() -> list[str]:
@@ -53,8 +65,12 @@ def machine() -> list[str]:
         pass
     gpu = "none"
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
-                             text=True, timeout=10)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if out.returncode == 0 and out.stdout.strip():
             gpu = out.stdout.strip().replace("\n", ", ")
     except (OSError, subprocess.TimeoutExpired):
@@ -65,11 +81,14 @@ def machine() -> list[str]:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             pass
-    return [f"- CPU: {cpu}, {os.cpu_count()} cores visible", f"- GPU: {gpu}",
-            f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
-            f"- Packages: {', '.join(versions)}",
-            f"- Data: `COURSE_DATA_DIR` = {'set' if os.environ.get('COURSE_DATA_DIR') else 'not set'} "
-            "(full MNIST; CIFAR-10 is a 10,000-train / 2,000-test real subset of the 50,000 / 10,000)"]
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores visible",
+        f"- GPU: {gpu}",
+        f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
+        f"- Packages: {', '.join(versions)}",
+        f"- Data: `COURSE_DATA_DIR` = {'set' if os.environ.get('COURSE_DATA_DIR') else 'not set'} "
+        "(full MNIST; CIFAR-10 is a 10,000-train / 2,000-test real subset of the 50,000 / 10,000)",
+    ]
 
 
 def table(rows: list[dict]) -> list[str]:
@@ -96,12 +115,28 @@ def main(argv=None) -> int:
                 continue
             print(f"\n=== {script}", flush=True)
             t0 = time.perf_counter()
-            rc = subprocess.run([sys.executable, "-m", f"benchmarks.{script.removesuffix('.py')}",
-                                 *(quick if args.quick else full)], cwd=ROOT).returncode
+            rc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    f"benchmarks.{script.removesuffix('.py')}",
+                    *(quick if args.quick else full),
+                ],
+                cwd=ROOT,
+            ).returncode
             durations[name] = (round(time.perf_counter() - t0), rc)
-    lines = ["# Benchmark results", "", f"Written by `make bench` (`benchmarks/run_all.py`) on "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "", *([args.note, ""] if args.note else []),
-             "## Machine", "", *machine(), ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (`benchmarks/run_all.py`) on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
+        *([args.note, ""] if args.note else []),
+        "## Machine",
+        "",
+        *machine(),
+        "",
+    ]
     for name, script, _, _ in BENCHMARKS:
         path = OUT / f"{name}.json"
         lines += [f"## {TITLES[name]}", "", f"`python -m benchmarks.{script.removesuffix('.py')}`", ""]
@@ -115,8 +150,14 @@ def main(argv=None) -> int:
                 lines.append(f"- {key.replace('_', ' ')}: {value}")
         lines.append("")
     ci = ROOT / "_build" / "ci_seconds.txt"
-    lines += ["## CI", "", f"Last `.ci/run` on this checkout: {ci.read_text().strip()} s (install + tests)."
-              if ci.exists() else "No `.ci/run` duration recorded in this checkout (`_build/ci_seconds.txt`).", ""]
+    lines += [
+        "## CI",
+        "",
+        f"Last `.ci/run` on this checkout: {ci.read_text().strip()} s (install + tests)."
+        if ci.exists()
+        else "No `.ci/run` duration recorded in this checkout (`_build/ci_seconds.txt`).",
+        "",
+    ]
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print(f"\nwrote {HERE / 'RESULTS.md'}")
     failed = [n for n, (_, rc) in durations.items() if rc]

@@ -30,13 +30,29 @@ from course_utils.env import fast_mode, setting
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-)  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 FAST_SIZES = (2000, 500)  # train, test images in fast mode; override: COURSE_FAST_SIZES=4000,1000
 _NORMALIZATIONS = ("unit", "symmetric", "none")
 
@@ -246,8 +262,12 @@ def _read_idx(path: Path) -> np.ndarray:
 
 
 def _read_mnist_idx(folder: Path):
-    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # fmt: skip
+    names = (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
     paths = []
     for name in names:
         for candidate in (folder / name, folder / f"{name}.gz"):
@@ -291,8 +311,12 @@ def load_fashion_mnist(
     """
     searched: list[str] = []
     for root in _search_roots(data_dir):
-        for folder in (root / "FashionMNIST" / "raw", root / "FashionMNIST",
-                       root / "fashion-mnist", root / "datasets" / "fashion-mnist"):  # fmt: skip
+        for folder in (
+            root / "FashionMNIST" / "raw",
+            root / "FashionMNIST",
+            root / "fashion-mnist",
+            root / "datasets" / "fashion-mnist",
+        ):
             found = _read_mnist_idx(folder)
             searched.append(str(folder))
             if found is not None:
@@ -307,17 +331,33 @@ def load_fashion_mnist(
 
 # The course's offline subsets (see shared/data/README.md), best first.
 _CIFAR_NPZ_TRAIN = (
-    ("cifar10_train10000_jpeg.npz", "x_train", "y_train",
-     "10,000 of the 50,000 training images (JPEG-decoded, lossy)"),
-    ("cifar10_lossless_train4000_test1000.npz", "x_train", "y_train",
-     "4,000 of the 50,000 training images (lossless)"),
-)  # fmt: skip
+    (
+        "cifar10_train10000_jpeg.npz",
+        "x_train",
+        "y_train",
+        "10,000 of the 50,000 training images (JPEG-decoded, lossy)",
+    ),
+    (
+        "cifar10_lossless_train4000_test1000.npz",
+        "x_train",
+        "y_train",
+        "4,000 of the 50,000 training images (lossless)",
+    ),
+)
 _CIFAR_NPZ_TEST = (
-    ("cifar10_test2000_jpeg.npz", "x_test", "y_test",
-     "2,000 of the 10,000 test images (JPEG-decoded, lossy)"),
-    ("cifar10_lossless_train4000_test1000.npz", "x_test", "y_test",
-     "1,000 of the 10,000 test images (lossless)"),
-)  # fmt: skip
+    (
+        "cifar10_test2000_jpeg.npz",
+        "x_test",
+        "y_test",
+        "2,000 of the 10,000 test images (JPEG-decoded, lossy)",
+    ),
+    (
+        "cifar10_lossless_train4000_test1000.npz",
+        "x_test",
+        "y_test",
+        "1,000 of the 10,000 test images (lossless)",
+    ),
+)
 
 
 def load_cifar10(
@@ -481,12 +521,19 @@ def _download(which: str, searched: list[str]):
         import torchvision
 
         root = _cache_dir()
-        cls = {"mnist": torchvision.datasets.MNIST, "fashion_mnist": torchvision.datasets.FashionMNIST,
-               "cifar10": torchvision.datasets.CIFAR10}[which]
+        cls = {
+            "mnist": torchvision.datasets.MNIST,
+            "fashion_mnist": torchvision.datasets.FashionMNIST,
+            "cifar10": torchvision.datasets.CIFAR10,
+        }[which]
         train = cls(root=str(root), train=True, download=True)
         test = cls(root=str(root), train=False, download=True)
-        arrays = (np.asarray(train.data), np.asarray(train.targets),
-                  np.asarray(test.data), np.asarray(test.targets))  # fmt: skip
+        arrays = (
+            np.asarray(train.data),
+            np.asarray(train.targets),
+            np.asarray(test.data),
+            np.asarray(test.targets),
+        )
         return arrays, f"torchvision download into {root}"
     except ImportError as err:
         raise _not_found(_NAMES[which], searched, err) from None

@@ -92,9 +92,11 @@ def fast_or(full, fast):
 
 # TensorFlow's C++ lines printed before its log level applies (TF_CPP_MIN_LOG_LEVEL does not
 # silence them): the absl preamble, oneDNN's note, CUDA plug-in registration on a CPU machine.
-_TF_NOISE = re.compile(r"All log messages before absl::InitializeLog|oneDNN custom operations are on|"
-                       r"Unable to register cu(DNN|FFT|BLAS)|This TensorFlow binary is optimized|"
-                       r"TF-TRT Warning|computation placer already registered|cuda_(dnn|fft|blas)\.cc")
+_TF_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations are on|"
+    r"Unable to register cu(DNN|FFT|BLAS)|This TensorFlow binary is optimized|"
+    r"TF-TRT Warning|computation placer already registered|cuda_(dnn|fft|blas)\.cc"
+)
 
 
 def quiet_tensorflow() -> None:
@@ -109,8 +111,11 @@ def quiet_tensorflow() -> None:
     import importlib.util
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if ("tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
-            or importlib.util.find_spec("tensorflow") is None):  # fmt: skip
+    if (
+        "tensorflow" in sys.modules
+        or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+        or importlib.util.find_spec("tensorflow") is None
+    ):
         return
     sys.stderr.flush()
     saved = os.dup(2)
@@ -122,7 +127,10 @@ def quiet_tensorflow() -> None:
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            kept = [line for line in captured.read().decode(errors="replace").splitlines()
-                    if line.strip() and not _TF_NOISE.search(line)]  # fmt: skip
+            kept = [
+                line
+                for line in captured.read().decode(errors="replace").splitlines()
+                if line.strip() and not _TF_NOISE.search(line)
+            ]
     if kept:
         print("\n".join(kept), file=sys.stderr)

@@ -135,8 +135,9 @@ class LivePlot:
             self._prepare()
 
     # ------------------------------------------------------------------ data
-    def update(self, metrics: Mapping[str, float] | None = None, step: float | None = None,
-               **kwargs: float) -> None:
+    def update(
+        self, metrics: Mapping[str, float] | None = None, step: float | None = None, **kwargs: float
+    ) -> None:
         """Add one value per metric at ``step`` (default: the next integer) and redraw if due.
 
         >>> live = LivePlot(); live.update({"loss": 0.5}); live.update(loss=0.4, step=2)
@@ -193,9 +194,7 @@ class LivePlot:
         return f"LivePlot(metrics={list(self._y)}, renders={self.renders})"
 
     def _place(self, name: str) -> None:
-        if any(name in m for m in self._panels.values()) or any(
-            name in m for m in self._twin.values()
-        ):
+        if any(name in m for m in self._panels.values()) or any(name in m for m in self._twin.values()):
             return
         group = name[4:] if name.startswith("val_") else name
         self._panels.setdefault(group, []).append(name)
@@ -296,14 +295,25 @@ class LivePlot:
     def _frame(self) -> tuple:
         """What the figure's frame depends on; lines can be added to a frame later."""
         shown = tuple(p for p, names in self._panels.items() if names or self._twin.get(p))
-        return (shown, self.xlabel, self.title, self.dpi, self.figsize, tuple(sorted(self.ylim.items())),
-                tuple(sorted(self.ylabels.items())))
+        return (
+            shown,
+            self.xlabel,
+            self.title,
+            self.dpi,
+            self.figsize,
+            tuple(sorted(self.ylim.items())),
+            tuple(sorted(self.ylabels.items())),
+        )
 
     def _spec(self) -> dict:
         frame = self._frame()
-        return dict(frame=frame, panels={p: list(self._panels[p]) for p in frame[0]},
-                    twin={p: list(v) for p, v in self._twin.items()}, ylim=dict(self.ylim),
-                    ylabels=dict(self.ylabels))  # fmt: skip
+        return dict(
+            frame=frame,
+            panels={p: list(self._panels[p]) for p in frame[0]},
+            twin={p: list(v) for p, v in self._twin.items()},
+            ylim=dict(self.ylim),
+            ylabels=dict(self.ylabels),
+        )
 
     def _prepare(self) -> None:
         """Start building the figure for the current panels in a helper thread (if useful)."""
@@ -325,8 +335,12 @@ class LivePlot:
         job, self._prebuilt = self._prebuilt, None
         if self._fig is not None and frame == self._fig_frame:
             self._add_lines()
-        elif job is not None and job.spec["frame"] == frame and self._mode != "interactive" \
-                and (built := job.result()) is not None:  # fmt: skip
+        elif (
+            job is not None
+            and job.spec["frame"] == frame
+            and self._mode != "interactive"
+            and (built := job.result()) is not None
+        ):
             self._fig, self._lines, self._axes = built
             self._add_lines()  # metrics that came after the helper started
         else:
@@ -441,8 +455,9 @@ def _populate(fig, spec: dict):
         if right is not None:
             colors = iter(["black", "tab:red", "tab:purple", "tab:brown"])
             for name in twin[panel]:
-                (lines[name],) = right.plot([], [], label=name, color=next(colors, None), linewidth=2,
-                                            marker="o", markersize=5)
+                (lines[name],) = right.plot(
+                    [], [], label=name, color=next(colors, None), linewidth=2, marker="o", markersize=5
+                )
             right.set_ylabel(", ".join(twin[panel]))
         # on the right-hand axis when there is one: drawn last, the legend stays above its lines
         names = [n for n in spec["panels"][panel] + twin.get(panel, []) if n in lines]
@@ -453,9 +468,14 @@ def _populate(fig, spec: dict):
         fig.suptitle(title)
     # margins in inches, not fractions: room for the tick labels and the y labels at any width
     width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=0.75 / width, right=1 - (0.75 if twin else 0.15) / width,
-                        bottom=0.5 / height, top=1 - (0.6 if title else 0.3) / height,
-                        wspace=0.45, hspace=0.6)  # fmt: skip
+    fig.subplots_adjust(
+        left=0.75 / width,
+        right=1 - (0.75 if twin else 0.15) / width,
+        bottom=0.5 / height,
+        top=1 - (0.6 if title else 0.3) / height,
+        wspace=0.45,
+        hspace=0.6,
+    )
     return lines, axes
 
 

@@ -63,8 +63,10 @@ def figure_problems(fig) -> list[str]:
             problems.append(f"the placeholder {words!r} is still in the figure (論外)")
         missing = missing_glyphs(text)
         if missing:
-            problems.append(f"{words!r}: the font cannot draw {''.join(missing[:6])!r}, which shows "
-                            "as boxes (文字化け); set a Japanese font (see the report rules)")  # fmt: skip
+            problems.append(
+                f"{words!r}: the font cannot draw {''.join(missing[:6])!r}, which shows "
+                "as boxes (文字化け); set a Japanese font (see the report rules)"
+            )
     return problems
 
 

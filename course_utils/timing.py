@@ -72,13 +72,15 @@ def time_function(
             t0 = time.perf_counter()
             fn(*args)
             times.append(time.perf_counter() - t0)
-        rows.append({
-            "label": label or getattr(fn, "__name__", "fn"),
-            "n": int(n),
-            "min_s": min(times),
-            "median_s": float(np.median(times)),
-            "repeats": repeats,
-        })  # fmt: skip
+        rows.append(
+            {
+                "label": label or getattr(fn, "__name__", "fn"),
+                "n": int(n),
+                "min_s": min(times),
+                "median_s": float(np.median(times)),
+                "repeats": repeats,
+            }
+        )
         if max_seconds is not None and min(times) > max_seconds:
             break
     return pd.DataFrame(rows)
@@ -133,8 +135,14 @@ def plot_timing(df, ax=None, fit: bool = True, time_column: str = "min_s", loglo
             except ValueError:
                 continue
             ns = np.geomspace(part["n"].min(), part["n"].max(), 50)
-            ax.plot(ns, law.predict(ns), "--", color=line.get_color(), alpha=0.6,
-                    label=f"{label} fit: N^{law.exponent:.2f} (R²={law.r2:.3f})")  # fmt: skip
+            ax.plot(
+                ns,
+                law.predict(ns),
+                "--",
+                color=line.get_color(),
+                alpha=0.6,
+                label=f"{label} fit: N^{law.exponent:.2f} (R²={law.r2:.3f})",
+            )
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")

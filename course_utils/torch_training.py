@@ -102,15 +102,13 @@ def fit(
             correct += (out.argmax(dim=1) == y).sum().item()
             seen += n
             if plot is not None:
-                plot.update(step=epoch - 1 + (i + 1) / steps,
-                            loss=loss_sum / seen, accuracy=correct / seen)  # fmt: skip
+                plot.update(step=epoch - 1 + (i + 1) / steps, loss=loss_sum / seen, accuracy=correct / seen)
         row = {"loss": loss_sum / seen, "accuracy": correct / seen}
         row["time_s"] = time.perf_counter() - t0
         if val_loader is not None:
             row["val_loss"], row["val_accuracy"] = evaluate(model, val_loader, loss_fn, device)
             if plot is not None:
-                plot.update(step=epoch, val_loss=row["val_loss"],
-                            val_accuracy=row["val_accuracy"])  # fmt: skip
+                plot.update(step=epoch, val_loss=row["val_loss"], val_accuracy=row["val_accuracy"])
         rows.append(row)
         if verbose:
             print(epoch_line(epoch, epochs, row))

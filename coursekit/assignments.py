@@ -47,19 +47,25 @@ def source_notebook(course: Course, name: str) -> nbformat.NotebookNode:
     ids = [c.id for c in built]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        raise SourceError(f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}; "
-                          "give each nbgrader cell its own grade_id, then run `coursekit build`")
+        raise SourceError(
+            f"{source_of(course, assignment.key)}: grade_id used twice in {name}: {twice}; "
+            "give each nbgrader cell its own grade_id, then run `coursekit build`"
+        )
     graded = [c.id for c in built if c.metadata.get("nbgrader", {}).get("grade")]
     unknown = [g for g in assignment.optional if g not in graded]
     if unknown:
-        raise SourceError(f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
-                          f"cell of {name}: write grade_ids of its graded cells, {graded}")  # fmt: skip
+        raise SourceError(
+            f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
+            f"cell of {name}: write grade_ids of its graded cells, {graded}"
+        )
     tests = [c for c in built if c.cell_type == "code" and _is_test(c)]
     unjudged = [c.id for c in tests if judge.split(c.source)[1] is None]
     if unjudged:
-        raise SourceError(f"{source_of(course, assignment.key)}: test cell(s) {unjudged} of {name} have no "
-                          "judged part: add the checks that earn the points between ### BEGIN HIDDEN TESTS "
-                          "and ### END HIDDEN TESTS, written with `student` (coursekit.grade.judge)")
+        raise SourceError(
+            f"{source_of(course, assignment.key)}: test cell(s) {unjudged} of {name} have no "
+            "judged part: add the checks that earn the points between ### BEGIN HIDDEN TESTS "
+            "and ### END HIDDEN TESTS, written with `student` (coursekit.grade.judge)"
+        )
     return make_notebook(built)
 
 
@@ -89,15 +95,26 @@ def targets(course: Course) -> dict[Path, str]:
 
 def build(course: Course, check: bool = False) -> int:
     """Write (or with ``check`` compare) every assignment's source notebook and solution."""
-    missing = [f"no source assignments/{key}.py for assignment {key!r} of course.toml"
-               for key in course.assignments if not source_of(course, key).exists()]
+    missing = [
+        f"no source assignments/{key}.py for assignment {key!r} of course.toml"
+        for key in course.assignments
+        if not source_of(course, key).exists()
+    ]
     if missing:
         print(*missing, sep="\n")
         return 1
     expected = targets(course)
     built = set(course.notebook_names())
-    orphans = [p for p in (course.root / "assignments").glob("*/*.ipynb")
-               if p.parent.name == p.stem and p.stem not in built]  # fmt: skip
+    orphans = [
+        p
+        for p in (course.root / "assignments").glob("*/*.ipynb")
+        if p.parent.name == p.stem and p.stem not in built
+    ]
     orphans += [p for p in (course.root / "solutions").glob("*.ipynb") if p.stem not in built]
-    return sync(expected, orphans, root=course.root, check=check,
-                rebuild="Run `coursekit build` (make assignments) and commit the result.")  # fmt: skip
+    return sync(
+        expected,
+        orphans,
+        root=course.root,
+        check=check,
+        rebuild="Run `coursekit build` (make assignments) and commit the result.",
+    )

@@ -78,18 +78,24 @@ def _grade(course: Course, args) -> list[str]:
         try:
             from coursekit.grade.cluster import grade_on_cluster
         except ImportError as err:
-            return [f"--scheduler needs Dask ({err}): pip install -r requirements.txt, or the `cluster` "
-                    "extra (pip install -e '.[cluster]')"]  # fmt: skip
+            return [
+                f"--scheduler needs Dask ({err}): pip install -r requirements.txt, or the `cluster` "
+                "extra (pip install -e '.[cluster]')"
+            ]
         return grade_on_cluster(args.names, course.root, scheduler, resume=args.resume)
     if not args.feedback_only and not args.no_canary:
         names = args.names or graded_names(course.root)
-        print(f"canary: grading the worked solution of {', '.join(names) or 'no assignment'} first, "
-              "in the same sandbox, with the same limits", flush=True)  # fmt: skip
+        print(
+            f"canary: grading the worked solution of {', '.join(names) or 'no assignment'} first, "
+            "in the same sandbox, with the same limits",
+            flush=True,
+        )
         problems = selfcheck(course, names, jobs=jobs)
         if problems:
             return [f"canary: {p}" for p in problems] + [
                 "the grading machine cannot grade correctly: no grade was written. Fix the cause above "
-                "(`coursekit doctor` prints the checks), then run `coursekit grade` again."]
+                "(`coursekit doctor` prints the checks), then run `coursekit grade` again."
+            ]
     return grade(args.names, course.root, autograde=not args.feedback_only, jobs=jobs, resume=args.resume)
 
 
@@ -156,11 +162,17 @@ def _jobs(course: Course, args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The command line: one subparser per job."""
-    top = argparse.ArgumentParser(prog="coursekit", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top = argparse.ArgumentParser(
+        prog="coursekit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     top.add_argument("--debug", action="store_true", help="show an error's traceback, not only its message")
-    top.add_argument("--course", type=Path, default=None, help="course directory (default: the nearest "
-                     "folder at or above the working directory with a course.toml)")  # fmt: skip
+    top.add_argument(
+        "--course",
+        type=Path,
+        default=None,
+        help="course directory (default: the nearest "
+        "folder at or above the working directory with a course.toml)",
+    )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, run: Callable, text: str) -> argparse.ArgumentParser:
@@ -178,29 +190,59 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="assignments (default: all of course.toml)")
     p = add("collect", _collect, "copy hand-ins into submitted/<student>/<assignment>/ and repair them")
     p.add_argument("handins", type=Path, help="a folder or an LMS zip (Moodle, Canvas; coursekit.handins)")
-    p.add_argument("--assignment", default=None,
-                   help="for <student>.ipynb, per-student folders, Moodle and Canvas downloads")
-    for name, run, text in (("grade", _grade, "autograde submitted/, write feedback/ and grades.csv"),
-                            ("selfcheck", _selfcheck, "autograde the worked solutions in a scratch course")):
+    p.add_argument(
+        "--assignment",
+        default=None,
+        help="for <student>.ipynb, per-student folders, Moodle and Canvas downloads",
+    )
+    for name, run, text in (
+        ("grade", _grade, "autograde submitted/, write feedback/ and grades.csv"),
+        ("selfcheck", _selfcheck, "autograde the worked solutions in a scratch course"),
+    ):
         p = add(name, run, text)
         p.add_argument("names", nargs="*", help="assignments (default: all with hand-ins)")
-        p.add_argument("--jobs", "-j", type=int, default=0,
-                       help="hand-ins graded at once (default: $COURSE_GRADING_JOBS, course.toml, cores)")
+        p.add_argument(
+            "--jobs",
+            "-j",
+            type=int,
+            default=0,
+            help="hand-ins graded at once (default: $COURSE_GRADING_JOBS, course.toml, cores)",
+        )
         if name == "grade":
-            p.add_argument("--feedback-only", action="store_true",
-                           help="no autograde: feedback and grades.csv again, after manual grading")
-            p.add_argument("--no-canary", action="store_true",
-                           help="skip grading the worked solutions first (not recommended)")
-            p.add_argument("--resume", action="store_true",
-                           help="grade only the hand-ins without a grade yet (after a stopped run)")
-            p.add_argument("--scheduler", default="", metavar="tcp://HOST:8786",
-                           help="grade on the workers of this Dask scheduler (default: course.toml's "
-                                "[grading] scheduler; none: on this machine)")
-        p.add_argument("--trusted", action="store_true",
-                       help="grade without the kernel jail (no bubblewrap/root): only on a one-user "
-                            "machine whose environment and network a hand-in may see (said in each row)")
-    p = add("doctor", _doctor, "check the grading machine (sandbox, packages, data) and grade the worked "
-            "solutions, without grading anyone")
+            p.add_argument(
+                "--feedback-only",
+                action="store_true",
+                help="no autograde: feedback and grades.csv again, after manual grading",
+            )
+            p.add_argument(
+                "--no-canary",
+                action="store_true",
+                help="skip grading the worked solutions first (not recommended)",
+            )
+            p.add_argument(
+                "--resume",
+                action="store_true",
+                help="grade only the hand-ins without a grade yet (after a stopped run)",
+            )
+            p.add_argument(
+                "--scheduler",
+                default="",
+                metavar="tcp://HOST:8786",
+                help="grade on the workers of this Dask scheduler (default: course.toml's "
+                "[grading] scheduler; none: on this machine)",
+            )
+        p.add_argument(
+            "--trusted",
+            action="store_true",
+            help="grade without the kernel jail (no bubblewrap/root): only on a one-user "
+            "machine whose environment and network a hand-in may see (said in each row)",
+        )
+    p = add(
+        "doctor",
+        _doctor,
+        "check the grading machine (sandbox, packages, data) and grade the worked "
+        "solutions, without grading anyone",
+    )
     p.add_argument("names", nargs="*", help="assignments (default: all)")
     p.add_argument("--jobs", "-j", type=int, default=0)
     p = add("feedback", _feedback, "after manual grading: feedback/ and grades.csv again")
@@ -209,28 +251,52 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("lms", choices=lms.names(), help="an LMS plugin of coursekit/lms/")
     p.add_argument("name", help="the assignment, as collected from that LMS's zip")
     p.add_argument("--out", type=Path, default=None, help="default: lms_export/<lms>_<name>.csv")
-    p.add_argument("--column", "--canvas-column", default=None,
-                   help="the grade column's title where the LMS matches on it "
-                        "(Canvas: 'Name (assignment id)' as a gradebook export has it)")
-    p.add_argument("--pending", action="store_true",
-                   help="post hand-ins whose manual grading is not done with their autograded points, "
-                        "marked partial (default: no grade for them, the comment says why)")
+    p.add_argument(
+        "--column",
+        "--canvas-column",
+        default=None,
+        help="the grade column's title where the LMS matches on it "
+        "(Canvas: 'Name (assignment id)' as a gradebook export has it)",
+    )
+    p.add_argument(
+        "--pending",
+        action="store_true",
+        help="post hand-ins whose manual grading is not done with their autograded points, "
+        "marked partial (default: no grade for them, the comment says why)",
+    )
     p = add("publish", _publish, "write the students' repository into DEST and scan it for leaks")
     p.add_argument("dest", type=Path, help="folder of the students' repository (created if missing)")
     p.add_argument("--force", action="store_true", help="replace what DEST holds (its .git is kept)")
     p.add_argument("--no-site", action="store_true", help="leave the website (DEST/docs) out")
-    p = add("site", _site, "the course website: a page per lesson with a synced tab per track, the "
-            "assignments, the course_utils reference (Sphinx, MyST, sphinx-design)")
+    p = add(
+        "site",
+        _site,
+        "the course website: a page per lesson with a synced tab per track, the "
+        "assignments, the course_utils reference (Sphinx, MyST, sphinx-design)",
+    )
     p.add_argument("out", nargs="?", type=Path, default=None, help="default: _build/site/html")
-    p.add_argument("--from", dest="published", type=Path, default=None,
-                   help="a tree `coursekit publish` wrote (default: publish into a temporary folder first)")
+    p.add_argument(
+        "--from",
+        dest="published",
+        type=Path,
+        default=None,
+        help="a tree `coursekit publish` wrote (default: publish into a temporary folder first)",
+    )
     p.add_argument("--full", action="store_true", help="outputs of full-mode runs (COURSE_FAST=0)")
-    p = add("colab", _colab, "Colab's runtime: refresh colab/pip-freeze.txt from googlecolab/backend-info, "
-            "or build a stand-in virtual environment with Colab's versions (default: .venv-colab)")
+    p = add(
+        "colab",
+        _colab,
+        "Colab's runtime: refresh colab/pip-freeze.txt from googlecolab/backend-info, "
+        "or build a stand-in virtual environment with Colab's versions (default: .venv-colab)",
+    )
     p.add_argument("action", choices=["refresh", "standin"])
-    p.add_argument("target", nargs="?", default=None,
-                   help="refresh: a clone of googlecolab/backend-info or a base URL (default: GitHub); "
-                        "standin: the virtual environment's folder")
+    p.add_argument(
+        "target",
+        nargs="?",
+        default=None,
+        help="refresh: a clone of googlecolab/backend-info or a base URL (default: GitHub); "
+        "standin: the virtual environment's folder",
+    )
     return top
 
 

@@ -37,13 +37,38 @@ PACKAGE = "course-utils"  # the students' distribution (pyproject.toml [tool.cou
 TRACK_EXTRAS = {"pytorch": ("torchinfo",)}
 # The packages google-colab itself pins (googlecolab/colabtools, setup.py): the stand-in's
 # google-colab pins them at the versions of Colab's list, so pip sees the same conflicts as on Colab.
-COLABTOOLS_PINS = ("google-auth", "ipykernel", "ipyparallel", "ipython", "notebook", "pandas", "portpicker",
-                   "requests", "tornado")  # fmt: skip
+COLABTOOLS_PINS = (
+    "google-auth",
+    "ipykernel",
+    "ipyparallel",
+    "ipython",
+    "notebook",
+    "pandas",
+    "portpicker",
+    "requests",
+    "tornado",
+)
 # The packages the course touches (imports, runs its kernel with, tests with), at Colab's versions;
 # pydantic: the tests run their kernels through coursekit.execute, which reads coursekit's configuration.
-STANDIN_PACKAGES = ("pip", "ipython", "ipykernel", "jupyter-client", "traitlets", "ipywidgets", "numpy",
-                    "pandas", "matplotlib", "pillow", "scipy", "tensorflow", "keras", "torchsummary",
-                    "requests", "pytest", "pydantic")  # fmt: skip
+STANDIN_PACKAGES = (
+    "pip",
+    "ipython",
+    "ipykernel",
+    "jupyter-client",
+    "traitlets",
+    "ipywidgets",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "pillow",
+    "scipy",
+    "tensorflow",
+    "keras",
+    "torchsummary",
+    "requests",
+    "pytest",
+    "pydantic",
+)
 # Colab's torch is a CPU wheel of download.pytorch.org, which this project cannot install; the
 # stand-in takes the project's torch and torchvision (requirements.txt), with what that torch
 # requires at its own versions: its CUDA libraries and setuptools>=77 (Colab has 75.2).
@@ -102,8 +127,12 @@ def read_runtime(root: Path) -> Runtime:
         raise CourseError(f"{path} is missing: run `coursekit colab refresh` to fetch Colab's package list.")
     text = path.read_text(encoding="utf-8")
     header = dict(re.findall(r"^# (source|date|python): (.+)$", text, flags=re.M))
-    return Runtime(parse_freeze(text), python=header.get("python", ""), source=header.get("source", ""),
-                   date=header.get("date", ""))
+    return Runtime(
+        parse_freeze(text),
+        python=header.get("python", ""),
+        source=header.get("source", ""),
+        date=header.get("date", ""),
+    )
 
 
 def refresh(root: Path, source: str | None = None) -> list[str]:
@@ -121,17 +150,22 @@ def refresh(root: Path, source: str | None = None) -> list[str]:
             return shown.stdout
 
         freeze, os_info = read("pip-freeze.txt"), read("os-info.txt")
-        log = subprocess.run([*git, "log", "-1", "--format=%H %cs", "--", "pip-freeze.txt"],
-                             capture_output=True, text=True)  # fmt: skip
+        log = subprocess.run(
+            [*git, "log", "-1", "--format=%H %cs", "--", "pip-freeze.txt"], capture_output=True, text=True
+        )
         commit, _, day = (log.stdout.strip() or f"unknown {date.today()}").partition(" ")
     else:
         base = source or f"https://raw.githubusercontent.com/{SOURCE_REPO}/main"
         try:
-            freeze, os_info = (urllib.request.urlopen(f"{base}/{name}", timeout=30).read().decode()
-                               for name in ("pip-freeze.txt", "os-info.txt"))  # fmt: skip
+            freeze, os_info = (
+                urllib.request.urlopen(f"{base}/{name}", timeout=30).read().decode()
+                for name in ("pip-freeze.txt", "os-info.txt")
+            )
         except OSError as err:
-            return [f"could not read Colab's package list from {base} ({err}); without internet, "
-                    f"clone github.com/{SOURCE_REPO} elsewhere and run `coursekit colab refresh FOLDER`"]
+            return [
+                f"could not read Colab's package list from {base} ({err}); without internet, "
+                f"clone github.com/{SOURCE_REPO} elsewhere and run `coursekit colab refresh FOLDER`"
+            ]
         commit, day = "main", f"{date.today()} (retrieved)"
     python = re.search(r"^Python (\S+)", os_info, flags=re.M)
     header = [
@@ -151,7 +185,7 @@ def refresh(root: Path, source: str | None = None) -> list[str]:
 
 # ------------------------------------------------------------------ the install cell
 
-INSTALL = '''\
+INSTALL = """\
 import importlib.util
 import subprocess
 import sys
@@ -169,7 +203,7 @@ if "google.colab" in sys.modules:
                                "(pip's last lines above). Is this runtime online? Reconnect it "
                                "(Runtime > Disconnect and delete runtime), then run this cell again.")
         importlib.invalidate_caches()
-        print("Installed course_utils from github.com/{repo} (branch {branch}).")'''
+        print("Installed course_utils from github.com/{repo} (branch {branch}).")"""
 
 
 def requirement(course: Course, track: str | None) -> str:
@@ -182,8 +216,12 @@ def requirement(course: Course, track: str | None) -> str:
 def install_code(course: Course, track: str | None) -> str:
     """The install cell's code for a notebook of ``track`` (``None``: an assignment without tracks)."""
     modules = ["course_utils", *TRACK_EXTRAS.get(track or "", ())]
-    return INSTALL.format(requirement=requirement(course, track), repo=course.public_repo,
-                          branch=course.branch, modules=json.dumps(modules))
+    return INSTALL.format(
+        requirement=requirement(course, track),
+        repo=course.public_repo,
+        branch=course.branch,
+        modules=json.dumps(modules),
+    )
 
 
 # ------------------------------------------------------------------ the stand-in
@@ -202,12 +240,14 @@ def _stub(folder: Path, runtime: Runtime) -> Path:
     pins = [f"{name}=={runtime.version(name)}" for name in COLABTOOLS_PINS if runtime.version(name)]
     (folder / "google" / "colab").mkdir(parents=True, exist_ok=True)
     (folder / "google" / "colab" / "__init__.py").write_text(
-        '"""Stand-in for Colab\'s google.colab: the course tests only that it is imported."""\n')
+        '"""Stand-in for Colab\'s google.colab: the course tests only that it is imported."""\n'
+    )
     (folder / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
         f'[project]\nname = "google-colab"\nversion = "{runtime.version("google-colab") or "1.0.0"}"\n'
         f"dependencies = {json.dumps(pins)}\n\n"
-        '[tool.setuptools.packages.find]\ninclude = ["google*"]\nnamespaces = true\n')
+        '[tool.setuptools.packages.find]\ninclude = ["google*"]\nnamespaces = true\n'
+    )
     return folder
 
 
@@ -218,8 +258,14 @@ def standin_python(venv: Path) -> Path:
 def stamp_of(root: Path) -> str:
     """What decides the stand-in: Colab's list, the project's torch pins, what it installs."""
     digest = hashlib.sha256((root / FREEZE).read_bytes())
-    what = [_pinned(root, "torch"), _pinned(root, "torchvision"), *STANDIN_PACKAGES, *COLABTOOLS_PINS,
-            SUBSTITUTED.pattern, KERNEL]  # fmt: skip
+    what = [
+        _pinned(root, "torch"),
+        _pinned(root, "torchvision"),
+        *STANDIN_PACKAGES,
+        *COLABTOOLS_PINS,
+        SUBSTITUTED.pattern,
+        KERNEL,
+    ]
     digest.update(json.dumps(what).encode())
     return digest.hexdigest()[:16]
 
@@ -238,8 +284,9 @@ def build_standin(course: Course, venv: Path) -> list[str]:
     python = standin_python(venv)
     constraints = venv / "colab-constraints.txt"
     pins = sorted(runtime.packages.items())
-    constraints.write_text("".join(f"{name}=={version}\n" for name, version in pins
-                                   if version and not SUBSTITUTED.match(name)))  # fmt: skip
+    constraints.write_text(
+        "".join(f"{name}=={version}\n" for name, version in pins if version and not SUBSTITUTED.match(name))
+    )
     stub = _stub(venv / "google-colab-standin", runtime)
     wanted = [str(stub), *STANDIN_PACKAGES, _pinned(root, "torch"), _pinned(root, "torchvision")]
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-c", str(constraints)]
@@ -251,33 +298,51 @@ def build_standin(course: Course, venv: Path) -> list[str]:
     kernel = venv / "share" / "jupyter" / "kernels" / KERNEL
     kernel.mkdir(parents=True, exist_ok=True)
     launch = "import google.colab; from ipykernel import kernelapp; kernelapp.launch_new_instance()"
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-c", launch, "-f", "{connection_file}"],
-        "display_name": "Colab stand-in", "language": "python"}, indent=1))  # fmt: skip
+    (kernel / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-c", launch, "-f", "{connection_file}"],
+                "display_name": "Colab stand-in",
+                "language": "python",
+            },
+            indent=1,
+        )
+    )
     problems = differences(runtime, freeze(python))
     for line in problems:
         print(f"  differs from Colab: {line}")
-    version = subprocess.run([str(python), "-c", "import sys; print(sys.version.split()[0])"],
-                             capture_output=True, text=True).stdout.strip()  # fmt: skip
-    print(f"Colab stand-in in {venv}: Python {version} (Colab: {runtime.python}; the project's torch "
-          f"wheels are built for this Python), Colab's list of {runtime.date}, kernel '{KERNEL}'")
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"Colab stand-in in {venv}: Python {version} (Colab: {runtime.python}; the project's torch "
+        f"wheels are built for this Python), Colab's list of {runtime.date}, kernel '{KERNEL}'"
+    )
     stamp.write_text(stamp_of(root) + "\n")
     return []
 
 
 def freeze(python: Path) -> dict[str, str]:
     """``{canonical name: version}`` of what ``python``'s environment has installed."""
-    out = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {canonical(p["name"]): p["version"] for p in json.loads(out)}
 
 
 def differences(runtime: Runtime, installed: dict[str, str]) -> list[str]:
     """Packages installed at another version than Colab's, but for the substituted torch family."""
-    return [f"{name} {version} (Colab {runtime.packages[name]})"
-            for name, version in sorted(installed.items())
-            if name in runtime.packages and runtime.packages[name] and version != runtime.packages[name]
-            and not SUBSTITUTED.match(name)]  # fmt: skip
+    return [
+        f"{name} {version} (Colab {runtime.packages[name]})"
+        for name, version in sorted(installed.items())
+        if name in runtime.packages
+        and runtime.packages[name]
+        and version != runtime.packages[name]
+        and not SUBSTITUTED.match(name)
+    ]
 
 
 # ------------------------------------------------------------------ imports
@@ -350,7 +415,9 @@ def missing_on_colab(nb, runtime: Runtime, provides: dict[str, list[str]] | None
         dists = [canonical(d) for d in provides.get(module, [])] + [canonical(module)]
         if not any(d in runtime.packages for d in dists):
             shown = ", ".join(dists) or "no distribution known here"
-            missing.append(f"{module} ({shown}) is not in Colab's list of {runtime.date} and the "
-                           "install cell does not install it: use what Colab ships, or add it to "
-                           "TRACK_EXTRAS in coursekit/colab.py and an extra of the students' package")
+            missing.append(
+                f"{module} ({shown}) is not in Colab's list of {runtime.date} and the "
+                "install cell does not install it: use what Colab ships, or add it to "
+                "TRACK_EXTRAS in coursekit/colab.py and an extra of the students' package"
+            )
     return missing

@@ -20,8 +20,11 @@ def _grade_ids(path: Path) -> list[str]:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if "nbgrader" in c.metadata and "grade_id" in c.metadata["nbgrader"]]  # fmt: skip
+    return [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if "nbgrader" in c.metadata and "grade_id" in c.metadata["nbgrader"]
+    ]
 
 
 def check_handin(path: Path, assignment: str, root: Path) -> list[str]:
@@ -34,12 +37,15 @@ def check_handin(path: Path, assignment: str, root: Path) -> list[str]:
     source = root / "assignments" / assignment / f"{assignment}.ipynb"
     missing = [i for i in _grade_ids(source) if i not in ids]
     if missing:
-        problems.append(f"cells without their nbgrader metadata (deleted, or re-created by copy and "
-                        f"paste): {', '.join(missing)}; nbgrader grades them as missing")  # fmt: skip
+        problems.append(
+            f"cells without their nbgrader metadata (deleted, or re-created by copy and "
+            f"paste): {', '.join(missing)}; nbgrader grades them as missing"
+        )
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        problems.append(f"duplicated cells {', '.join(twice)}: keep one copy of each, "
-                        "or autograde stops for this student")  # fmt: skip
+        problems.append(
+            f"duplicated cells {', '.join(twice)}: keep one copy of each, or autograde stops for this student"
+        )
     return problems
 
 
@@ -179,4 +185,3 @@ def _collect_status(notebook: Path, name: str, root: Path) -> str:
         return "REPAIRED: " + "; ".join(fixed.notes) if fixed.notes else "ok"
     problems = check_handin(notebook, name, root)
     return "WARNING: " + "; ".join(problems) if problems else "ok"
-

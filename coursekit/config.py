@@ -102,16 +102,22 @@ class _File(_Table):
     grading: Grading = Field(default_factory=Grading)
 
 
-_WHAT = {"public_repo": "GitHub's owner/name of the students' repository, e.g. \"me/dl-course\"",
-         "scheduler": "a Dask scheduler's address, e.g. \"tcp://host:8786\", or \"\" to grade here",
-         "keras_backend": f"one of {list(KERAS_BACKENDS)}",
-         "id": "a name for nbgrader's course_id, e.g. \"dl\"",
-         "extra_credit": "true (optional points add to the score, not to the maximum) or false",
-         "optional": "a list of the grade_ids of its optional cells, e.g. [\"optional_c\"]"}  # fmt: skip
+_WHAT = {
+    "public_repo": "GitHub's owner/name of the students' repository, e.g. \"me/dl-course\"",
+    "scheduler": 'a Dask scheduler\'s address, e.g. "tcp://host:8786", or "" to grade here',
+    "keras_backend": f"one of {list(KERAS_BACKENDS)}",
+    "id": 'a name for nbgrader\'s course_id, e.g. "dl"',
+    "extra_credit": "true (optional points add to the score, not to the maximum) or false",
+    "optional": 'a list of the grade_ids of its optional cells, e.g. ["optional_c"]',
+}
 
 
-_KINDS = {"bool_type": "true or false (without quotes)", "int_type": "a whole number (without quotes)",
-          "float_type": "a number (without quotes)", "string_type": "a string (in quotes)"}  # fmt: skip
+_KINDS = {
+    "bool_type": "true or false (without quotes)",
+    "int_type": "a whole number (without quotes)",
+    "float_type": "a number (without quotes)",
+    "string_type": "a string (in quotes)",
+}
 
 
 def _explain(err: ValidationError, where: str, prefix: tuple = ()) -> CourseError:
@@ -176,17 +182,26 @@ class Course(BaseModel):
                 raise _explain(err, where, ("assignments", key)) from None
             unknown = [t for t in assignment.tracks if t not in file.tracks]
             if unknown:
-                raise CourseError(f"{where}: assignment {key!r} names unknown track(s) {unknown}; "
-                                  f"the [tracks] table has {sorted(file.tracks)}")  # fmt: skip
+                raise CourseError(
+                    f"{where}: assignment {key!r} names unknown track(s) {unknown}; "
+                    f"the [tracks] table has {sorted(file.tracks)}"
+                )
             try:  # its own limits, checked now rather than when its first hand-in is graded
                 Grading.model_validate({**file.grading.model_dump(), **assignment.grading})
             except ValidationError as err:
                 raise _explain(err, where, ("assignments", key, "grading")) from None
             assignments[key] = assignment
         meta = file.course
-        return cls(root=root, id=meta.id, public_repo=meta.public_repo, branch=meta.branch,
-                   title=meta.title, tracks=file.tracks, assignments=assignments,
-                   grading=file.grading)  # fmt: skip
+        return cls(
+            root=root,
+            id=meta.id,
+            public_repo=meta.public_repo,
+            branch=meta.branch,
+            title=meta.title,
+            tracks=file.tracks,
+            assignments=assignments,
+            grading=file.grading,
+        )
 
     @classmethod
     def load(cls, root: str | Path) -> Course:
@@ -194,8 +209,10 @@ class Course(BaseModel):
         root = Path(root).resolve()
         path = root / FILE
         if not path.is_file():
-            raise CourseError(f"no {FILE} in {root}: run coursekit in a course directory, "
-                              f"or pass --course DIR (or set ${ENV}).")  # fmt: skip
+            raise CourseError(
+                f"no {FILE} in {root}: run coursekit in a course directory, "
+                f"or pass --course DIR (or set ${ENV})."
+            )
         return cls.from_text(path.read_text(encoding="utf-8"), root)
 
     @classmethod
@@ -209,8 +226,10 @@ class Course(BaseModel):
         for folder in (here, *here.parents):
             if (folder / FILE).is_file():
                 return cls.load(folder)
-        raise CourseError(f"no {FILE} in {here} or any folder above it: cd into the course directory, "
-                          f"or pass --course DIR (or set ${ENV}).")  # fmt: skip
+        raise CourseError(
+            f"no {FILE} in {here} or any folder above it: cd into the course directory, "
+            f"or pass --course DIR (or set ${ENV})."
+        )
 
     # ------------------------------------------------------------- questions
 
@@ -282,26 +301,36 @@ class Environment(BaseModel):
     fast: Flag = Field(None, alias="COURSE_FAST", description="fast mode (default: on)")
     data_dir: Annotated[Path | None, BeforeValidator(_unset_if_empty)] = Field(None, alias="COURSE_DATA_DIR")
     jobs: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
-        None, ge=0, alias="COURSE_GRADING_JOBS", description="hand-ins graded at once")
+        None, ge=0, alias="COURSE_GRADING_JOBS", description="hand-ins graded at once"
+    )
     trusted: Flag = Field(None, alias="COURSE_GRADING_TRUSTED", description="grade without the jail")
-    sandbox: Literal["1", "0"] = Field("1", alias="COURSE_GRADING_SANDBOX",
-                                       description="0: no jail (grading then refuses unless trusted)")
+    sandbox: Literal["1", "0"] = Field(
+        "1", alias="COURSE_GRADING_SANDBOX", description="0: no jail (grading then refuses unless trusted)"
+    )
     cell_timeout_s: Annotated[int | None, BeforeValidator(_unset_if_empty)] = Field(
-        None, gt=0, alias="COURSE_GRADING_TIMEOUT", description="seconds per cell, over course.toml's")
+        None, gt=0, alias="COURSE_GRADING_TIMEOUT", description="seconds per cell, over course.toml's"
+    )
     status_file: Annotated[str | None, BeforeValidator(_unset_if_empty)] = Field(
-        None, alias="COURSE_GRADING_STATUS")
+        None, alias="COURSE_GRADING_STATUS"
+    )
     gradebook_url: Annotated[str, BeforeValidator(lambda v: (v or "").strip())] = Field(
-        "", alias="COURSE_GRADEBOOK_URL")
+        "", alias="COURSE_GRADEBOOK_URL"
+    )
     cluster_wait_s: float = Field(300.0, gt=0, alias="COURSE_CLUSTER_WAIT_S")
     threads: Annotated[int | None, BeforeValidator(_first_count)] = Field(
-        None, gt=0, alias="OMP_NUM_THREADS", description="threads of one grading kernel")
+        None, gt=0, alias="OMP_NUM_THREADS", description="threads of one grading kernel"
+    )
 
 
-_TAKES = {"COURSE_FAST": "1 or 0 (true/false, yes/no)", "COURSE_GRADING_TRUSTED": "1 or 0",
-          "COURSE_GRADING_JOBS": "a whole number, 1 or more (0: one per core)",
-          "COURSE_GRADING_SANDBOX": "1 (the jail), 0 or namespace (both with --trusted only)",
-          "COURSE_GRADING_TIMEOUT": "whole seconds, more than 0", "COURSE_CLUSTER_WAIT_S": "seconds",
-          "OMP_NUM_THREADS": "a whole number, 1 or more"}  # fmt: skip
+_TAKES = {
+    "COURSE_FAST": "1 or 0 (true/false, yes/no)",
+    "COURSE_GRADING_TRUSTED": "1 or 0",
+    "COURSE_GRADING_JOBS": "a whole number, 1 or more (0: one per core)",
+    "COURSE_GRADING_SANDBOX": "1 (the jail), 0 or namespace (both with --trusted only)",
+    "COURSE_GRADING_TIMEOUT": "whole seconds, more than 0",
+    "COURSE_CLUSTER_WAIT_S": "seconds",
+    "OMP_NUM_THREADS": "a whole number, 1 or more",
+}
 
 
 def environment() -> Environment:

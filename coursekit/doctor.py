@@ -24,8 +24,12 @@ def isolation(course: Course) -> tuple[str, str]:
     from coursekit.grade import jail
 
     g = course.grading
-    limits = jail.Limits(memory_bytes=int(g.memory_gib * jail.GIB), processes=g.processes,
-                         disk_bytes=int(g.disk_gib * jail.GIB), network=g.network)  # fmt: skip
+    limits = jail.Limits(
+        memory_bytes=int(g.memory_gib * jail.GIB),
+        processes=g.processes,
+        disk_bytes=int(g.disk_gib * jail.GIB),
+        network=g.network,
+    )
     found = jail.isolation()
     return found.mode, found.describe(limits)
 
@@ -45,8 +49,10 @@ def doctor(course: Course, names: list[str], jobs: int = 1) -> list[str]:
     else:
         print(f"course_utils {where[0]}")
     data = str(environment().data_dir or "")
-    print(f"data        {data or 'COURSE_DATA_DIR not set (the loaders download, which needs internet)'}"
-          + ("" if not data or os.path.isdir(data) else "  NOT a folder"))  # fmt: skip
+    print(
+        f"data        {data or 'COURSE_DATA_DIR not set (the loaders download, which needs internet)'}"
+        + ("" if not data or os.path.isdir(data) else "  NOT a folder")
+    )
     if data and not os.path.isdir(data):
         problems.append(f"COURSE_DATA_DIR={data} is not a folder")
     print(f"gradebook   {_mask(gradebook_url(course.root))}")

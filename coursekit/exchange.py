@@ -30,8 +30,9 @@ class PlainFilesCollect(ExchangeCollect):
         max_dir_size = self.coursedir.max_dir_size
         if dir_size > 1000 * max_dir_size:
             self.log.error("Directory size is too big")
-            raise RuntimeError(f"Directory size is too big. Size is {dir_size}, maximum size is "
-                               f"{1000 * max_dir_size}")  # fmt: skip
+            raise RuntimeError(
+                f"Directory size is too big. Size is {dir_size}, maximum size is {1000 * max_dir_size}"
+            )
         exclude, include = self.coursedir.ignore, self.coursedir.include
         max_bytes = 1000 * self.coursedir.max_file_size if self.coursedir.max_file_size else None
 
@@ -43,8 +44,10 @@ class PlainFilesCollect(ExchangeCollect):
                 if include and not any(fnmatch.fnmatch(name, glob) for glob in include):
                     return True
                 if max_bytes and st.st_size > max_bytes:
-                    self.log.warning("Ignoring file too large '%s' (see config option "
-                                     "CourseDirectory.max_file_size)", os.path.join(src, rel))  # fmt: skip
+                    self.log.warning(
+                        "Ignoring file too large '%s' (see config option CourseDirectory.max_file_size)",
+                        os.path.join(src, rel),
+                    )
                     return True
             return False
 
@@ -52,8 +55,12 @@ class PlainFilesCollect(ExchangeCollect):
         try:
             skipped = plainfiles.copy_tree(src, dest, ignore=ignored)
         except plainfiles.NotPlain as err:
-            self.log.error("Not collected: the submission %s is %s (hand-ins are read as plain files only: "
-                           "ask the student to submit again)", plainfiles.shown(submission), err)  # fmt: skip
+            self.log.error(
+                "Not collected: the submission %s is %s (hand-ins are read as plain files only: "
+                "ask the student to submit again)",
+                plainfiles.shown(submission),
+                err,
+            )
             return
         for item in skipped:
             self.log.warning("Not copied from %s: %s", plainfiles.shown(submission), item)

@@ -24,8 +24,14 @@ DEFAULT_GLOBS = ("notebooks/*/*.ipynb",)
 CACHE = Path("_build") / "cache"
 
 
-def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None, kernel: str = "python3",
-                 kernel_dirs: list[str] | None = None):  # fmt: skip
+def run_notebook(
+    nb,
+    cwd: Path,
+    timeout: int = 900,
+    env: dict | None = None,
+    kernel: str = "python3",
+    kernel_dirs: list[str] | None = None,
+):
     """Execute ``nb`` in place in a fresh kernel whose working directory is ``cwd``.
 
     ``kernel``: the kernelspec's name, looked up in ``kernel_dirs`` if given (the Colab stand-in's
@@ -43,8 +49,9 @@ def run_notebook(nb, cwd: Path, timeout: int = 900, env: dict | None = None, ker
     specs = {"kernel_spec_manager": KernelSpecManager(kernel_dirs=kernel_dirs)} if kernel_dirs else {}
     with tempfile.TemporaryDirectory(prefix="course-kernel-") as sockets:
         km = KernelManager(kernel_name=kernel, transport="ipc", ip=os.path.join(sockets, "k"), **specs)
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=kernel,
-                                resources={"metadata": {"path": str(cwd)}})  # fmt: skip
+        client = NotebookClient(
+            nb, km=km, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}}
+        )
         try:
             client.execute(**({"env": env} if env is not None else {}))
         finally:  # a kernel manager passed in is not shut down by nbclient: it would linger
@@ -76,8 +83,9 @@ def cached(path: Path, cache: Path, fast: bool) -> Path:
     return cache / f"{path.stem}-{cache_key(path, fast)}.ipynb"
 
 
-def execute(path: Path, cache: Path | None = None, *, fast: bool = True, timeout: int = 900,
-            reuse: bool = False) -> tuple[nbformat.NotebookNode, float]:  # fmt: skip
+def execute(
+    path: Path, cache: Path | None = None, *, fast: bool = True, timeout: int = 900, reuse: bool = False
+) -> tuple[nbformat.NotebookNode, float]:
     """Run one notebook in a fresh kernel (cwd: its folder); ``(executed notebook, seconds)``.
 
     With ``cache``, a successful run is stored there; with ``reuse`` too, a stored run is
@@ -117,6 +125,8 @@ def execute_all(root: Path, paths: list[Path], cache: Path | None = None) -> int
             reason = f"{type(err).__name__}: {str(err)[-2000:]}"
             print(f"FAILED     {shown}: {reason}", flush=True)
     mode = "fast" if fast else "full"
-    print(f"{len(paths) - len(failures)}/{len(paths)} notebooks ran top to bottom in {mode} mode "
-          f"({total:.0f} s in all); executed copies in {cache}")  # fmt: skip
+    print(
+        f"{len(paths) - len(failures)}/{len(paths)} notebooks ran top to bottom in {mode} mode "
+        f"({total:.0f} s in all); executed copies in {cache}"
+    )
     return 1 if failures else 0

@@ -69,8 +69,10 @@ def maximum(course: Course, cells: dict[str, float], name: str) -> float:
     assignment = course.assignment_of(name)
     unknown = [g for g in assignment.optional if g not in cells]
     if unknown:
-        raise CourseError(f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
-                          f"cell of {name}: write grade_ids of its graded cells {sorted(cells)}")  # fmt: skip
+        raise CourseError(
+            f"course.toml: [assignments.{assignment.key}] optional = {unknown} names no graded "
+            f"cell of {name}: write grade_ids of its graded cells {sorted(cells)}"
+        )
     total = sum(cells.values())
     if assignment.extra_credit:
         total -= sum(cells[g] for g in assignment.optional)
@@ -105,8 +107,12 @@ def grades(course: Course, name: str, pending: bool, gb) -> tuple[dict[str, Post
         grades_ = [g for nb in submission.notebooks for g in nb.grades]
         waiting = sum(g.max_score for g in grades_ if g.needs_manual_grade)
         if waiting and not pending:
-            out[student] = Posted(None, top, f"manual grading pending: {number(waiting)} point(s) to "
-                                  "grade in the formgrader (or export with --pending)")  # fmt: skip
+            out[student] = Posted(
+                None,
+                top,
+                f"manual grading pending: {number(waiting)} point(s) to "
+                "grade in the formgrader (or export with --pending)",
+            )
             continue
         notes = [f"partial: {number(waiting)} point(s) still to be graded by hand"] if waiting else []
         penalty = submission.late_submission_penalty or 0.0
@@ -128,8 +134,14 @@ def number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def export(course: Course, lms: str, name: str, out: Path | None = None,
-           column: str | None = None, pending: bool = False) -> list[str]:  # fmt: skip
+def export(
+    course: Course,
+    lms: str,
+    name: str,
+    out: Path | None = None,
+    column: str | None = None,
+    pending: bool = False,
+) -> list[str]:
     """Write ``lms_export/<lms>_<name>.csv`` (or ``out``) with LMS ``lms``'s plugin; the problems."""
     from nbgrader.api import Gradebook
 

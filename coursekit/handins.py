@@ -61,8 +61,10 @@ STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 COPY_SUFFIX = re.compile(r"(?: ?\(\d+\)|-\d+)$")  # "name (1)" (browser), "name-1" (Canvas resubmission)
 MAX_UNZIPPED = 2 << 30  # bytes: a bigger archive is refused (a zip bomb, or the wrong file)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
-TAR_REFUSED = ("a tar archive, which collect does not unpack (it can carry links, device files and paths "
-               "outside the folder): hand in a .zip (the LMS's \"download all\") or a folder")  # fmt: skip
+TAR_REFUSED = (
+    "a tar archive, which collect does not unpack (it can carry links, device files and paths "
+    'outside the folder): hand in a .zip (the LMS\'s "download all") or a folder'
+)
 
 
 @dataclass
@@ -119,12 +121,16 @@ def extract_zip(archive: Path, target: Path) -> list[str]:
         for member in members:
             path = _member_path(member.filename)
             if path is None:
-                problems.append(f"{archive.name}: {member.filename!r} refused (absolute path, '..' or a "
-                                "control character)")  # fmt: skip
+                problems.append(
+                    f"{archive.name}: {member.filename!r} refused (absolute path, '..' or a "
+                    "control character)"
+                )
                 continue
             if stat.S_ISLNK(member.external_attr >> 16):
-                problems.append(f"{archive.name}: {member.filename!r} refused (a symbolic link in the zip: "
-                                "hand in the file itself)")  # fmt: skip
+                problems.append(
+                    f"{archive.name}: {member.filename!r} refused (a symbolic link in the zip: "
+                    "hand in the file itself)"
+                )
                 continue
             if not path.parts or path.parts[0] == "__MACOSX" or any(p.startswith(".") for p in path.parts):
                 continue
@@ -137,8 +143,10 @@ def extract_zip(archive: Path, target: Path) -> list[str]:
                 with zf.open(member) as src, open(out, "xb") as dst:
                     shutil.copyfileobj(src, dst)
             except (FileExistsError, NotADirectoryError):  # twice in the zip, or a file and a folder
-                problems.append(f"{archive.name}: {member.filename!r} not extracted (a second entry of that "
-                                "name, or a file where a folder is: the first one is kept)")  # fmt: skip
+                problems.append(
+                    f"{archive.name}: {member.filename!r} not extracted (a second entry of that "
+                    "name, or a file where a folder is: the first one is kept)"
+                )
                 continue
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as err:
                 out.unlink(missing_ok=True)  # encrypted, corrupt, or an unknown compression
@@ -214,8 +222,9 @@ def _listing(folder: Path, plan: Plan, label: str | None = None) -> list[tuple[P
     student's folder (None: the folder the instructor named, which may itself be a link).
     """
     skipped: list[plainfiles.Skipped] = []
-    entries = plainfiles.walk(folder, skipped, follow_root=label is None, recursive=False,
-                              ignore=_passed_over)
+    entries = plainfiles.walk(
+        folder, skipped, follow_root=label is None, recursive=False, ignore=_passed_over
+    )
     found = [(folder / e.name, e.st) for e in entries]
     for item in skipped:
         where = f"{label or ''}{item.path}"
@@ -244,8 +253,16 @@ def _known_name(filename: str, known: list[str]) -> str | None:
     return None
 
 
-def _from_folder(entry: Path, student: str, layout: str, assignment: str | None, known: list[str],
-                 root: Path, plan: Plan, lms: dict | None = None) -> None:  # fmt: skip
+def _from_folder(
+    entry: Path,
+    student: str,
+    layout: str,
+    assignment: str | None,
+    known: list[str],
+    root: Path,
+    plan: Plan,
+    lms: dict | None = None,
+) -> None:
     try:
         files = _files(_listing(entry, plan, f"{entry.name}/"))
     except OSError as err:  # swapped for a link since it was listed, or unreadable
@@ -259,8 +276,18 @@ def _from_folder(entry: Path, student: str, layout: str, assignment: str | None,
         plan.errors.append(f"{entry.name}/: a folder per student needs ASSIGNMENT=<name>")
     else:
         extras = [(p, p.name) for p in files if p != notebooks[0]]
-        plan.handins.append(Handin(student, name, notebooks[0], extras, str(notebooks[0].relative_to(root)),
-                                   layout, when=files[notebooks[0]].st_mtime, lms=lms or {}))  # fmt: skip
+        plan.handins.append(
+            Handin(
+                student,
+                name,
+                notebooks[0],
+                extras,
+                str(notebooks[0].relative_to(root)),
+                layout,
+                when=files[notebooks[0]].st_mtime,
+                lms=lms or {},
+            )
+        )
 
 
 def _lms_file(entry: Path, files: dict[Path, os.stat_result], collectors: list) -> tuple | None:
@@ -279,8 +306,15 @@ def _lms_file(entry: Path, files: dict[Path, os.stat_result], collectors: list) 
     return None
 
 
-def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str | None, known: list[str],
-               root: Path, plan: Plan, collectors: list) -> None:  # fmt: skip
+def _from_file(
+    entry: Path,
+    files: dict[Path, os.stat_result],
+    assignment: str | None,
+    known: list[str],
+    root: Path,
+    plan: Plan,
+    collectors: list,
+) -> None:
     """A notebook directly in the folder; ``files``: the plain files beside it (its data files)."""
     stem, layout, late, lms, extras = entry.stem, "plain", False, {}, []
     if by_lms := _lms_file(entry, files, collectors):
@@ -294,18 +328,32 @@ def _from_file(entry: Path, files: dict[Path, os.stat_result], assignment: str |
     elif assignment:
         student, name = stem, assignment
     else:
-        plan.errors.append(f"{entry.name}: name it <student_id>{SEP}<assignment>.ipynb "
-                           "or pass ASSIGNMENT=<name>")  # fmt: skip
+        plan.errors.append(
+            f"{entry.name}: name it <student_id>{SEP}<assignment>.ipynb or pass ASSIGNMENT=<name>"
+        )
         return
     if not name:
-        plan.errors.append(f"{entry.name}: {layout} hand-in of a notebook not named after an assignment: "
-                           "pass ASSIGNMENT=<name>")  # fmt: skip
+        plan.errors.append(
+            f"{entry.name}: {layout} hand-in of a notebook not named after an assignment: "
+            "pass ASSIGNMENT=<name>"
+        )
         return
     if name not in known:
         plan.errors.append(f"{entry.name}: unknown assignment {name!r} (known: {', '.join(known)})")
         return
-    plan.handins.append(Handin(student, name, entry, extras, str(entry.relative_to(root)), layout, late,
-                               files[entry].st_mtime, lms))  # fmt: skip
+    plan.handins.append(
+        Handin(
+            student,
+            name,
+            entry,
+            extras,
+            str(entry.relative_to(root)),
+            layout,
+            late,
+            files[entry].st_mtime,
+            lms,
+        )
+    )
 
 
 def _data_names(plan: Plan) -> None:
@@ -340,13 +388,15 @@ def _newest(plan: Plan) -> None:
         for old in group[:-1]:
             same = " (same date: kept the last by name)" if old.when == new.when else ""
             kept_one = f"kept the newer {new.label} ({_date(new.when)})"
-            plan.notes.append(f"{student} {name}: two hand-ins, {kept_one}, skipped {old.label} "
-                              f"({_date(old.when)}){same}")  # fmt: skip
+            plan.notes.append(
+                f"{student} {name}: two hand-ins, {kept_one}, skipped {old.label} ({_date(old.when)}){same}"
+            )
     plan.handins = sorted(kept, key=lambda h: (h.student, h.assignment))
 
 
-def _lms_folder(entry: Path, collectors: list, assignment: str | None, known: list[str], root: Path,
-                plan: Plan) -> bool:  # fmt: skip
+def _lms_folder(
+    entry: Path, collectors: list, assignment: str | None, known: list[str], root: Path, plan: Plan
+) -> bool:
     """Collect ``entry`` if it is an LMS's folder of one student (True), or skip it with a note."""
     for collector in collectors:
         if note := collector.skipped(f"{entry.name}/"):
@@ -395,8 +445,9 @@ def plan_folder(folder: Path, assignment: str | None, known: list[str]) -> Plan:
         if STUDENT_ID.match(handin.student):
             valid.append(handin)
         else:
-            plan.errors.append(f"{handin.label}: student id {handin.student!r} may contain only letters, "
-                               "digits, . _ -")  # fmt: skip
+            plan.errors.append(
+                f"{handin.label}: student id {handin.student!r} may contain only letters, digits, . _ -"
+            )
     plan.handins = valid
     _newest(plan)
     return plan

@@ -10,8 +10,13 @@ from pathlib import Path
 from coursekit.config import inherited
 
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-               "TF_NUM_INTEROP_THREADS")  # fmt: skip
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 def assignment_names(root: Path) -> list[str]:
@@ -25,11 +30,11 @@ def nbgrader(*args: str, root: Path) -> bool:
     # nbgrader runs `alembic` (database migrations) from PATH: put the venv's bin/ first,
     # so this also works without an activated virtual environment.
     env = grading_env(None)
-    result = subprocess.run([NBGRADER, *args], cwd=root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    result = subprocess.run(
+        [NBGRADER, *args], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     print(result.stdout, end="", flush=True)  # through sys.stdout, so callers may capture it
     return result.returncode == 0
-
 
 
 def grading_env(threads: int | None) -> dict:

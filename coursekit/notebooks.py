@@ -55,9 +55,11 @@ def read_cells(path: Path, tracks: dict[str, str]) -> list[nbformat.NotebookNode
         unknown = set(cell.metadata.get("tags", [])) - set(tracks) - OTHER_TAGS
         if unknown:
             first = cell.source.splitlines()[0] if cell.source else ""
-            raise SourceError(f"{path}: cell {i + 1} ({first[:40]!r}) has unknown tag(s) "
-                              f"{sorted(unknown)}; use a track of course.toml ({', '.join(tracks)}) "
-                              f"or one of {sorted(OTHER_TAGS)}")
+            raise SourceError(
+                f"{path}: cell {i + 1} ({first[:40]!r}) has unknown tag(s) "
+                f"{sorted(unknown)}; use a track of course.toml ({', '.join(tracks)}) "
+                f"or one of {sorted(OTHER_TAGS)}"
+            )
     return nb.cells
 
 
@@ -69,8 +71,12 @@ def substitute(text: str, course: Course, track: str | None, path: str) -> str:
         text = text.replace("# {{install}}", install_code(course, track))
     if track is not None:
         text = text.replace("{{track}}", track).replace("{{Track}}", course.tracks[track])
-    return (text.replace("{{colab}}", course.colab_url(path)).replace("{{repo}}", course.public_repo)
-            .replace("{{path}}", path).replace("{{branch}}", course.branch))  # fmt: skip
+    return (
+        text.replace("{{colab}}", course.colab_url(path))
+        .replace("{{repo}}", course.public_repo)
+        .replace("{{path}}", path)
+        .replace("{{branch}}", course.branch)
+    )
 
 
 def stable_id(*parts: object) -> str:
@@ -78,8 +84,13 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()[:12]
 
 
-def track_cells(cells: list, course: Course, track: str | None, path: str,
-                cell_id: Callable[[int, int, nbformat.NotebookNode], str]) -> list:  # fmt: skip
+def track_cells(
+    cells: list,
+    course: Course,
+    track: str | None,
+    path: str,
+    cell_id: Callable[[int, int, nbformat.NotebookNode], str],
+) -> list:
     """The cells of ``track`` (untagged cells and those tagged with it), placeholders filled in.
 
     ``cell_id(source_index, notebook_index, cell)`` names each cell; track tags are dropped.
@@ -115,8 +126,15 @@ def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def sync(expected: dict[Path, str], orphans: list[Path], *, root: Path, check: bool, rebuild: str,
-         problems: tuple[str, ...] = ()) -> int:  # fmt: skip
+def sync(
+    expected: dict[Path, str],
+    orphans: list[Path],
+    *,
+    root: Path,
+    check: bool,
+    rebuild: str,
+    problems: tuple[str, ...] = (),
+) -> int:
     """Write the generated files that differ and remove ``orphans``; with ``check``, only report.
 
     Returns the exit status: 1 when ``check`` finds anything out of date.
@@ -189,8 +207,9 @@ def lesson_targets(course: Course) -> dict[Path, str]:
         for track in course.tracks:
             path = f"notebooks/{track}/{name}.ipynb"
             ids = lambda i, _j, _c, name=name: stable_id(name, i)  # noqa: E731
-            nb = make_notebook(track_cells(cells, course, track, path, ids),
-                               **colab_metadata(gpu=uses_device(cells)))  # fmt: skip
+            nb = make_notebook(
+                track_cells(cells, course, track, path, ids), **colab_metadata(gpu=uses_device(cells))
+            )
             files[course.root / path] = render(nb)
     return files
 
@@ -218,15 +237,28 @@ def build(course: Course, check: bool = False) -> int:
     """Lessons and lecture solutions (``coursekit build``; ``--check`` only compares)."""
     expected = lesson_targets(course)
     orphans = [p for p in (course.root / "notebooks").glob("*/*.ipynb") if p not in expected]
-    status = sync(expected, orphans, root=course.root, check=check,
-                  rebuild="Run `coursekit build` (make notebooks) and commit the result.")  # fmt: skip
+    status = sync(
+        expected,
+        orphans,
+        root=course.root,
+        check=check,
+        rebuild="Run `coursekit build` (make notebooks) and commit the result.",
+    )
     expected = lecture_solution_targets(course)
     folder = course.root / "solutions" / "lectures"
     built = [*folder.glob("[0-9][0-9]_*.ipynb"), *folder.glob("*/[0-9][0-9]_*.ipynb")]
     orphans = [p for p in built if p not in expected]
     lessons = {p.stem for p in lesson_sources(course)}
-    missing = tuple(f"no solution source for lesson: lessons/{name}.py"
-                    for name in sorted(lessons - {p.stem for p in expected}))  # fmt: skip
-    status |= sync(expected, orphans, root=course.root, check=check, problems=missing,
-                   rebuild="Run `coursekit build` (make notebooks) and commit the result.")  # fmt: skip
+    missing = tuple(
+        f"no solution source for lesson: lessons/{name}.py"
+        for name in sorted(lessons - {p.stem for p in expected})
+    )
+    status |= sync(
+        expected,
+        orphans,
+        root=course.root,
+        check=check,
+        problems=missing,
+        rebuild="Run `coursekit build` (make notebooks) and commit the result.",
+    )
     return status

@@ -68,13 +68,18 @@ def describe(st: os.stat_result, link: str | None = None) -> str | None:
         return "a symbolic link" + (f" to {shown(link)}" if link is not None else "") + ": not followed"
     if stat.S_ISREG(mode):
         if st.st_nlink > 1:
-            return (f"a hard link ({st.st_nlink} names for one file, which may be someone else's): "
-                    "hand in a copy")  # fmt: skip
+            return (
+                f"a hard link ({st.st_nlink} names for one file, which may be someone else's): hand in a copy"
+            )
         return None
     if stat.S_ISDIR(mode):
         return None
-    kinds = {stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISCHR: "a character device",
-             stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}  # fmt: skip
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+    }
     kind = next((text for test, text in kinds.items() if test(mode)), "not a regular file")
     return f"{kind}, not a file: not read"
 
@@ -117,14 +122,15 @@ def open_plain(path: str | os.PathLike, dir_fd: int | None = None) -> tuple[int,
 
 def _copy_fd(fd: int, st: os.stat_result, dst: str | os.PathLike, dst_dir_fd: int | None = None) -> None:
     """Copy an open file into a new file ``dst`` (never through a link there), keeping its times."""
-    out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                  dir_fd=dst_dir_fd)  # fmt: skip
+    out = os.open(
+        dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dst_dir_fd
+    )
     try:
         os.set_blocking(fd, True)
         while chunk := os.read(fd, _CHUNK):
             view = memoryview(chunk)
             while view:
-                view = view[os.write(out, view):]
+                view = view[os.write(out, view) :]
         os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
     finally:
         os.close(out)
@@ -179,8 +185,14 @@ def open_dir(path: str | os.PathLike, follow: bool = False, dir_fd: int | None =
 Ignore = Callable[[str, os.stat_result], bool]  # (relative path, its lstat) -> pass over it silently
 
 
-def walk(root: str | os.PathLike, skipped: list[Skipped], *, follow_root: bool = False,
-         recursive: bool = True, ignore: Ignore | None = None) -> Iterator[Entry]:  # fmt: skip
+def walk(
+    root: str | os.PathLike,
+    skipped: list[Skipped],
+    *,
+    follow_root: bool = False,
+    recursive: bool = True,
+    ignore: Ignore | None = None,
+) -> Iterator[Entry]:
     """The plain files and real folders below ``root`` (a folder before its contents, names sorted).
 
     Links, FIFOs, devices, sockets, hard-linked files, bad names and ``.git`` folders are not
@@ -208,8 +220,9 @@ def _listing(fd: int, prefix: str) -> Iterator[tuple[str, os.DirEntry, os.stat_r
         yield prefix + e.name, e, st
 
 
-def _walk(fd: int, prefix: str, skipped: list[Skipped], recursive: bool,
-          ignore: Ignore | None) -> Iterator[Entry]:  # fmt: skip
+def _walk(
+    fd: int, prefix: str, skipped: list[Skipped], recursive: bool, ignore: Ignore | None
+) -> Iterator[Entry]:
     for rel, e, st in _listing(fd, prefix):
         if (problem := name_problem(e.name)) is not None:
             skipped.append(Skipped(shown(rel), problem))
@@ -237,8 +250,9 @@ def _walk(fd: int, prefix: str, skipped: list[Skipped], recursive: bool,
                 os.close(sub)
 
 
-def copy_tree(src: str | os.PathLike, dst: str | os.PathLike, *, follow_root: bool = False,
-              ignore: Ignore | None = None) -> list[Skipped]:  # fmt: skip
+def copy_tree(
+    src: str | os.PathLike, dst: str | os.PathLike, *, follow_root: bool = False, ignore: Ignore | None = None
+) -> list[Skipped]:
     """Copy the plain files below ``src`` to ``dst`` (a new or empty folder; folders and file times kept).
 
     Returns what was not copied and why (links, FIFOs, devices, hard links, bad names, ``.git``).

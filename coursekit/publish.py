@@ -44,14 +44,24 @@ MIN_SECRET = 16  # shorter lines ("return x", "pass") say nothing about an answe
 _REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # what only the instructor's side has: names of files and folders
-PRIVATE_NAMES = {"course.toml": "course configuration", "nbgrader_config.py": "nbgrader configuration",
-                 "gradebook.db": "gradebook", "grades.csv": "gradebook export",
-                 "grading_report.csv": "grading report", "lms_ids.csv": "students' LMS ids",
-                 "lms_export": "grades for the LMS", "timestamp.txt": "hand-in (nbgrader timestamp)",
-                 "submitted": "hand-ins", "autograded": "hand-ins", "feedback": "hand-ins (feedback)",
-                 "grading_logs": "grading logs", "exchange": "nbgrader exchange",
-                 "coursekit": "instructor tool", "solutions": "worked solutions",
-                 "release": "nbgrader release folder"}  # fmt: skip
+PRIVATE_NAMES = {
+    "course.toml": "course configuration",
+    "nbgrader_config.py": "nbgrader configuration",
+    "gradebook.db": "gradebook",
+    "grades.csv": "gradebook export",
+    "grading_report.csv": "grading report",
+    "lms_ids.csv": "students' LMS ids",
+    "lms_export": "grades for the LMS",
+    "timestamp.txt": "hand-in (nbgrader timestamp)",
+    "submitted": "hand-ins",
+    "autograded": "hand-ins",
+    "feedback": "hand-ins (feedback)",
+    "grading_logs": "grading logs",
+    "exchange": "nbgrader exchange",
+    "coursekit": "instructor tool",
+    "solutions": "worked solutions",
+    "release": "nbgrader release folder",
+}
 
 
 PLACEHOLDER_REPO = "course-kit/dl-course"  # course.toml's public_repo as the kit ships it
@@ -89,8 +99,10 @@ def released(course: Course) -> dict[str, Path]:
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
             stale.append(name)
     if stale and release(course, stale):
-        raise CourseError(f"nbgrader could not release {', '.join(stale)}: fix what it said above "
-                          "(`coursekit release NAME` repeats it), then publish again")
+        raise CourseError(
+            f"nbgrader could not release {', '.join(stale)}: fix what it said above "
+            "(`coursekit release NAME` repeats it), then publish again"
+        )
     return {name: course.root / "release" / name / f"{name}.ipynb" for name in course.notebook_names()}
 
 
@@ -130,8 +142,11 @@ def assignment_links(course: Course, names: list[str]) -> list[str]:
         mine = [n for n in spec.names if n in names]
         if not mine:
             continue
-        links = [f"[Open in Colab{f' ({course.tracks[t]})' if (t := spec.track_of(n)) else ''}]"
-                 f"({course.colab_url(f'assignments/{n}/{n}.ipynb')})" for n in mine]  # fmt: skip
+        links = [
+            f"[Open in Colab{f' ({course.tracks[t]})' if (t := spec.track_of(n)) else ''}]"
+            f"({course.colab_url(f'assignments/{n}/{n}.ipynb')})"
+            for n in mine
+        ]
         files = ", ".join(f"`assignments/{n}/{n}.ipynb`" for n in mine)
         title, points = spec.title or spec.key, f"{spec.points:g} points"
         if spec.counts_at_most is not None:
@@ -148,10 +163,14 @@ def student_readme(course: Course, assignments: list[str]) -> str:
     head = " | ".join(["lesson", *course.tracks.values()])
     rows = [f"| {head} |", "|" + "---|" * (len(course.tracks) + 1)]
     for lesson in lessons:
-        cells = [f"[![Open In Colab]({badge})]({course.colab_url(f'notebooks/{track}/{lesson}.ipynb')})"
-                 for track in course.tracks]  # fmt: skip
-        gpu = any(json.loads(p.read_text()).get("metadata", {}).get("accelerator") == "GPU"
-                  for p in (course.root / "notebooks").glob(f"*/{lesson}.ipynb"))  # fmt: skip
+        cells = [
+            f"[![Open In Colab]({badge})]({course.colab_url(f'notebooks/{track}/{lesson}.ipynb')})"
+            for track in course.tracks
+        ]
+        gpu = any(
+            json.loads(p.read_text()).get("metadata", {}).get("accelerator") == "GPU"
+            for p in (course.root / "notebooks").glob(f"*/{lesson}.ipynb")
+        )
         rows.append(f"| `{lesson}`{' (GPU)' if gpu else ''} | " + " | ".join(cells) + " |")
     tasks = "\n".join(assignment_links(course, assignments))
     return f"""# {course.title or course.id}
@@ -199,8 +218,10 @@ def write_tree(course: Course, dest: Path, force: bool = False) -> list[str]:
     """Write the students' repository into ``dest`` (its ``.git``, if any, is kept)."""
     dest = dest.resolve()
     if dest == course.root or course.root in dest.parents:
-        raise CourseError(f"DEST {dest} is inside the course directory: publish outside it, "
-                          "into the students' repository (for example ../dl-course)")  # fmt: skip
+        raise CourseError(
+            f"DEST {dest} is inside the course directory: publish outside it, "
+            "into the students' repository (for example ../dl-course)"
+        )
     existing = [p for p in dest.iterdir() if p.name != ".git"] if dest.exists() else []
     if existing and not force:
         raise CourseError(f"{dest} is not empty: pass --force to replace its content (its .git is kept)")
@@ -208,8 +229,9 @@ def write_tree(course: Course, dest: Path, force: bool = False) -> list[str]:
         shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     dest.mkdir(parents=True, exist_ok=True)
     for folder in COPIED:  # (the master's README files of these folders are for the instructor)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info",
-                                        "README.md")  # fmt: skip
+        ignore = shutil.ignore_patterns(
+            "__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", "README.md"
+        )
         shutil.copytree(course.root / folder, dest / folder, ignore=ignore)
     releases = released(course)
     for name, path in releases.items():
@@ -313,8 +335,10 @@ def machine_paths(course: Course, dest: Path) -> dict[str, str]:
         add(folder, "the Python environment's site-packages")
     add(sys.prefix, "the Python environment (sys.prefix)")
     add(sys.exec_prefix, "the Python environment (sys.exec_prefix)")
-    add(Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}",
-        "the Python standard library")  # fmt: skip
+    add(
+        Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}",
+        "the Python standard library",
+    )
     add(tempfile.gettempdir(), "the temporary folder")
     add(Path.home(), "the build machine's home folder")
     return dict(sorted(found.items(), key=lambda item: -len(item[0])))
@@ -361,14 +385,26 @@ def scan(dest: Path, course: Course) -> list[Leak]:
                 leaks.append(Leak(rel, number, "instructor tool (imports coursekit)"))
             elif match := where.search(line):
                 found = match.group(1)
-                leaks.append(Leak(rel, number, f"absolute path of the build machine ({paths[found]}: "
-                                  f"{found}); print paths relative to the notebook or without "
-                                  "their folder, silence or filter the warning at its source, "
-                                  "then publish again"))  # fmt: skip
+                leaks.append(
+                    Leak(
+                        rel,
+                        number,
+                        f"absolute path of the build machine ({paths[found]}: "
+                        f"{found}); print paths relative to the notebook or without "
+                        "their folder, silence or filter the warning at its source, "
+                        "then publish again",
+                    )
+                )
             elif match := TOOL_WORDS.search(line):
-                leaks.append(Leak(rel, number, f"names an instructor tool ({match.group(0)!r}), which "
-                                  "students do not have; say what a student can run instead "
-                                  "(in the lesson source), rebuild and publish again"))  # fmt: skip
+                leaks.append(
+                    Leak(
+                        rel,
+                        number,
+                        f"names an instructor tool ({match.group(0)!r}), which "
+                        "students do not have; say what a student can run instead "
+                        "(in the lesson source), rebuild and publish again",
+                    )
+                )
     return leaks
 
 
@@ -384,18 +420,21 @@ def _scan_notebook(path: Path, rel: str) -> list[Leak]:
     return []
 
 
-def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
-            cache: Path | None = None) -> list[str]:  # fmt: skip
+def publish(
+    course: Course, dest: Path, force: bool = False, site: bool = True, cache: Path | None = None
+) -> list[str]:
     """``coursekit publish DEST``: write the students' repository and its website, then scan both.
 
     ``cache``: where the site finds executed notebooks (default ``_build/cache``).
     """
     if course.public_repo == PLACEHOLDER_REPO:
-        print(f"WARNING: public_repo in {course.root / 'course.toml'} is still the kit's placeholder "
-              f"{PLACEHOLDER_REPO!r}: every Colab badge and install cell would point at a repository "
-              "that is not yours. Set [course] public_repo = \"<owner>/<name>\" of your students' "
-              "GitHub repository (and branch), run `coursekit build`, then publish again.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"WARNING: public_repo in {course.root / 'course.toml'} is still the kit's placeholder "
+            f"{PLACEHOLDER_REPO!r}: every Colab badge and install cell would point at a repository "
+            'that is not yours. Set [course] public_repo = "<owner>/<name>" of your students\' '
+            "GitHub repository (and branch), run `coursekit build`, then publish again.",
+            file=sys.stderr,
+        )
     try:
         files = write_tree(course, dest, force=force)
     except CourseError as err:  # DEST refused, or a release failed: one FAILED line, status 1
@@ -407,14 +446,17 @@ def publish(course: Course, dest: Path, force: bool = False, site: bool = True,
         failed = build_site(course, dest, dest / "docs", fast=fast, cache=cache)
         if failed:
             return failed
-        files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*")
-                       if p.is_file() and ".git" not in p.parts)  # fmt: skip
+        files = sorted(
+            str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts
+        )
     leaks = scan(dest, course)
     size = sum((dest / f).stat().st_size for f in files)
     if leaks:
         for leak in leaks:
             print(f"LEAK: {leak}")
         return [f"{len(leaks)} leak(s) in {dest}: do not push it; fix the sources named above"]
-    print(f"published {len(files)} files ({size / 1e6:.1f} MB) into {dest}; scan: no solution, hidden test, "
-          "assignment source, gradebook, hand-in, instructor tool or path of this machine")  # fmt: skip
+    print(
+        f"published {len(files)} files ({size / 1e6:.1f} MB) into {dest}; scan: no solution, hidden test, "
+        "assignment source, gradebook, hand-in, instructor tool or path of this machine"
+    )
     return []

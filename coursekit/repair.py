@@ -112,11 +112,14 @@ LOST = "lost nbgrader metadata restored: "
 
 def _summarize(notes: list[str]) -> list[str]:
     """One note for all the cells whose metadata was restored (a stripped notebook has dozens)."""
-    lost = [n[len(LOST):] for n in notes if n.startswith(LOST)]
+    lost = [n[len(LOST) :] for n in notes if n.startswith(LOST)]
     rest = [n for n in notes if not n.startswith(LOST)]
     if lost:
-        rest.insert(0, f"{len(lost)} cell(s) had lost their nbgrader metadata, restored by matching them "
-                       f"to the assignment: {', '.join(lost)}")  # fmt: skip
+        rest.insert(
+            0,
+            f"{len(lost)} cell(s) had lost their nbgrader metadata, restored by matching them "
+            f"to the assignment: {', '.join(lost)}",
+        )
     return rest
 
 
@@ -126,6 +129,7 @@ def _restore(cell, released, notes: list[str], how: str) -> None:
     if have is None:
         notes.append(f"{LOST}{_gid(released)} (cell {how})")
     else:
+
         def strip(meta):
             return {k: v for k, v in meta.items() if k != "checksum"}
 
@@ -157,12 +161,15 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
             cell.get("metadata", {}).pop("nbgrader", None)  # nbgrader metadata without an id
             continue
         if gid not in released:
-            notes.append(f"cell {index + 1} has grade_id {gid!r}, which is not in the assignment: "
-                         "metadata removed")  # fmt: skip
+            notes.append(
+                f"cell {index + 1} has grade_id {gid!r}, which is not in the assignment: metadata removed"
+            )
             del cell.metadata["nbgrader"]
         elif gid in seen:
-            notes.append(f"cell {index + 1} is a second copy of {gid!r}: graded the first copy, "
-                         "this one runs as an ordinary cell")  # fmt: skip
+            notes.append(
+                f"cell {index + 1} is a second copy of {gid!r}: graded the first copy, "
+                "this one runs as an ordinary cell"
+            )
             del cell.metadata["nbgrader"]
             for flag in ("editable", "deletable"):
                 cell.metadata.pop(flag, None)
@@ -175,7 +182,9 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
     def window(k):
         """Indices in nb strictly between the matched neighbours of graded[k]."""
         lo = next((position(_gid(c)) for c in reversed(graded[:k]) if position(_gid(c)) is not None), -1)
-        hi = next((position(_gid(c)) for c in graded[k + 1:] if position(_gid(c)) is not None), len(nb.cells))
+        hi = next(
+            (position(_gid(c)) for c in graded[k + 1 :] if position(_gid(c)) is not None), len(nb.cells)
+        )
         return lo, hi
 
     def free(i, cell_type=None):
@@ -235,8 +244,10 @@ def repair_notebook(nb, release) -> tuple[list[str], int]:
         inserted += 1
         meta = rel.metadata["nbgrader"]
         if meta.get("grade") and not meta.get("solution"):
-            what = f"test cell {_gid(rel)!r} ({meta.get('points', 0):g} points) was deleted: re-inserted, " \
-                   "its tests run and count"
+            what = (
+                f"test cell {_gid(rel)!r} ({meta.get('points', 0):g} points) was deleted: re-inserted, "
+                "its tests run and count"
+            )
         elif meta.get("solution"):
             what = f"answer cell {_gid(rel)!r} was deleted: re-inserted empty (no answer)"
         else:
@@ -256,8 +267,11 @@ def repair_submission(path: Path, release_path: Path) -> Repair:
     notes, inserted = repair_notebook(nb, release)
     total = sum(1 for c in release.cells if _gid(c))
     if inserted > total / 2:
-        return Repair(False, f"not this assignment's notebook: {inserted} of its {total} cells are missing "
-                             "(wrong file handed in?)")  # fmt: skip
+        return Repair(
+            False,
+            f"not this assignment's notebook: {inserted} of its {total} cells are missing "
+            "(wrong file handed in?)",
+        )
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as err:

@@ -22,8 +22,17 @@ from coursekit.errors import CourseError
 from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
 
 # What a course directory is made of (no tools: coursekit is an installed package).
-COURSE_FILES = ("course.toml", "nbgrader_config.py", "assignments", "solutions", "lessons", "notebooks",
-                "course_utils", "pyproject.toml", "LICENSE")
+COURSE_FILES = (
+    "course.toml",
+    "nbgrader_config.py",
+    "assignments",
+    "solutions",
+    "lessons",
+    "notebooks",
+    "course_utils",
+    "pyproject.toml",
+    "LICENSE",
+)
 
 
 def copy_course(root: Path, target: Path) -> Path:
@@ -83,8 +92,10 @@ def _errors(notebook: Path, grade_ids: list[str]) -> str:
                 gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
                 message = f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}"
                 trace = "\n".join(out.get("traceback") or []) or message
-                return (f"first error in cell {index} {message}; {explain(message)}\n"
-                        f"  traceback of cell {index} ({gid}):\n{_indented(trace)}")  # fmt: skip
+                return (
+                    f"first error in cell {index} {message}; {explain(message)}\n"
+                    f"  traceback of cell {index} ({gid}):\n{_indented(trace)}"
+                )
     return "no error output"
 
 
@@ -96,7 +107,7 @@ def _nbgrader_log(root: Path, name: str) -> str:
         return ""
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     first = next((i for i, line in enumerate(lines) if line.startswith("[ERROR]")), None)
-    shown = "\n".join(lines[first:first + 60] if first is not None else lines[-30:])
+    shown = "\n".join(lines[first : first + 60] if first is not None else lines[-30:])
     return f"\n  nbgrader's log ({log}):\n{_indented(shown, head=True)}"
 
 
@@ -143,32 +154,42 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
                     reason = row.get("reason") or "no row in grading_report.csv"
                     executed = kept_notebook(name, "reference", scratch.root)
                     why = _errors(executed, [])
-                    log_part = _nbgrader_log(scratch.root, name) if not executed.exists() or \
-                        reason.startswith("nbgrader failed") else ""  # fmt: skip
+                    log_part = (
+                        _nbgrader_log(scratch.root, name)
+                        if not executed.exists() or reason.startswith("nbgrader failed")
+                        else ""
+                    )
                     failed.append(f"{name}: the worked solution was not graded: {reason}\n  {why}{log_part}")
                     continue
-                fallback = next((n for n in row.get("notes", "").split("; ")
-                                 if n.startswith(FALLBACK_NOTE)), None)  # fmt: skip
+                fallback = next(
+                    (n for n in row.get("notes", "").split("; ") if n.startswith(FALLBACK_NOTE)), None
+                )
                 if fallback:
-                    failed.append(f"{name}: the worked solution does not run on Keras's PyTorch backend, so "
-                                  f"every hand-in would be executed twice ({fallback}). Make the notebook's "
-                                  f"Keras code backend-neutral (keras.ops.convert_to_numpy instead of "
-                                  f"np.asarray on a model's output), or set keras_backend = \"tensorflow\" "
-                                  f"in course.toml's [grading].")  # fmt: skip
+                    failed.append(
+                        f"{name}: the worked solution does not run on Keras's PyTorch backend, so "
+                        f"every hand-in would be executed twice ({fallback}). Make the notebook's "
+                        f"Keras code backend-neutral (keras.ops.convert_to_numpy instead of "
+                        f'np.asarray on a model\'s output), or set keras_backend = "tensorflow" '
+                        f"in course.toml's [grading]."
+                    )
                     continue
                 nb = gb.find_submission_notebook(name, name, "reference")
                 lost = [g.name for g in nb.grades if g.auto_score is not None and g.auto_score < g.max_score]
                 auto = sum(g.auto_score for g in nb.grades if g.auto_score is not None)
-                print(f"{name:<24} worked solution: {auto:g} autograded points, "
-                      f"{'all tests pass' if not lost else 'FAILED: ' + ', '.join(lost)}")  # fmt: skip
+                print(
+                    f"{name:<24} worked solution: {auto:g} autograded points, "
+                    f"{'all tests pass' if not lost else 'FAILED: ' + ', '.join(lost)}"
+                )
                 if lost:
                     errors = _errors(scratch.root / "autograded" / "reference" / name / f"{name}.ipynb", lost)
                     failed.append(f"{name}: the worked solution fails {', '.join(lost)} ({errors})")
         print(f"{len(names)} worked solution(s) autograded in {seconds:.0f} s")
     if failed:
         print(log.getvalue()[-4000:])
-        failed.append(f"the scratch course is kept for a look: {scratch.root} (grading_logs/, autograded/); "
-                      f"remove it when done")  # fmt: skip
+        failed.append(
+            f"the scratch course is kept for a look: {scratch.root} (grading_logs/, autograded/); "
+            f"remove it when done"
+        )
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     return failed

@@ -168,8 +168,10 @@ def aligned(nbs: dict[str, nbformat.NotebookNode], name: str) -> list[tuple[str,
         if not heads:
             break
         if len(heads) != len(nbs) or len({c.id for c in heads.values()}) != 1:
-            raise SiteError(f"{name}: the tracks' notebooks share cells in a different order; rebuild them "
-                            "from the lesson source (coursekit build) and publish again")  # fmt: skip
+            raise SiteError(
+                f"{name}: the tracks' notebooks share cells in a different order; rebuild them "
+                "from the lesson source (coursekit build) and publish again"
+            )
         blocks.append(("shared", heads))
         for track in heads:
             pos[track] += 1
@@ -214,13 +216,16 @@ def title_of(nbs: dict[str, nbformat.NotebookNode], course: Course, fallback: st
 
 def colab_buttons(course: Course, paths: dict[str, str]) -> str:
     """One "Open in Colab" button per track, to the notebook in the students' repository."""
-    buttons = [f"{{bdg-link-primary}}`Open in Colab: {course.tracks[t]} <{course.colab_url(p)}>`"
-               for t, p in paths.items()]  # fmt: skip
+    buttons = [
+        f"{{bdg-link-primary}}`Open in Colab: {course.tracks[t]} <{course.colab_url(p)}>`"
+        for t, p in paths.items()
+    ]
     return " ".join(buttons)
 
 
-def lesson_page(course: Course, name: str, nbs: dict[str, nbformat.NotebookNode], outputs: Outputs,
-                provenance: str) -> str:  # fmt: skip
+def lesson_page(
+    course: Course, name: str, nbs: dict[str, nbformat.NotebookNode], outputs: Outputs, provenance: str
+) -> str:
     """The MyST text of one lesson: shared cells once, track cells as synced tabs."""
     nbs = {t: nbformat.from_dict(nb) for t, nb in nbs.items()}  # titles are taken out of a copy
     title = title_of(nbs, course, name)
@@ -252,12 +257,15 @@ def assignment_page(course: Course, key: str, released: dict[str, Path], src: Pa
             shutil.copy2(path, copy)
         nb = nbformat.read(path, as_version=4)
         link = f"{{download}}`Download {path.name} <{path.name}>` · " + colab_buttons(
-            course, {spec.track_of(name) or next(iter(course.tracks)): f"assignments/{name}/{path.name}"})
+            course, {spec.track_of(name) or next(iter(course.tracks)): f"assignments/{name}/{path.name}"}
+        )
         cells = "\n\n".join(_cell(c, outputs, in_tab=True) for c in nb.cells)
         items[spec.track_of(name)] = f"{link}\n\n{cells}"
-    how = ("Answer in the cells marked `YOUR CODE HERE` / `YOUR ANSWER HERE`, run all cells, download "
-           "the notebook and hand it in as your instructor says. Do not delete or copy cells: they "
-           "carry the grading metadata.")  # fmt: skip
+    how = (
+        "Answer in the cells marked `YOUR CODE HERE` / `YOUR ANSWER HERE`, run all cells, download "
+        "the notebook and hand it in as your instructor says. Do not delete or copy cells: they "
+        "carry the grading metadata."
+    )
     head = f"# {spec.title or key}\n\n{spec.points} points. {how}"
     if spec.tracks:
         return f"{head}\n\n{tabs(items, course)}\n"
@@ -268,9 +276,15 @@ def api_page(published: Path) -> str:
     """The course_utils reference, from its docstrings."""
     package = published / "course_utils"
     modules = sorted(p for p in package.rglob("*.py") if not p.name.startswith("_"))
-    parts = ["# course_utils reference", "",
-             "The helpers the notebooks import. On Colab the first cell of every notebook installs them.",
-             "", "```{automodule} course_utils", ":members:", "```"]  # fmt: skip
+    parts = [
+        "# course_utils reference",
+        "",
+        "The helpers the notebooks import. On Colab the first cell of every notebook installs them.",
+        "",
+        "```{automodule} course_utils",
+        ":members:",
+        "```",
+    ]
     for path in modules:
         module = ".".join(path.relative_to(published).with_suffix("").parts)
         parts += ["", f"## `{module}`", "", "```{automodule} " + module, ":members:", "```"]
@@ -280,7 +294,8 @@ def api_page(published: Path) -> str:
 def index_page(course: Course, lessons: list[str], keys: list[str], provenance: str) -> str:
     tracks = " and ".join(course.tracks.values())
     toc = lambda caption, entries: "\n".join(  # noqa: E731
-        ["```{toctree}", f":caption: {caption}", ":maxdepth: 1", "", *entries, "```"])
+        ["```{toctree}", f":caption: {caption}", ":maxdepth: 1", "", *entries, "```"]
+    )
     return f"""# {course.title or course.id}
 
 Every lesson is written once and runs in {tracks}. Where the frameworks differ, a page shows one
@@ -301,7 +316,7 @@ notebook's first cell installs the course helpers), or clone
 
 
 def conf_py(course: Course) -> str:
-    return f'''# Written by coursekit.site: the Sphinx configuration of the course website.
+    return f"""# Written by coursekit.site: the Sphinx configuration of the course website.
 project = {course.title or course.id!r}
 html_title = project
 extensions = ["myst_parser", "sphinx_design", "sphinx.ext.autodoc", "sphinx.ext.napoleon",
@@ -324,7 +339,7 @@ html_copy_source = False
 html_show_sourcelink = False
 autodoc_member_order = "bysource"
 suppress_warnings = ["misc.highlighting_failure", "myst.header"]
-'''
+"""
 
 
 # ----------------------------------------------------------------------------- build
@@ -356,17 +371,28 @@ def mathjax(folder: Path) -> set[Path]:
 
 
 def provenance_of(fast: bool) -> str:
-    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
-               f"Python {platform.python_version()}")  # fmt: skip
+    machine = (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}"
+    )
     if fast:
-        return (f"Outputs on these pages come from a fast-mode run (`COURSE_FAST=1`: small data, few epochs) "
-                f"on {machine}; accuracies in them are far below a full run's. The figures in the text are "
-                "the lessons' own (measured or labelled as a source's claim).")  # fmt: skip
+        return (
+            f"Outputs on these pages come from a fast-mode run (`COURSE_FAST=1`: small data, few epochs) "
+            f"on {machine}; accuracies in them are far below a full run's. The figures in the text are "
+            "the lessons' own (measured or labelled as a source's claim)."
+        )
     return f"Outputs on these pages come from a full-mode run (`COURSE_FAST=0`) on {machine}."
 
 
-def build_site(course: Course, published: Path, out: Path, *, fast: bool = True,
-               work: Path | None = None, cache: Path | None = None) -> list[str]:  # fmt: skip
+def build_site(
+    course: Course,
+    published: Path,
+    out: Path,
+    *,
+    fast: bool = True,
+    work: Path | None = None,
+    cache: Path | None = None,
+) -> list[str]:
     """Pages from the published tree at ``published``, HTML into ``out``; failures as sentences.
 
     ``work``: Sphinx's sources and doctrees, kept for the next build (default ``_build/site``);
@@ -413,8 +439,20 @@ def build_site(course: Course, published: Path, out: Path, *, fast: bool = True,
     written |= outputs.written | {p for p in (src / "assignments" / "_out").glob("*")}
     for stale in [p for p in src.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(work / "doctrees"),
-           "-w", str(work / "warnings.txt"), str(src), str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-q",
+        "-d",
+        str(work / "doctrees"),
+        "-w",
+        str(work / "warnings.txt"),
+        str(src),
+        str(out),
+    ]
     # run in the published tree: autodoc documents its course_utils (python -m puts the cwd first)
     done = subprocess.run(cmd, cwd=published, capture_output=True, text=True)
     if done.returncode:
@@ -424,7 +462,8 @@ def build_site(course: Course, published: Path, out: Path, *, fast: bool = True,
         print(f"sphinx: {line}")
     pages = len(list(out.rglob("*.html")))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"site: {pages} pages, {size / 1e6:.1f} MB in {out} ({time.perf_counter() - t0:.0f} s); "
-          f"open {out / 'index.html'}")  # fmt: skip
+    print(
+        f"site: {pages} pages, {size / 1e6:.1f} MB in {out} ({time.perf_counter() - t0:.0f} s); "
+        f"open {out / 'index.html'}"
+    )
     return []
-

@@ -541,7 +541,7 @@ runs = [("CPU", "/CPU:0", "float32")]
 if gpus:
     runs += [("GPU", "/GPU:0", "float32"), ("GPU, mixed precision", "/GPU:0", "mixed_float16")]
 rows = [{"batch": batch, "where": label, "ms per step": 1000 * seconds_per_step(device, batch, policy)}
-        for batch in (4, 128) for label, device, policy in runs]  # fmt: skip
+        for batch in (4, 128) for label, device, policy in runs]
 
 # %% tags=["pytorch"]
 def seconds_per_step(where, batch_size, mixed=False, steps=TIMED_STEPS):
@@ -572,7 +572,7 @@ runs = [("CPU", "cpu", False)]
 if torch.cuda.is_available():
     runs += [("GPU", "cuda", False), ("GPU, mixed precision", "cuda", True)]
 rows = [{"batch": batch, "where": label, "ms per step": 1000 * seconds_per_step(where, batch, mixed)}
-        for batch in (4, 128) for label, where, mixed in runs]  # fmt: skip
+        for batch in (4, 128) for label, where, mixed in runs]
 
 # %%
 steps = pd.DataFrame(rows)

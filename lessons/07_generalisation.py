@@ -707,7 +707,7 @@ SEEDS = fast_or([0, 1, 2, 3, 4], [0, 1, 2])
 seeds_plot = LivePlot(panels={"validation accuracy": [f"seed {s}" for s in SEEDS]}, xlabel="epoch")
 spread = pd.DataFrame([{"seed": seed, "val acc %": 100 * accuracy(run["model"], x_val, y_val)}
                        for seed in SEEDS
-                       for run in [train(f"seed {seed}", seeds_plot, seed=seed)]])  # fmt: skip
+                       for run in [train(f"seed {seed}", seeds_plot, seed=seed)]])
 seeds_plot.finish()
 mean, std = spread["val acc %"].mean(), spread["val acc %"].std()  # std: n - 1 in the denominator
 print(spread.round(2).to_string(index=False))

@@ -23,7 +23,6 @@ def _trust_where_no_jail() -> None:
 _trust_where_no_jail()
 
 
-
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real data folder (``../shared/data`` in CI); tests needing it skip without it."""

@@ -18,9 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 KIT = [sys.executable, "-m", "coursekit"]  # the instructor's CLI, as `coursekit`
 # Debian's Chromium for the browser tests, driven by Playwright; screenshots kept as artefacts
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"]  # fmt: skip
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTEFACTS = ROOT / "_build" / "browser"
 
 
@@ -29,19 +36,40 @@ class JupyterServer:
     ``root`` on a free loopback port with ``token``, its output in ``root / log``; ``stop()`` ends it.
     The interpreter's folder leads PATH (nbgrader runs ``alembic`` from there)."""
 
-    def __init__(self, root: Path, env: dict, app: str = "jupyter_server", *args: str,
-                 token: str = "course-test-token", log: str = "server.log") -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Path,
+        env: dict,
+        app: str = "jupyter_server",
+        *args: str,
+        token: str = "course-test-token",
+        log: str = "server.log",
+    ) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.root, self.token, self.url = root, token, f"http://127.0.0.1:{self.port}"
         self.log = open(root / log, "w")  # noqa: SIM115
         bin_dir = str(Path(sys.executable).parent)
-        cmd = [sys.executable, "-m", app, "--no-browser", "--allow-root", "--ip=127.0.0.1",
-               f"--port={self.port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-               *args]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=root, env=dict(env, PATH=bin_dir + os.pathsep + env["PATH"]),
-                                     stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            app,
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            *args,
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=dict(env, PATH=bin_dir + os.pathsep + env["PATH"]),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 90
         while time.time() < deadline and self.proc.poll() is None:
             try:
@@ -59,6 +87,7 @@ class JupyterServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
 
 def kit(root: Path, *args: str, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run ``coursekit ARGS`` in the course directory ``root``."""
@@ -117,8 +146,11 @@ def autograded_scores(root: Path, name: str, student: str) -> dict[str, tuple[fl
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         submission = gb.find_submission_notebook(name, name, student)
-        return {g.name: (g.auto_score, g.max_score) for g in submission.grades
-                if g.cell_type == "code" and g.auto_score is not None}  # fmt: skip
+        return {
+            g.name: (g.auto_score, g.max_score)
+            for g in submission.grades
+            if g.cell_type == "code" and g.auto_score is not None
+        }
 
 
 def perfect_submission(release: Path, solution: Path) -> nbformat.NotebookNode:
@@ -161,8 +193,13 @@ def always_equal_submission(release: Path, solution: Path) -> nbformat.NotebookN
             continue
         lines = [ALWAYS_EQUAL] if first else []
         first = False
-        tree = ast.parse("\n".join(line for line in answers[grade_id(cell)].splitlines()
-                                   if not line.lstrip().startswith(("%", "!"))))  # fmt: skip
+        tree = ast.parse(
+            "\n".join(
+                line
+                for line in answers[grade_id(cell)].splitlines()
+                if not line.lstrip().startswith(("%", "!"))
+            )
+        )
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.ClassDef):
                 lines.append(f"def {node.name}(*args, **kwargs):\n    return _AlwaysEqual()")

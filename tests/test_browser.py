@@ -22,7 +22,9 @@ from tests.helpers import CHROMIUM_FLAGS as FLAGS
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt install chromium)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt install chromium)"
+    ),
 ]
 
 
@@ -33,10 +35,18 @@ def lab_server(root: Path, env: dict) -> JupyterServer:
     tracker = settings / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
     (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    return JupyterServer(root, env, "jupyterlab", "--LabApp.expose_app_in_browser=True",
-                         "--JupyterNotebookApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings}",
-                         f"--LabApp.workspaces_dir={root / '.workspaces'}", "--ServerApp.disable_check_xsrf=True",
-                         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    return JupyterServer(
+        root,
+        env,
+        "jupyterlab",
+        "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={root / '.workspaces'}",
+        "--ServerApp.disable_check_xsrf=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +62,13 @@ def server(tmp_path_factory):
     env = dict(os.environ, COURSE_FAST="1", TF_CPP_MIN_LOG_LEVEL="2")
     # and matplotlib's notebook backend, as for a student (conftest sets MPLBACKEND=Agg for pytest,
     # under which a kernel shows no figure of plt.show() at all)
-    for name in ("COURSE_FAST_SIZES", "COURSE_LIVE_BUDGET", "COURSE_LIVE_FRAMES", "NBGRADER_EXECUTION", "MPLBACKEND"):
+    for name in (
+        "COURSE_FAST_SIZES",
+        "COURSE_LIVE_BUDGET",
+        "COURSE_LIVE_FRAMES",
+        "NBGRADER_EXECUTION",
+        "MPLBACKEND",
+    ):
         env.pop(name, None)
     srv = lab_server(root, env)
     yield srv
@@ -66,8 +82,12 @@ def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1000})  # fmt: skip
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         yield context
         context.close()
 
@@ -217,8 +237,9 @@ def _near(pixels, xy, rgb, radius=2, tolerance=60) -> bool:
     x0, y0 = round(xy[0]), round(xy[1])
     return any(
         sum(abs(a - b) for a, b in zip(pixels[x, y][:3], rgb, strict=True)) <= tolerance
-        for x in range(x0 - radius, x0 + radius + 1) for y in range(y0 - radius, y0 + radius + 1)
-    )  # fmt: skip
+        for x in range(x0 - radius, x0 + radius + 1)
+        for y in range(y0 - radius, y0 + radius + 1)
+    )
 
 
 @pytest.mark.parametrize("client, track", [("lab", "pytorch"), ("lab", "keras"), ("notebook7", "pytorch")])
@@ -255,9 +276,11 @@ def test_live_plot_updates_in_place(server, browser, client, track):
     assert plot["titles"] == ["loss", "accuracy"] and plot["ylabels"] == ["loss", "accuracy"], plot
     assert [p["name"] for p in plot["val"]] == ["val_loss", "val_accuracy"], plot["val"]
     page.evaluate(_SCROLL_TO_PLOT, cell["i"])
-    page.evaluate("""(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node
+    page.evaluate(
+        """(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node
                      .querySelector('.jp-OutputArea-output img').setAttribute('data-test', 'live-plot')""",
-                  cell["i"])  # fmt: skip
+        cell["i"],
+    )
     shot_path = ARTEFACTS / f"{name}-live-plot.png"
     page.locator("img[data-test=live-plot]").screenshot(path=str(shot_path))
     page.screenshot(path=str(ARTEFACTS / f"{name}-end.png"))
@@ -276,20 +299,31 @@ def test_live_plot_updates_in_place(server, browser, client, track):
     # the same lesson's other pictures: filters in rows of 8, the score animation's colours
     filters = [c["i"] for c in state["cells"] if c["source"].startswith("plot_filters(")]
     assert len(filters) == 1, "lesson 5 draws its CNN's filters in one cell"
-    png = page.evaluate("""(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()
-        .filter(o => o.data && o.data['image/png']).map(o => o.data['image/png'])[0]""", filters[0])  # fmt: skip
+    png = page.evaluate(
+        """(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()
+        .filter(o => o.data && o.data['image/png']).map(o => o.data['image/png'])[0]""",
+        filters[0],
+    )
     header = base64.b64decode(png[:44])  # the PNG's IHDR: width and height at bytes 16 to 24
     size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
-    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", filters[0])
+    page.evaluate(
+        "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", filters[0]
+    )
     time.sleep(1)  # let the page render the outputs that came into view
     page.screenshot(path=str(ARTEFACTS / f"{name}-filters.png"))
     assert size[0] > size[1], f"16 filters drawn {size} px: not rows of 8"
-    colours = page.evaluate(_KERNEL_RUN, "import json; print('COLOURS' + json.dumps(["
-                            "animation.acc_line.get_color(), [l.get_color() for l in animation.lines]]))")
+    colours = page.evaluate(
+        _KERNEL_RUN,
+        "import json; print('COLOURS' + json.dumps(["
+        "animation.acc_line.get_color(), [l.get_color() for l in animation.lines]]))",
+    )
     acc, digits = json.loads(colours.split("COLOURS", 1)[1])
     animation = [c["i"] for c in state["cells"] if "ScoreAnimation()," in c["source"]]
-    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
-                  ".querySelector('.jp-Cell-outputWrapper').scrollIntoView()", animation[0])  # its pictures
+    page.evaluate(
+        "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
+        ".querySelector('.jp-Cell-outputWrapper').scrollIntoView()",
+        animation[0],
+    )  # its pictures
     time.sleep(1)
     page.screenshot(path=str(ARTEFACTS / f"{name}-animation.png"))
     assert to_rgb(acc) not in {to_rgb(c) for c in digits}, f"'Acc' is drawn in a digit's colour ({acc})"
@@ -319,7 +353,9 @@ def test_nbgrader_formgrader_and_assignment_list(server, browser):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
     page.goto(f"{server.url}/formgrader?token={server.token}")
-    names = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and not p.name.startswith("."))  # not .ruff_cache
+    names = sorted(
+        p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and not p.name.startswith(".")
+    )  # not .ruff_cache
     assert names, "no assignments in assignments/"
     for name in names:
         page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
@@ -329,6 +365,7 @@ def test_nbgrader_formgrader_and_assignment_list(server, browser):
     page.goto(f"{server.url}/lab?reset&token={server.token}")
     _wait(lambda: page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"), 120, "JupyterLab")
     page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+
     def nbgrader_commands():
         commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
         return [c for c in commands if "nbgrader" in c.lower()]

@@ -54,8 +54,13 @@ def test_core_install_pulls_no_framework():
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
 
 
 def test_import_course_utils_imports_no_framework():
@@ -79,8 +84,20 @@ def test_tensorflow_then_torch_then_adam_in_one_process():
 
 
 def test_layout():
-    for name in ("notebooks", "assignments", "solutions", "course_utils", "environment.yml", "README.md",
-                 "nbgrader_config.py", "pyproject.toml", "Makefile", "tests", "benchmarks", ".ci/run"):
+    for name in (
+        "notebooks",
+        "assignments",
+        "solutions",
+        "course_utils",
+        "environment.yml",
+        "README.md",
+        "nbgrader_config.py",
+        "pyproject.toml",
+        "Makefile",
+        "tests",
+        "benchmarks",
+        ".ci/run",
+    ):
         assert (ROOT / name).exists(), f"missing top-level {name}"
     readme = (ROOT / "README.md").read_text()
     assert "make course" in readme and "make test" in readme

@@ -22,9 +22,7 @@ def to_hwc(images) -> np.ndarray:
     elif x.ndim == 3:
         x = x[..., None] if x.shape[-1] not in (1, 3) else x[None]
     if x.ndim != 4:
-        raise ValueError(
-            f"Expected images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), got {x.shape}."
-        )
+        raise ValueError(f"Expected images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), got {x.shape}.")
     if x.shape[1] in (1, 3) and x.shape[-1] not in (1, 3):  # NCHW -> NHWC
         x = x.transpose(0, 2, 3, 1)
     lo, hi = float(x.min()), float(x.max())

@@ -6,9 +6,18 @@ from course_utils.models import activations
 from course_utils.viz._arrays import to_hwc
 
 
-def plot_feature_maps(model, layer, images, max_images: int = 9, max_maps: int = 16,
-                      size: float = 0.8, show_input: bool = True, shared_scale: bool = False,
-                      vmin: float | None = None, vmax: float | None = None):  # fmt: skip
+def plot_feature_maps(
+    model,
+    layer,
+    images,
+    max_images: int = 9,
+    max_maps: int = 16,
+    size: float = 0.8,
+    show_input: bool = True,
+    shared_scale: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
     """Grid of feature maps: one row per image, one column per channel of ``layer``.
 
     ``images`` are in the model's layout (NCHW for PyTorch, NHWC for Keras).
@@ -50,8 +59,9 @@ def plot_feature_maps(model, layer, images, max_images: int = 9, max_maps: int =
     for i in range(n):
         if show_input:
             img = shown[i]
-            axes[i, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img,
-                              cmap="gray" if img.shape[-1] == 1 else None)  # fmt: skip
+            axes[i, 0].imshow(
+                img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None
+            )
             if i == 0:
                 axes[i, 0].set_title("input", fontsize=7)
         for j in range(c):

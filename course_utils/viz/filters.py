@@ -8,8 +8,14 @@ from course_utils.viz._arrays import grid_shape
 PER_ROW = 8  # pictures per row at most: 16 filters make 2 rows of 8, not one tall column
 
 
-def plot_filters(model, layer=None, rgb: bool | None = None, max_filters: int = 32,
-                 max_channels: int = 8, size: float = 0.9):  # fmt: skip
+def plot_filters(
+    model,
+    layer=None,
+    rgb: bool | None = None,
+    max_filters: int = 32,
+    max_channels: int = 8,
+    size: float = 0.9,
+):
     """Show the kernels of a conv layer (PyTorch or Keras).
 
     ``rgb=True`` draws each filter of a layer with 3 input channels as one colour picture

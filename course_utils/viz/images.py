@@ -9,8 +9,14 @@ import numpy as np
 from course_utils.viz._arrays import check_labels, grid_shape, to_hwc, to_numpy
 
 
-def image_grid(images, labels=None, classes: Sequence[str] | None = None, ncols: int = 8,
-               predictions=None, size: float = 1.3):  # fmt: skip
+def image_grid(
+    images,
+    labels=None,
+    classes: Sequence[str] | None = None,
+    ncols: int = 8,
+    predictions=None,
+    size: float = 1.3,
+):
     """Show images in a grid, titled with their class names (and predictions if given).
 
     Accepts NHWC or NCHW, numpy or tensors, 0–255 or normalised values.
@@ -76,12 +82,14 @@ def plot_misclassified(images, y_true, probs, classes: Sequence[str] | None = No
         return fig
     k = probs.shape[1]
     names = list(classes) if classes is not None else [str(c) for c in range(k)]
-    fig, axes = plt.subplots(len(wrong), 2, figsize=(6, 1.4 * len(wrong)), squeeze=False,
-                             gridspec_kw={"width_ratios": [1, 3]})  # fmt: skip
+    fig, axes = plt.subplots(
+        len(wrong), 2, figsize=(6, 1.4 * len(wrong)), squeeze=False, gridspec_kw={"width_ratios": [1, 3]}
+    )
     for row, i in enumerate(wrong):
         img = x[i]
-        axes[row, 0].imshow(img[..., 0] if img.shape[-1] == 1 else img,
-                            cmap="gray" if img.shape[-1] == 1 else None)  # fmt: skip
+        axes[row, 0].imshow(
+            img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None
+        )
         axes[row, 0].axis("off")
         axes[row, 0].set_title(f"#{i}: true {names[y_true[i]]}", fontsize=8)
         colors = ["tab:gray"] * k

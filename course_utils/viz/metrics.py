@@ -49,8 +49,7 @@ def per_class_accuracy(y_true, y_pred, classes: Sequence[str] | None = None):
     return pd.DataFrame({"class": names, "correct": correct, "total": total, "accuracy": acc})
 
 
-def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str] | None = None,
-                          normalize: bool = False):  # fmt: skip
+def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str] | None = None, normalize: bool = False):
     """Heat map of the confusion matrix with counts (or row fractions) written in.
 
     >>> fig = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], ["cat", "dog", "bird"])
@@ -67,8 +66,15 @@ def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str] | None = None,
     for i in range(k):
         for j in range(k):
             text = f"{shown[i, j]:.2f}" if normalize else str(shown[i, j])
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > shown.max() / 2 else "black")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shown[i, j] > shown.max() / 2 else "black",
+            )
     ax.set_xticks(range(k), names, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(k), names, fontsize=8)
     ax.set_xlabel("predicted")

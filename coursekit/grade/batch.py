@@ -55,8 +55,9 @@ def already_graded(root: Path, name: str, students: list[str]) -> set[str]:
     if not path.exists():
         return set()
     with open(path, newline="", encoding="utf-8") as f:
-        reported = {r["student_id"] for r in csv.DictReader(f)
-                    if r["assignment"] == name and r["status"] == "graded"}  # fmt: skip
+        reported = {
+            r["student_id"] for r in csv.DictReader(f) if r["assignment"] == name and r["status"] == "graded"
+        }
     graded = set()
     with Gradebook(gradebook_url(root)) as gb:
         for student in sorted(reported & set(students)):
@@ -121,9 +122,11 @@ def _timeouts(name: str, student: str, root: Path) -> list[str]:
     if not path.exists():
         return []
     nb = nbformat.read(path, as_version=4)
-    return [f"cell {i + 1} ran out of time (CellTimeoutError): its tests lost their points"
-            for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            and any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))]  # fmt: skip
+    return [
+        f"cell {i + 1} ran out of time (CellTimeoutError): its tests lost their points"
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))
+    ]
 
 
 # the note of a Keras hand-in graded again on TensorFlow (coursekit.selfcheck looks for it)
@@ -131,7 +134,7 @@ FALLBACK_NOTE = "graded on TensorFlow (on Keras's PyTorch backend"
 
 
 def _lateness(name: str, student: str, root: Path) -> str | None:
-    """"handed in 2 h 5 min after the due date", or None (on time, or no due date set)."""
+    """ "handed in 2 h 5 min after the due date", or None (on time, or no due date set)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(gradebook_url(root)) as gb:
@@ -159,8 +162,9 @@ def _scores(name: str, student: str, root: Path) -> tuple[float | None, float]:
                 return None, float("nan")
 
 
-def grade_one(name: str, student: str, root: Path, threads: int | None = None,
-              worker: Worker | None = None) -> dict:  # fmt: skip
+def grade_one(
+    name: str, student: str, root: Path, threads: int | None = None, worker: Worker | None = None
+) -> dict:
     """Repair, autograde and check one submission; a row of grading_report.csv.
 
     ``threads``: CPU threads for the student's kernel (when several are graded at once);
@@ -168,8 +172,15 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
     """
     from coursekit import repair
 
-    row = {"student_id": student, "assignment": name, "status": "not graded", "reason": "",
-           "score": "", "max_score": "", "notes": ""}  # fmt: skip
+    row = {
+        "student_id": student,
+        "assignment": name,
+        "status": "not graded",
+        "reason": "",
+        "score": "",
+        "max_score": "",
+        "notes": "",
+    }
     notebook = root / "submitted" / student / name / f"{name}.ipynb"
     linked, notes = clean_submitted(root, student, name)  # hand-in files are data: no link reaches nbgrader
     fixed = None if linked else repair.repair_in_place(notebook, root / "release" / name / f"{name}.ipynb")
@@ -199,8 +210,9 @@ def grade_one(name: str, student: str, root: Path, threads: int | None = None,
     return row
 
 
-def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path, row: dict,
-               notes: list[str]) -> None:  # fmt: skip
+def _autograde(
+    name: str, student: str, root: Path, worker: Worker, status: Path, row: dict, notes: list[str]
+) -> None:
     """Autograde one repaired hand-in in ``worker``, check its rules, write its feedback; fills
     ``row`` (status, reason) and ``notes``."""
     from coursekit.grade import checks as grading_checks
@@ -238,13 +250,17 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
         where = e["grade_id"] or e["first_line"]
         row["reason"] = f"kernel died in cell {e['cell']} of {e['cells']} ({where})"
     elif guard:
-        row["reason"] = (f"tampering in cell {guard[0].get('cell', '?')}: the grader's check before "
-                         f"{guard[0]['grade_id']} did not run (the notebook interferes with grading); "
-                         "grade it by hand")  # fmt: skip
+        row["reason"] = (
+            f"tampering in cell {guard[0].get('cell', '?')}: the grader's check before "
+            f"{guard[0]['grade_id']} did not run (the notebook interferes with grading); "
+            "grade it by hand"
+        )
     elif tampering:
         e = tampering[0]
-        row["reason"] = (f"tampering in cell {e['cell']}: before {e['grade_id']} the notebook had changed "
-                         f"{', '.join(e['fixed'])} (the grader undid it); look at it by hand")  # fmt: skip
+        row["reason"] = (
+            f"tampering in cell {e['cell']}: before {e['grade_id']} the notebook had changed "
+            f"{', '.join(e['fixed'])} (the grader undid it); look at it by hand"
+        )
     elif failure := setup_failure(root / "autograded" / student / name / f"{name}.ipynb"):
         row["reason"] = f"{failure} (not the student's fault: {explain(failure)})"
     elif result.returncode:
@@ -265,8 +281,11 @@ def _autograde(name: str, student: str, root: Path, worker: Worker, status: Path
         written = worker.feedback(name, student)
         if written.returncode:  # the grade stands; the student's feedback page is missing
             last = [line for line in written.output.splitlines() if line.strip()]
-            notes.append("feedback not written: " + (last[-1][:200] if last else "nbgrader failed")
-                         + " (run coursekit feedback)")  # fmt: skip
+            notes.append(
+                "feedback not written: "
+                + (last[-1][:200] if last else "nbgrader failed")
+                + " (run coursekit feedback)"
+            )
     if row["status"] != "graded":
         retry_locked(_forget, name, student, root, True)
 
@@ -282,9 +301,15 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
     try:
         return grade_one(name, student, root, threads, workers[key])
     except Exception as err:  # a bug of ours must not stop the batch either
-        return {"student_id": student, "assignment": name, "status": "not graded",
-                "reason": f"grading error {type(err).__name__}: {err}", "score": "",
-                "max_score": "", "notes": ""}  # fmt: skip
+        return {
+            "student_id": student,
+            "assignment": name,
+            "status": "not graded",
+            "reason": f"grading error {type(err).__name__}: {err}",
+            "score": "",
+            "max_score": "",
+            "notes": "",
+        }
 
 
 def trusted_mode() -> bool:
@@ -298,8 +323,9 @@ def graded_names(root: Path) -> list[str]:
     return [n for n in assignment_names(root) if list(submitted.glob(f"*/{n}/{n}.ipynb"))]
 
 
-def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
-          resume: bool = False) -> list[str]:  # fmt: skip
+def grade(
+    names: list[str], root: Path, autograde: bool = True, jobs: int = 1, resume: bool = False
+) -> list[str]:
     """Grade each submission on its own (repair, autograde, rules), then feedback and grades.csv.
 
     One nbgrader autograde per submission: a hand-in that breaks nbgrader
@@ -337,14 +363,19 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
         students = submitted_students(name, root)
         done = already_graded(root, name, students) if resume else set()
         if resume:
-            print(f"{name}: --resume: {len(done)} of {len(students)} hand-in(s) graded already, "
-                  f"{len(students) - len(done)} to grade", flush=True)  # fmt: skip
+            print(
+                f"{name}: --resume: {len(done)} of {len(students)} hand-in(s) graded already, "
+                f"{len(students) - len(done)} to grade",
+                flush=True,
+            )
         todo[name] = [s for s in students if s not in done]
     progress = Progress(sum(map(len, todo.values())))
     for name in names:
         if autograde and not (root / "release" / name / f"{name}.ipynb").exists():
-            failed.append(f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
-                          "run coursekit release first")  # fmt: skip
+            failed.append(
+                f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
+                "run coursekit release first"
+            )
             continue
         if autograde:
             students = todo[name]
@@ -365,8 +396,11 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
                 worker.close()
             if students:
                 seconds = time.perf_counter() - started
-                print(f"{name}: {len(students)} submission(s) in {seconds:.1f} s with {jobs} job(s), "
-                      f"{seconds / len(students):.1f} s each", flush=True)  # fmt: skip
+                print(
+                    f"{name}: {len(students)} submission(s) in {seconds:.1f} s with {jobs} job(s), "
+                    f"{seconds / len(students):.1f} s each",
+                    flush=True,
+                )
         # autograde wrote each student's feedback in its worker; after manual grading, all again
         if not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
             failed.append(f"generate_feedback {name}")
@@ -378,4 +412,3 @@ def grade(names: list[str], root: Path, autograde: bool = True, jobs: int = 1,
     else:
         print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
     return failed
-

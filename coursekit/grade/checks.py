@@ -28,9 +28,13 @@ class ImportRule:
 
 RULES = {
     "matmul_timing": [
-        ImportRule("matmul", frozenset({"time", "matplotlib"}),
-                   ("test_matmul", "test_pure_python", "test_time_matmul", "test_exponent_a"),
-                   "Part A", "matmul_python"),  # fmt: skip
+        ImportRule(
+            "matmul",
+            frozenset({"time", "matplotlib"}),
+            ("test_matmul", "test_pure_python", "test_time_matmul", "test_exponent_a"),
+            "Part A",
+            "matmul_python",
+        ),
     ],
 }
 MARK = ": points withheld: "  # in every message: finds the withholdings of an earlier run
@@ -74,8 +78,9 @@ def _imports(tree) -> list[tuple[str, str]]:
 def check_import_rule(rule: ImportRule, nb) -> list[str]:
     """Problems with ``rule`` in notebook ``nb`` (empty: the rule is kept)."""
     trees = [t for c in nb.cells if c.cell_type == "code" and (t := _parse(c.source)) is not None]
-    defining = [t for t in trees if any(isinstance(n, ast.FunctionDef) and n.name == rule.function
-                                        for n in t.body)]  # fmt: skip
+    defining = [
+        t for t in trees if any(isinstance(n, ast.FunctionDef) and n.name == rule.function for n in t.body)
+    ]
     if not defining:
         return []  # no function: its tests fail anyway
     tree = defining[-1]  # the last definition is the one the tests call
@@ -90,8 +95,13 @@ def check_import_rule(rule: ImportRule, nb) -> list[str]:
             if name in BANNED_CALLS:
                 problems.append(f"the cell defining {rule.function} calls {name}()")
     # modules imported elsewhere, used inside the function under their local name
-    aliases = {local: module for t in trees if t is not tree for module, local in _imports(t)
-               if module.split(".")[0] not in rule.allowed}  # fmt: skip
+    aliases = {
+        local: module
+        for t in trees
+        if t is not tree
+        for module, local in _imports(t)
+        if module.split(".")[0] not in rule.allowed
+    }
     func = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == rule.function][-1]
     names = [n for n in ast.walk(func) if isinstance(n, ast.Name)]
     local_names = {n.id for n in names if not isinstance(n.ctx, ast.Load)}
@@ -114,8 +124,9 @@ def check_rules(assignment: str, nb) -> list[Violation]:
             problems = check_import_rule(rule, nb)
         if problems:
             allowed = " and ".join(sorted(rule.allowed))
-            message = (f"{rule.part}{MARK}{'; '.join(problems)}. "
-                       f"Only {allowed} may be imported there (pure Python).")  # fmt: skip
+            message = (
+                f"{rule.part}{MARK}{'; '.join(problems)}. Only {allowed} may be imported there (pure Python)."
+            )
             violations.append(Violation(rule, message))
     return violations
 

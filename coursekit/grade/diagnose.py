@@ -35,8 +35,10 @@ def setup_failure(notebook: Path) -> str | None:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 where = meta.get("grade_id") or f"cell {index}"
-                return (f"the instructor's cell {index} ({where}) failed on the grading machine: "
-                        f"{out.get('ename')}: {str(out.get('evalue'))[:300]}")  # fmt: skip
+                return (
+                    f"the instructor's cell {index} ({where}) failed on the grading machine: "
+                    f"{out.get('ename')}: {str(out.get('evalue'))[:300]}"
+                )
     return None
 
 
@@ -63,11 +65,15 @@ def explain(error: str) -> str:
             return "course_utils is not installed for the grader: run `make setup` (or pip install -e .)."
         blocked = unreadable_parents(where[0])
         if blocked:
-            return (f"the sandboxed kernel runs as an unprivileged user and cannot enter "
-                    f"{', '.join(blocked)} on the way to course_utils ({where[0]}): "
-                    f"`chmod o+x` those folders, or install the course outside them.")  # fmt: skip
-        return (f"the kernel could not import course_utils from {where[0]}: check that the kernel's "
-                f"Python (`jupyter kernelspec list`) is the one coursekit runs in.")  # fmt: skip
+            return (
+                f"the sandboxed kernel runs as an unprivileged user and cannot enter "
+                f"{', '.join(blocked)} on the way to course_utils ({where[0]}): "
+                f"`chmod o+x` those folders, or install the course outside them."
+            )
+        return (
+            f"the kernel could not import course_utils from {where[0]}: check that the kernel's "
+            f"Python (`jupyter kernelspec list`) is the one coursekit runs in."
+        )
     if "Data" in error and "not found" in error.lower():
         return "the data is not where the kernel looks: set COURSE_DATA_DIR to the data folder (README)."
     return "run `coursekit doctor` for the checks, and `coursekit selfcheck` to grade the worked solutions."

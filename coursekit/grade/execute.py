@@ -53,10 +53,21 @@ from coursekit.grade import jail, judge
 STATUS_ENV = "COURSE_GRADING_STATUS"
 
 # Instance attributes of the shell that would let student code rewrite or hide what runs.
-_METHODS = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "transform_cell", "transform_ast",
-            "showtraceback", "_showtraceback", "should_run_async", "CustomTB", "user_expressions")
+_METHODS = (
+    "run_cell",
+    "run_cell_async",
+    "run_ast_nodes",
+    "run_code",
+    "transform_cell",
+    "transform_ast",
+    "showtraceback",
+    "_showtraceback",
+    "should_run_async",
+    "CustomTB",
+    "user_expressions",
+)
 
-_SNAPSHOT = r'''
+_SNAPSHOT = r"""
 def __course_grader_snapshot():
     import builtins, sys, types
     ip = get_ipython()
@@ -76,9 +87,9 @@ def __course_grader_snapshot():
     sys.modules["__course_grader_state__"] = state
 __course_grader_snapshot()
 del __course_grader_snapshot
-'''
+"""
 
-_GUARD = r'''
+_GUARD = r"""
 def __course_grader_guard(token):
     import builtins, sys
     state = sys.modules["__course_grader_state__"]
@@ -135,7 +146,7 @@ def __course_grader_guard(token):
     print(token, *sorted(set(fixed)), sep="|")
 __course_grader_guard(TOKEN)
 del __course_grader_guard
-'''
+"""
 
 
 _BUFFER: list[dict] | None = None  # events held back while a run may still be replaced
@@ -315,10 +326,15 @@ class _Run:
 
     def timing(self) -> dict:
         """Where this run's seconds went (one "timing" event, read by benchmarks/bench_autograde.py)."""
-        return {"event": "timing", "kernel_start_s": round(self.ready or 0.0, 3),
-                "hidden_s": round(self.hidden_s, 3), "cells": self.cells,
-                "judge_s": round(self.judge_s, 3), "judge_calls": self.judge_calls,
-                "execute_s": round(time.perf_counter() - self.t0, 3)}  # fmt: skip
+        return {
+            "event": "timing",
+            "kernel_start_s": round(self.ready or 0.0, 3),
+            "hidden_s": round(self.hidden_s, 3),
+            "cells": self.cells,
+            "judge_s": round(self.judge_s, 3),
+            "judge_calls": self.judge_calls,
+            "execute_s": round(time.perf_counter() - self.t0, 3),
+        }
 
 
 class GuardedExecute(Execute):
@@ -357,14 +373,20 @@ class GuardedExecute(Execute):
                 record(event)
             record({"event": "keras_backend", "backend": "torch"})
             return result
-        record({"event": "keras_backend", "backend": "tensorflow", "fallback": failure,
+        record(
+            {
+                "event": "keras_backend",
+                "backend": "tensorflow",
+                "fallback": failure,
                 "torch_run_s": round(time.perf_counter() - started, 3),
-                "zygote_start_s": sum(e.get("zygote_start_s", 0.0) for e in events if e["event"] == "warm")})
+                "zygote_start_s": sum(e.get("zygote_start_s", 0.0) for e in events if e["event"] == "warm"),
+            }
+        )
         self.log.info("Graded again on TensorFlow: on the torch backend %s", failure)
         return self._execute(nb, resources, km, {"KERAS_BACKEND": "tensorflow"})
 
     def _keras_backend(self, nb) -> str | None:
-        """"torch" where this hand-in may run first on Keras's PyTorch backend: the course allows
+        """ "torch" where this hand-in may run first on Keras's PyTorch backend: the course allows
         it, the jail sets the kernel's environment, the assignment uses Keras, and neither it nor
         the hand-in imports TensorFlow itself."""
         from coursekit.grade import warm
@@ -380,8 +402,13 @@ class GuardedExecute(Execute):
         if "keras" not in {m.split(".")[0] for m in given}:
             return None
         if {m.split(".")[0] for m in (*given, *handed_in)} & {"tensorflow", "tf_keras"}:
-            record({"event": "keras_backend", "backend": "tensorflow",
-                    "reason": "the notebook imports TensorFlow"})  # fmt: skip
+            record(
+                {
+                    "event": "keras_backend",
+                    "backend": "tensorflow",
+                    "reason": "the notebook imports TensorFlow",
+                }
+            )
             return None
         return "torch"
 
@@ -396,13 +423,22 @@ class GuardedExecute(Execute):
         if first:
             cell_timeout = min(cell_timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
             handin_timeout = min(handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
-        text_bytes, total_bytes = ((settings.output_text_bytes, settings.output_total_bytes) if settings
-                                   else (100_000, 2_000_000))  # fmt: skip
+        text_bytes, total_bytes = (
+            (settings.output_text_bytes, settings.output_total_bytes) if settings else (100_000, 2_000_000)
+        )
         # as many cores as the threads `grade --jobs` gave this kernel (cores / jobs)
         cpus = float(environment().threads or os.cpu_count() or 1)
-        limits = jail.Limits(cpus=cpus) if settings is None else jail.Limits(
-            memory_bytes=int(settings.memory_gib * jail.GIB), processes=settings.processes,
-            disk_bytes=int(settings.disk_gib * jail.GIB), network=settings.network, cpus=cpus)  # fmt: skip
+        limits = (
+            jail.Limits(cpus=cpus)
+            if settings is None
+            else jail.Limits(
+                memory_bytes=int(settings.memory_gib * jail.GIB),
+                processes=settings.processes,
+                disk_bytes=int(settings.disk_gib * jail.GIB),
+                network=settings.network,
+                cpus=cpus,
+            )
+        )
         isolation = self._isolation
         if not isolation.jailed and not environment().trusted:  # also nbgrader's own autograde button
             raise CourseError(isolation.refusal())
@@ -410,14 +446,25 @@ class GuardedExecute(Execute):
         if isolation.jailed:
             record({"event": "limits", "on": limits.describe()})
         else:
-            why = (f"{isolation.why_not}; TRUSTED single-user mode (--trusted): the kernel sees your "
-                   "environment and network")
-            record({"event": "limits", "off": f"memory, processes, disk, network and environment limits are "
-                                              f"off ({why})"})  # fmt: skip
+            why = (
+                f"{isolation.why_not}; TRUSTED single-user mode (--trusted): the kernel sees your "
+                "environment and network"
+            )
+            record(
+                {
+                    "event": "limits",
+                    "off": f"memory, processes, disk, network and environment limits are off ({why})",
+                }
+            )
         record({"event": "sandbox", "mode": isolation.mode, "uid": cage.uid})
-        return _Run(jail=cage, cell_timeout=cell_timeout, handin_timeout=handin_timeout, first=first,
-                    kept_bytes=kept_bytes(text_bytes, total_bytes),
-                    max_message=max_message_bytes(text_bytes, total_bytes))  # fmt: skip
+        return _Run(
+            jail=cage,
+            cell_timeout=cell_timeout,
+            handin_timeout=handin_timeout,
+            first=first,
+            kept_bytes=kept_bytes(text_bytes, total_bytes),
+            max_message=max_message_bytes(text_bytes, total_bytes),
+        )
 
     def _execute(self, nb, resources, km, env: dict[str, str]):
         """One run of the hand-in in a fresh kernel, jail and cgroup; ``env``: the Keras backend."""
@@ -454,9 +501,16 @@ class GuardedExecute(Execute):
     def create_kernel_manager(self):
         run = self._run
         if run.jail.jailed:
+
             def warm(zygote) -> None:
-                record({"event": "warm", "preloaded": zygote.loaded, "failed": zygote.failed,
-                        "zygote_start_s": round(zygote.start_s, 3)})  # fmt: skip
+                record(
+                    {
+                        "event": "warm",
+                        "preloaded": zygote.loaded,
+                        "failed": zygote.failed,
+                        "zygote_start_s": round(zygote.start_s, 3),
+                    }
+                )
 
             self.kernel_manager_class = jail.kernel_manager(run.jail, self._zygote(run), on_warm=warm)
         km = super().create_kernel_manager()
@@ -491,8 +545,10 @@ class GuardedExecute(Execute):
         limits = run.jail.limits
         gib = limits.memory_bytes / jail.GIB
         hit = None
-        for key, text in (("oom_kills", f"memory limit {gib:g} GiB reached"),
-                          ("forks_refused", f"process limit {limits.processes} reached")):  # fmt: skip
+        for key, text in (
+            ("oom_kills", f"memory limit {gib:g} GiB reached"),
+            ("forks_refused", f"process limit {limits.processes} reached"),
+        ):
             if stats[key] and key not in run.limit_cells:
                 run.limit_cells[key] = index
                 record({"event": "limit", "limit": text, "cell": index})
@@ -520,8 +576,13 @@ class GuardedExecute(Execute):
             return self._not_run(cell, run.stopped)
         if time.monotonic() > run.deadline:
             run.stopped = f"time limit of the hand-in ({run.handin_timeout} s) reached before this cell"
-            record({"event": "limit", "limit": f"time limit {run.handin_timeout} s for the hand-in reached",
-                    "cell": index + 1})  # fmt: skip
+            record(
+                {
+                    "event": "limit",
+                    "limit": f"time limit {run.handin_timeout} s for the hand-in reached",
+                    "cell": index + 1,
+                }
+            )
             return self._not_run(cell, run.stopped)
         if run.ready is None:  # the kernel has started (nbclient starts it before the first cell)
             run.ready = time.perf_counter() - run.t0
@@ -563,8 +624,15 @@ class GuardedExecute(Execute):
                 self.log.warning("Cell %d: %s", index + 1, memory)
                 return self._not_run(cell, run.stopped)
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
-            record({"event": "kernel_died", "cell": index + 1, "cells": len(self.nb.cells),
-                    "grade_id": grade_id, "first_line": first[:80]})  # fmt: skip
+            record(
+                {
+                    "event": "kernel_died",
+                    "cell": index + 1,
+                    "cells": len(self.nb.cells),
+                    "grade_id": grade_id,
+                    "first_line": first[:80],
+                }
+            )
             self.log.error("The kernel died in cell %d (%s)", index + 1, grade_id or first[:60])
             raise
 
@@ -590,11 +658,24 @@ class GuardedExecute(Execute):
         run.judge_s += verdict.seconds
         run.judge_calls += student.calls
         if not verdict.passed:
-            cell.outputs.append(new_output("error", ename=verdict.ename, evalue=verdict.message,
-                                           traceback=[f"{verdict.ename}: {verdict.message}"]))  # fmt: skip
-        record({"event": "judged", "grade_id": grade_id, "passed": verdict.passed,
-                "calls": student.calls, "judge_s": round(verdict.seconds, 3),
-                "kernel_s": round(student.seconds, 3)})  # fmt: skip
+            cell.outputs.append(
+                new_output(
+                    "error",
+                    ename=verdict.ename,
+                    evalue=verdict.message,
+                    traceback=[f"{verdict.ename}: {verdict.message}"],
+                )
+            )
+        record(
+            {
+                "event": "judged",
+                "grade_id": grade_id,
+                "passed": verdict.passed,
+                "calls": student.calls,
+                "judge_s": round(verdict.seconds, 3),
+                "kernel_s": round(student.seconds, 3),
+            }
+        )
 
     def _kernel_run(self, code: str) -> tuple[str, str | None]:
         """Run ``code`` in the kernel for the judge: (its standard output, its error or None)."""
@@ -607,10 +688,16 @@ class GuardedExecute(Execute):
         finally:
             self.nb.cells[index] = test_cell  # nbclient stores the cell it ran at that index
         run.refused_n = 0
-        text = "".join(o.get("text", "") for o in cell.outputs
-                       if o.get("output_type") == "stream" and o.get("name") == "stdout")  # fmt: skip
-        errors = [f"{o.get('ename')}: {str(o.get('evalue'))[:300]}" for o in cell.outputs
-                  if o.get("output_type") == "error"]  # fmt: skip
+        text = "".join(
+            o.get("text", "")
+            for o in cell.outputs
+            if o.get("output_type") == "stream" and o.get("name") == "stdout"
+        )
+        errors = [
+            f"{o.get('ename')}: {str(o.get('evalue'))[:300]}"
+            for o in cell.outputs
+            if o.get("output_type") == "error"
+        ]
         return text, (errors[0] if errors else None)
 
     def _refused(self) -> int:
@@ -619,29 +706,38 @@ class GuardedExecute(Execute):
         self._run.refused_n += refused() if refused else 0
         return self._run.refused_n
 
-    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
-                                    task_poll_kernel_alive):  # fmt: skip
+    async def _async_poll_for_reply(
+        self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive
+    ):
         """nbclient's wait for the cell's reply. A refused message (over :func:`max_message_bytes`)
         drops the output connection a moment, so what the kernel sent meanwhile (its "idle" too) can
         be lost: no IOPub timeout error then, and an error the reply reports but the lost output
         does not is put back into the cell (it decides the grade)."""
         raise_on, self.raise_on_iopub_timeout = self.raise_on_iopub_timeout, False
         try:
-            reply = await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
-                                                        task_poll_kernel_alive)  # fmt: skip
+            reply = await super()._async_poll_for_reply(
+                msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive
+            )
         finally:
             self.raise_on_iopub_timeout = raise_on
         if task_poll_output_msg.cancelled() and raise_on and not self._refused():
             from nbclient.exceptions import CellTimeoutError
 
-            raise CellTimeoutError.error_from_timeout_and_cell("Timeout waiting for IOPub output",
-                                                               self.iopub_timeout, cell)  # fmt: skip
+            raise CellTimeoutError.error_from_timeout_and_cell(
+                "Timeout waiting for IOPub output", self.iopub_timeout, cell
+            )
         content = reply.get("content") or {}
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         if content.get("status") == "error" and not errors:
             lines = [str(t)[:2_000] for t in content.get("traceback", [])[-5:]]
-            cell.outputs.append(new_output("error", ename=str(content.get("ename", "Error")),
-                                           evalue=str(content.get("evalue", ""))[:2_000], traceback=lines))
+            cell.outputs.append(
+                new_output(
+                    "error",
+                    ename=str(content.get("ename", "Error")),
+                    evalue=str(content.get("evalue", ""))[:2_000],
+                    traceback=lines,
+                )
+            )
         return reply
 
     def output(self, outs, msg, display_id, cell_index):
@@ -682,11 +778,15 @@ class GuardedExecute(Execute):
             return
         parts = []
         if run.dropped:
-            parts.append(f"this cell printed {(run.received + run.dropped) / 1e6:.1f} MB; "
-                         f"the grader read the first {run.received / 1e6:.1f} MB")  # fmt: skip
+            parts.append(
+                f"this cell printed {(run.received + run.dropped) / 1e6:.1f} MB; "
+                f"the grader read the first {run.received / 1e6:.1f} MB"
+            )
         if refused:
-            parts.append(f"output messages larger than {run.max_message / 2**20:.0f} MiB were refused "
-                         f"unread ({refused})")  # fmt: skip
+            parts.append(
+                f"output messages larger than {run.max_message / 2**20:.0f} MiB were refused "
+                f"unread ({refused})"
+            )
         cell.outputs.insert(0, grader_note("; ".join(parts)))
         self.log.warning("Cell output not all kept: %s", "; ".join(parts))
 

@@ -120,16 +120,22 @@ def content_security_policy(mathjax_url: str) -> str:
         source = f"{parts.scheme}://{parts.netloc}{below.group(1) if below else path}"
     else:
         source = "'self'"  # a MathJax served beside the page
-    return (f"default-src 'none'; script-src {source} 'unsafe-eval'; style-src 'unsafe-inline' {source}; "
-            f"img-src data:; font-src data: {source}; base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; script-src {source} 'unsafe-eval'; style-src 'unsafe-inline' {source}; "
+        f"img-src data:; font-src data: {source}; base-uri 'none'; form-action 'none'"
+    )
 
 
 class FeedbackExporter(HTMLExporter):
     """nbconvert's HTML exporter with its templates compiled once per process (see the module)."""
 
     def _create_environment(self):
-        key = (tuple(self.template_paths), self.template_extension, self.enable_async,
-               tuple(map(repr, self.extra_loaders)))  # fmt: skip
+        key = (
+            tuple(self.template_paths),
+            self.template_extension,
+            self.enable_async,
+            tuple(map(repr, self.extra_loaders)),
+        )
         env = _ENVIRONMENTS.get(key)
         if env is None:
             env = _ENVIRONMENTS[key] = super()._create_environment()
@@ -147,8 +153,10 @@ class FeedbackExporter(HTMLExporter):
         highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
         self.register_filter("highlight_code", _Cached(highlight, lexer))
         resources = self._init_resources(resources)
-        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-            notebook_metadata=self._nb_metadata, parent=self, resources=resources))  # fmt: skip
+        self.register_filter(
+            "filter_data_type",
+            WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+        )
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         html = _IMG_WITHOUT_ALT.sub(f'<img alt="{ALT}"', html)
         policy = content_security_policy(self.mathjax_url)

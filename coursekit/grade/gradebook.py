@@ -37,7 +37,7 @@ def with_driver(url: str) -> str:
     """
     for prefix in _BARE_POSTGRES:
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 

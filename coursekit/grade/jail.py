@@ -49,12 +49,37 @@ from coursekit.grade import seccomp
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 GIB = 1024**3
 # system folders the kernel reads (Debian merges /bin, /lib into /usr: --ro-bind-try follows them)
-SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc/alternatives", "/etc/ld.so.cache",
-          "/etc/fonts", "/etc/ssl", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime",
-          "/etc/matplotlibrc")  # fmt: skip
-ENV_KEPT = ("NBGRADER_EXECUTION", "COURSE_FAST", "COURSE_FAST_SIZES", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL",
-            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-            "TF_NUM_INTEROP_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION", "JPY_SESSION_NAME")  # fmt: skip
+SYSTEM = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/fonts",
+    "/etc/ssl",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/matplotlibrc",
+)
+ENV_KEPT = (
+    "NBGRADER_EXECUTION",
+    "COURSE_FAST",
+    "COURSE_FAST_SIZES",
+    "MPLBACKEND",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+    "JPY_SESSION_NAME",
+)
 HOME = "/home/student"
 INPUT = "/home/.handin"  # the hand-in's data files, copied into HOME when the kernel starts
 
@@ -77,10 +102,12 @@ class Limits:
     cpus: float = 1.0
 
     def describe(self) -> str:
-        return (f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
-                f"CPU {self.cpus:g} core(s) at top weight, "
-                f"disk {self.disk_bytes / GIB:g} GiB, network {'on' if self.network else 'off'}, "
-                "clean environment, seccomp filter")  # fmt: skip
+        return (
+            f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
+            f"CPU {self.cpus:g} core(s) at top weight, "
+            f"disk {self.disk_bytes / GIB:g} GiB, network {'on' if self.network else 'off'}, "
+            "clean environment, seccomp filter"
+        )
 
 
 @functools.cache
@@ -98,10 +125,30 @@ def available() -> str | None:
         return "setpriv (util-linux) is missing"
     if why := seccomp.missing():
         return why
-    probe = ["bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-             "--ro-bind-try", "/bin", "/bin", "--ro-bind-try", "/lib", "/lib",
-             "--ro-bind-try", "/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",
-             "--", "/bin/true"]  # fmt: skip
+    probe = [
+        "bwrap",
+        "--unshare-pid",
+        "--unshare-net",
+        "--die-with-parent",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--ro-bind-try",
+        "/bin",
+        "/bin",
+        "--ro-bind-try",
+        "/lib",
+        "/lib",
+        "--ro-bind-try",
+        "/lib64",
+        "/lib64",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--",
+        "/bin/true",
+    ]
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as err:
@@ -130,18 +177,24 @@ class Isolation:
     def describe(self, limits: Limits) -> str:
         """What a hand-in's kernel gets here, in words."""
         if self.jailed:
-            return ("bubblewrap jail: own mount, PID, network, IPC and UTS namespaces, course hidden, an "
-                    f"unused uid without capabilities; limits of [grading]: {limits.describe()}")  # fmt: skip
-        return (f"NO jail ({self.why_not}): grading refuses; with --trusted only a fresh working folder, "
-                "the kernel sees your environment, network and files")  # fmt: skip
+            return (
+                "bubblewrap jail: own mount, PID, network, IPC and UTS namespaces, course hidden, an "
+                f"unused uid without capabilities; limits of [grading]: {limits.describe()}"
+            )
+        return (
+            f"NO jail ({self.why_not}): grading refuses; with --trusted only a fresh working folder, "
+            "the kernel sees your environment, network and files"
+        )
 
     def refusal(self) -> str:
         """Why grading refuses here, and the two ways out."""
-        return (f"grading refused: the kernel jail cannot be used here ({self.why_not}). Without it a "
-                "hand-in runs with your environment (passwords, gradebook URL), your network and your /proc. "
-                "Fix: run as root on Linux with bubblewrap and cgroups (`make setup` installs it; "
-                "`coursekit doctor` checks), or, only on a single-user machine whose secrets a hand-in "
-                "may read, `coursekit grade --trusted` (every report row then says so).")  # fmt: skip
+        return (
+            f"grading refused: the kernel jail cannot be used here ({self.why_not}). Without it a "
+            "hand-in runs with your environment (passwords, gradebook URL), your network and your /proc. "
+            "Fix: run as root on Linux with bubblewrap and cgroups (`make setup` installs it; "
+            "`coursekit doctor` checks), or, only on a single-user machine whose secrets a hand-in "
+            "may read, `coursekit grade --trusted` (every report row then says so)."
+        )
 
 
 def isolation() -> Isolation:
@@ -290,13 +343,22 @@ def drain(fd: int) -> None:
     threading.Thread(target=copy, daemon=True).start()
 
 
-def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network: bool,
-                env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
+def _bwrap_args(
+    workdir: str, sockets: str, keep: list[str], disk: int, network: bool, env: dict[str, str] | None = None
+) -> list[str]:
     """bubblewrap, run as root (it mounts what root can read), without a user namespace: the
     kernel then drops to the unused uid with ``setpriv``, so on the host it is that uid; ``env``
     is the kernel's whole environment (:func:`kernel_env`)."""
-    args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv", "--unshare-pid", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try"]  # fmt: skip
+    args = [
+        "bwrap",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     if not network:
         args.append("--unshare-net")
     for path in SYSTEM:
@@ -304,8 +366,9 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     # /tmp first: what is kept may lie under /tmp (a course checked out there), and a later
     # tmpfs would hide it
     args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp"]
-    parents = sorted({str(p) for path in keep for p in Path(path).parents if str(p) != "/"},
-                     key=lambda p: p.count("/"))  # fmt: skip
+    parents = sorted(
+        {str(p) for path in keep for p in Path(path).parents if str(p) != "/"}, key=lambda p: p.count("/")
+    )
     for folder in parents:  # bwrap would make them 0700 (like /root): the uid could not pass
         if not any(folder == s or folder.startswith(s + "/") for s in SYSTEM):
             args += ["--perms", "0755", "--dir", folder]
@@ -314,8 +377,22 @@ def _bwrap_args(workdir: str, sockets: str, keep: list[str], disk: int, network:
     for folder in ("/home",):
         args += ["--perms", "0755", "--dir", folder]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", HOME,
-             "--ro-bind", workdir, INPUT, "--bind", sockets, sockets, "--chdir", HOME]  # fmt: skip
+    args += [
+        "--perms",
+        "1777",
+        "--size",
+        str(disk),
+        "--tmpfs",
+        HOME,
+        "--ro-bind",
+        workdir,
+        INPUT,
+        "--bind",
+        sockets,
+        sockets,
+        "--chdir",
+        HOME,
+    ]
     for key, value in (env or {}).items():
         args += ["--setenv", key, value]
     return args
@@ -333,11 +410,19 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         env["COURSE_DATA_DIR"] = os.path.realpath(data)
     # PYTHONSAFEPATH: the kernel's folder (the hand-in's files) is not on the import path while
     # the kernel starts, so a hand-in file named ipykernel_launcher.py cannot replace the kernel
-    env.update(PYTHONSAFEPATH="1", HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp",
-               LANG="C.UTF-8",
-               PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
-               MPLCONFIGDIR=f"{HOME}/.matplotlib", IPYTHONDIR=f"{HOME}/.ipython",
-               JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter", XDG_CACHE_HOME=f"{HOME}/.cache")  # fmt: skip
+    env.update(
+        PYTHONSAFEPATH="1",
+        HOME=HOME,
+        USER="student",
+        LOGNAME="student",
+        TMPDIR="/tmp",
+        LANG="C.UTF-8",
+        PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+        MPLCONFIGDIR=f"{HOME}/.matplotlib",
+        IPYTHONDIR=f"{HOME}/.ipython",
+        JUPYTER_RUNTIME_DIR=f"{HOME}/.jupyter",
+        XDG_CACHE_HOME=f"{HOME}/.cache",
+    )
     return env
 
 
@@ -420,8 +505,20 @@ class Jail:
     def command(self, hold: bool = False) -> list[str]:
         """The command, run as root, that builds the jail and then starts the kernel command after it
         (cold) or, with ``hold``, a holder that keeps the jail for a warm kernel."""
-        cmd = [sys.executable, "-P", "-m", "coursekit.grade.jail", "--workdir", self.workdir, "--sockets",
-               self.sockets, "--uid", str(self.uid), "--disk", str(self.limits.disk_bytes)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-P",
+            "-m",
+            "coursekit.grade.jail",
+            "--workdir",
+            self.workdir,
+            "--sockets",
+            self.sockets,
+            "--uid",
+            str(self.uid),
+            "--disk",
+            str(self.limits.disk_bytes),
+        ]
         for key, value in self.env.items():  # the jail's program reads no environment of its own
             cmd += ["--env", f"{key}={value}"]
         if self.limits.network:
@@ -436,9 +533,15 @@ class Jail:
 
     def warm_request(self) -> dict:
         """What a zygote needs to fork a kernel into this (held) jail (:func:`coursekit.grade.warm.serve`)."""
-        return {"cgroup_procs": self.cgroup.procs_files(), "disk": self.limits.disk_bytes, "uid": self.uid,
-                "env": self.env, "home": HOME, "pidfile": os.path.join(self.sockets, "kernel.pid"),
-                "connection_file": os.path.join(self.sockets, "kernel.json")}  # fmt: skip
+        return {
+            "cgroup_procs": self.cgroup.procs_files(),
+            "disk": self.limits.disk_bytes,
+            "uid": self.uid,
+            "env": self.env,
+            "home": HOME,
+            "pidfile": os.path.join(self.sockets, "kernel.pid"),
+            "connection_file": os.path.join(self.sockets, "kernel.json"),
+        }
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -541,8 +644,16 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copy(cmd[i], conn)
         os.chown(conn, args.uid, args.uid)
         cmd[i] = str(conn)
-    drop = ["setpriv", f"--reuid={args.uid}", f"--regid={args.uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs", "--"]  # fmt: skip
+    drop = [
+        "setpriv",
+        f"--reuid={args.uid}",
+        f"--regid={args.uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+    ]
     start = ["/bin/sh", "-c", f'cp -R {INPUT}/. {HOME}/ 2>/dev/null; exec "$@"', "kernel", *cmd]
     if args.hold:
         start = [sys.executable, "-I", "-S", "-c", HOLDER, args.sockets, INPUT, HOME]

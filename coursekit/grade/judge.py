@@ -84,7 +84,7 @@ class Tensor:
 # Runs in the student's kernel for every call: decodes the inputs, evaluates the expression in the
 # notebook's namespace, prints the result as tagged JSON after a nonce. Whatever the kernel prints
 # is only its answer: the judge parses it as data and checks it against its own references.
-_CALL = r'''
+_CALL = r"""
 def __course_judge_call(nonce, expr, inputs):
     import json
 
@@ -143,7 +143,7 @@ def __course_judge_call(nonce, expr, inputs):
 
 __course_judge_call(NONCE, EXPR, INPUTS)
 del __course_judge_call
-'''
+"""
 
 
 def _encode(value, depth: int = 0):
@@ -162,8 +162,10 @@ def _encode(value, depth: int = 0):
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise TypeError(f"a judge's call cannot send {type(value).__name__}: send numbers, strings, "
-                    "lists, tuples, dicts or numpy arrays")  # fmt: skip
+    raise TypeError(
+        f"a judge's call cannot send {type(value).__name__}: send numbers, strings, "
+        "lists, tuples, dicts or numpy arrays"
+    )
 
 
 _SAFE_DTYPES = set("biufcUS")  # numbers, booleans and strings; never "O" (objects)
@@ -192,8 +194,9 @@ def _decode(obj: dict):
         import pandas as pd
 
         d = obj["__dataframe__"]
-        frame = pd.DataFrame(d["data"], columns=[_hashable(c) for c in d["columns"]],
-                             index=[_hashable(i) for i in d["index"]])  # fmt: skip
+        frame = pd.DataFrame(
+            d["data"], columns=[_hashable(c) for c in d["columns"]], index=[_hashable(i) for i in d["index"]]
+        )
         return frame.infer_objects()
     if "__series__" in obj:
         import pandas as pd
@@ -230,9 +233,12 @@ class Student:
     def eval(self, expression: str, **inputs):
         """The value of ``expression`` in the notebook's namespace, with ``inputs`` bound to names."""
         nonce = "course-judge-" + secrets.token_hex(12) + ":"
-        code = (_CALL.replace("MAX_DEPTH", str(MAX_DEPTH))
-                .replace("NONCE", repr(nonce)).replace("EXPR", repr(expression))
-                .replace("INPUTS", repr(json.dumps(_encode(inputs)))))  # fmt: skip
+        code = (
+            _CALL.replace("MAX_DEPTH", str(MAX_DEPTH))
+            .replace("NONCE", repr(nonce))
+            .replace("EXPR", repr(expression))
+            .replace("INPUTS", repr(json.dumps(_encode(inputs))))
+        )
         started = time.perf_counter()
         try:
             text, error = self.run(code)
@@ -244,7 +250,7 @@ class Student:
             why = error or "the notebook printed no answer (its output may have been cut)"
             raise StudentError(f"{expression}: {why}")
         try:
-            answer = json.loads(line[len(nonce):], object_hook=_decode)
+            answer = json.loads(line[len(nonce) :], object_hook=_decode)
         except (ValueError, TypeError, RecursionError) as err:
             raise StudentError(f"{expression}: the answer is not data ({err})") from None
         if not isinstance(answer, dict) or ("value" not in answer and "error" not in answer):
@@ -301,8 +307,13 @@ class Verdict:
 def judge(code: str, student: Student, name: str = "hidden tests") -> Verdict:
     """Run the judged part ``code`` of one test cell against ``student``, in a fresh namespace."""
     started = time.perf_counter()
-    namespace = {"student": student, "Tensor": Tensor, "Opaque": Opaque, "StudentError": StudentError,
-                 "__name__": "__course_judge__"}
+    namespace = {
+        "student": student,
+        "Tensor": Tensor,
+        "Opaque": Opaque,
+        "StudentError": StudentError,
+        "__name__": "__course_judge__",
+    }
     try:
         exec(compile(code, f"<{name}>", "exec"), namespace)  # the instructor's code, never the student's
     except StudentError as err:

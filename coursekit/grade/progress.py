@@ -37,8 +37,10 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         share = self.done / self.total if self.total else 1.0
         left = _duration(elapsed / self.done * (self.total - self.done)) if self.done else "?"
-        return (f"{self.label}: {self.done}/{self.total} hand-ins ({share:.0%}), {self.failed} not graded, "
-                f"{left} left, {_duration(elapsed)} so far")  # fmt: skip
+        return (
+            f"{self.label}: {self.done}/{self.total} hand-ins ({share:.0%}), {self.failed} not graded, "
+            f"{left} left, {_duration(elapsed)} so far"
+        )
 
     def update(self, graded: bool = True) -> None:
         self.done += 1

@@ -35,26 +35,43 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets import Bool
 
 # elements removed together with everything inside them
-DROPPED = frozenset("""script style iframe frame frameset object embed applet template noscript noembed
+DROPPED = frozenset(
+    """script style iframe frame frameset object embed applet template noscript noembed
     noframes form textarea select button input link meta base title svg math audio video source portal
-    dialog""".split())
-TAGS = frozenset("""a abbr acronym b bdi bdo blockquote br caption center cite code col colgroup dd del
+    dialog""".split()
+)
+TAGS = frozenset(
+    """a abbr acronym b bdi bdo blockquote br caption center cite code col colgroup dd del
     details dfn div dl dt em figcaption figure font h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q
     rp rt ruby s samp small span strike strong sub summary sup table tbody td tfoot th thead tr tt u ul
-    var wbr""".split())
+    var wbr""".split()
+)
 EVERYWHERE = frozenset({"class", "title", "style", "lang", "dir", "align"})
-PER_TAG = {"a": {"href"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan", "valign"},
-           "th": {"colspan", "rowspan", "valign", "scope"}, "col": {"span", "width"}, "colgroup": {"span"},
-           "table": {"border", "cellpadding", "cellspacing", "width"}, "ol": {"start", "type", "reversed"},
-           "ul": {"type"}, "li": {"value"}, "details": {"open"}, "font": {"color", "size", "face"},
-           **{f"h{n}": {"id"} for n in range(1, 7)}}  # headings keep the anchors nbconvert gives them
+PER_TAG = {
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "valign"},
+    "th": {"colspan", "rowspan", "valign", "scope"},
+    "col": {"span", "width"},
+    "colgroup": {"span"},
+    "table": {"border", "cellpadding", "cellspacing", "width"},
+    "ol": {"start", "type", "reversed"},
+    "ul": {"type"},
+    "li": {"value"},
+    "details": {"open"},
+    "font": {"color", "size", "face"},
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+}  # headings keep the anchors nbconvert gives them
 PROTOCOLS = frozenset({"http", "https", "mailto", "data"})  # data: only in <img src> (see _attribute)
 IMAGES = frozenset({"image/png", "image/jpeg", "image/gif"})  # base64 in the output
 # shown as escaped text, or (SVG) as an <img> of a data: URL by nbconvert's templates: nothing runs
-SAFE_OUTPUTS = frozenset({"metadata", "text/plain", "text/latex", "application/json", "image/svg+xml",
-                          *IMAGES})  # fmt: skip
-NOTE = ("<p><em>[coursekit: HTML that feedback and formgrader pages do not show (scripts, event handlers, "
-        "frames, styles) was removed from this cell]</em></p>")  # fmt: skip
+SAFE_OUTPUTS = frozenset(
+    {"metadata", "text/plain", "text/latex", "application/json", "image/svg+xml", *IMAGES}
+)
+NOTE = (
+    "<p><em>[coursekit: HTML that feedback and formgrader pages do not show (scripts, event handlers, "
+    "frames, styles) was removed from this cell]</em></p>"
+)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 
@@ -138,22 +155,35 @@ class HandinCleaner(Cleaner):
     what was removed (an empty list: nothing that could run was there)."""
 
     def __init__(self):
-        super().__init__(tags=TAGS, attributes=_attribute, protocols=PROTOCOLS, strip=True,
-                         strip_comments=True, css_sanitizer=CSSSanitizer())  # fmt: skip
+        super().__init__(
+            tags=TAGS,
+            attributes=_attribute,
+            protocols=PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            css_sanitizer=CSSSanitizer(),
+        )
         # a plain HTML5 parse (bleach's own parser already turns tags it does not allow into text,
         # so the content of a <script> could not be told from the text around it)
-        self.parser = html5lib_shim.BleachHTMLParser(tags=None, strip=True, consume_entities=False,
-                                                     namespaceHTMLElements=False)  # fmt: skip
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=None, strip=True, consume_entities=False, namespaceHTMLElements=False
+        )
 
     def clean_changes(self, text: str) -> tuple[str, list[str]]:
         if not text:
             return "", []
         changes: list[str] = []
         dom = self.parser.parseFragment(text)
-        filtered = _Filter(source=self.walker(dom), allowed_tags=self.tags, attributes=self.attributes,
-                           strip_disallowed_tags=True, strip_html_comments=True,
-                           css_sanitizer=self.css_sanitizer, allowed_protocols=self.protocols,
-                           changes=changes)  # fmt: skip
+        filtered = _Filter(
+            source=self.walker(dom),
+            allowed_tags=self.tags,
+            attributes=self.attributes,
+            strip_disallowed_tags=True,
+            strip_html_comments=True,
+            css_sanitizer=self.css_sanitizer,
+            allowed_protocols=self.protocols,
+            changes=changes,
+        )
         return self.serializer.render(filtered), changes
 
     def clean(self, text: str) -> str:

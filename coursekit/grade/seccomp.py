@@ -22,9 +22,16 @@ import functools
 import os
 
 # clone() flags that make a namespace (linux/sched.h); CLONE_NEWTIME is 0x80
-NAMESPACE_FLAGS = {"CLONE_NEWTIME": 0x80, "CLONE_NEWNS": 0x20000, "CLONE_NEWCGROUP": 0x02000000,
-                   "CLONE_NEWUTS": 0x04000000, "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000,
-                   "CLONE_NEWPID": 0x20000000, "CLONE_NEWNET": 0x40000000}  # fmt: skip
+NAMESPACE_FLAGS = {
+    "CLONE_NEWTIME": 0x80,
+    "CLONE_NEWNS": 0x20000,
+    "CLONE_NEWCGROUP": 0x02000000,
+    "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000,
+    "CLONE_NEWUSER": 0x10000000,
+    "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000,
+}
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C  # ioctls that type into, or read, the controlling terminal
 
 # what is refused, and why (the reason is what doctor and the README say)
@@ -32,14 +39,47 @@ REFUSED = {
     "namespaces": ("unshare", "setns"),
     "keys": ("add_key", "keyctl", "request_key"),
     "tracing": ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "perf_event_open"),
-    "kernel attack surface": ("bpf", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
-                              "lookup_dcookie", "open_by_handle_at", "name_to_handle_at"),
-    "the system": ("mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
-                   "fsconfig", "fsmount", "fspick", "mount_setattr", "swapon", "swapoff", "reboot",
-                   "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-                   "acct", "quotactl", "settimeofday", "clock_settime", "clock_adjtime", "syslog",
-                   "vhangup", "iopl", "ioperm"),
-}  # fmt: skip
+    "kernel attack surface": (
+        "bpf",
+        "userfaultfd",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "lookup_dcookie",
+        "open_by_handle_at",
+        "name_to_handle_at",
+    ),
+    "the system": (
+        "mount",
+        "umount2",
+        "pivot_root",
+        "chroot",
+        "move_mount",
+        "open_tree",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "mount_setattr",
+        "swapon",
+        "swapoff",
+        "reboot",
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "acct",
+        "quotactl",
+        "settimeofday",
+        "clock_settime",
+        "clock_adjtime",
+        "syslog",
+        "vhangup",
+        "iopl",
+        "ioperm",
+    ),
+}
 
 
 def missing() -> str | None:
@@ -47,8 +87,10 @@ def missing() -> str | None:
     try:
         program()
     except (ImportError, OSError, RuntimeError) as err:
-        return (f"no seccomp filter can be built here ({type(err).__name__}: {err}): "
-                "apt-get install libseccomp2 and pip install pyseccomp")  # fmt: skip
+        return (
+            f"no seccomp filter can be built here ({type(err).__name__}: {err}): "
+            "apt-get install libseccomp2 and pip install pyseccomp"
+        )
     return None
 
 
@@ -97,8 +139,12 @@ def memfd() -> int:
 
 
 class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
-                ("k", ctypes.c_uint32)]
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint32),
+    ]
 
 
 class _SockFprog(ctypes.Structure):

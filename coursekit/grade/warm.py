@@ -45,8 +45,12 @@ from coursekit.grade import seccomp  # imported here: inside the jail coursekit 
 from coursekit.grade.jail import own_keyring
 
 # always imported: the kernel itself
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell",
-                  "matplotlib_inline.backend_inline")  # fmt: skip
+KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "IPython.core.interactiveshell",
+    "matplotlib_inline.backend_inline",
+)
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # mnt last: it changes the root
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 FILTER = b""  # the jail's seccomp program (serve builds it)
@@ -124,8 +128,11 @@ def _kernel_child(request: dict) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (request["disk"], request["disk"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         holder = _holder_pid(request["bwrap_pid"])
-        fds = {ns: os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY) for ns in NAMESPACES
-               if os.path.exists(f"/proc/{holder}/ns/{ns}")}  # fmt: skip
+        fds = {
+            ns: os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)
+            for ns in NAMESPACES
+            if os.path.exists(f"/proc/{holder}/ns/{ns}")
+        }
         for ns, fd in fds.items():
             _check(libc.setns(fd, 0), f"setns {ns}")
             os.close(fd)
@@ -199,8 +206,10 @@ def _rebind_log_streams(stdout, stderr) -> None:
     kernel's, as if the module had been imported in the kernel."""
     import logging
 
-    loggers = [logging.getLogger(), *[lg for lg in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(lg, logging.Logger)]]  # fmt: skip
+    loggers = [
+        logging.getLogger(),
+        *[lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)],
+    ]
     for logger in loggers:
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
@@ -258,8 +267,16 @@ class Zygote:
         cmd = [sys.executable, "-P", "-m", "coursekit.grade.warm", *self.modules]
         read, write = os.pipe()  # its kernels' messages: a pipe, not the worker's log file
         try:
-            self.proc = subprocess.Popen(cmd, env=env, cwd="/", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=write, text=True, close_fds=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                cmd,
+                env=env,
+                cwd="/",
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=write,
+                text=True,
+                close_fds=True,
+            )
         finally:
             os.close(write)
         from coursekit.grade.jail import drain

@@ -57,8 +57,15 @@ class Worker:
             # -P: the course directory (the worker's cwd) is not on the import path, so the modules the
             # worker finds (course_utils for the sandbox) are the installed ones, as in the kernel
             cmd = [sys.executable, "-P", "-m", "coursekit.grade.worker", str(self.root)]
-            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=log, text=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
 
     def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
         return self._ask({"assignment": name, "student": student, "status": str(status)}, tries)
@@ -117,8 +124,11 @@ def main(root: str) -> int:
                 result = api.autograde(request["assignment"], request["student"], force=True, create=True)
         except BaseException as err:  # capture_log catches most; this is the rest
             result = {"success": False, "error": f"{type(err).__name__}: {err}"}
-        answer = {"success": bool(result.get("success")), "log": result.get("log") or "",
-                  "error": result.get("error") or ""}  # fmt: skip
+        answer = {
+            "success": bool(result.get("success")),
+            "log": result.get("log") or "",
+            "error": result.get("error") or "",
+        }
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
     return 0

@@ -39,8 +39,12 @@ class Collector(FileNameCollectorPlugin):
         if not found or self.ambiguous(path):  # collect reports it; no caller may guess whose it is
             return None
         groups = {k: v or "" for k, v in found.groupdict().items()}
-        return {"student_id": groups["student_id"], "file_id": groups["file_id"],
-                "late": bool(groups.get("late")), "ids": {"lms": self.lms, **self.ids(groups)}}  # fmt: skip
+        return {
+            "student_id": groups["student_id"],
+            "file_id": groups["file_id"],
+            "late": bool(groups.get("late")),
+            "ids": {"lms": self.lms, **self.ids(groups)},
+        }
 
     def collect(self, submitted_file: str) -> dict | None:
         """nbgrader's entry point: :meth:`identify` of a file with a valid extension (``.ipynb``)."""
@@ -55,8 +59,9 @@ class Export(ExportPlugin):
 
     lms: ClassVar[str] = ""
     maximum_field: ClassVar[str] = "the assignment's maximum"  # where the LMS keeps the maximum
-    pending = Bool(False, help="post the autograded part while manual grading is pending (marked "
-                               "partial)").tag(config=True)  # fmt: skip
+    pending = Bool(
+        False, help="post the autograded part while manual grading is pending (marked partial)"
+    ).tag(config=True)
     column = Unicode("", help="the title of the grade's column, where the LMS matches on it").tag(config=True)
 
     def header(self, name: str, maximum: str) -> list[list[str]]:
@@ -86,9 +91,11 @@ class Export(ExportPlugin):
 
         ids = [r for r in read_lms_ids(course.root) if r["assignment"] == name and r["lms"] == self.lms]
         if not ids:
-            raise CourseError(f"no {self.lms} hand-ins of {name} were collected (lms_ids.csv): collect "
-                              f"the {self.lms} zip with `coursekit collect ZIP --assignment {name}` "
-                              "first")  # fmt: skip
+            raise CourseError(
+                f"no {self.lms} hand-ins of {name} were collected (lms_ids.csv): collect "
+                f"the {self.lms} zip with `coursekit collect ZIP --assignment {name}` "
+                "first"
+            )
         scores, top = grades(course, name, self.pending, gradebook)
         out.parent.mkdir(parents=True, exist_ok=True)
         missing, above, partial = [], [], []
@@ -109,10 +116,14 @@ class Export(ExportPlugin):
                     if posted.partial:
                         partial.append(f"{row['student_id']}: {posted.note}")
                 writer.writerow(self.row(row, shown, most, comment))
-        print(f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial, "
-              f"{len(above)} above the maximum of {number(top)} with extra credit)")  # fmt: skip
-        print(f"  the maximum of {name} is {number(top)} points: the LMS's must be the same "
-              f"({self.maximum_field})")
+        print(
+            f"wrote {out} ({len(ids)} student(s); {len(missing)} without a grade, {len(partial)} partial, "
+            f"{len(above)} above the maximum of {number(top)} with extra credit)"
+        )
+        print(
+            f"  the maximum of {name} is {number(top)} points: the LMS's must be the same "
+            f"({self.maximum_field})"
+        )
         for line in missing:
             print(f"  no grade: {line}")
         for line in partial:

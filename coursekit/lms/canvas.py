@@ -24,12 +24,17 @@ from coursekit.lms._base import Export as _Export
 
 class Collector(_Collector):
     lms = "canvas"
-    named_regexp = Unicode(r"^(?P<student_id>[A-Za-z0-9][A-Za-z0-9.-]*?)_(?P<late>LATE_)?(?P<user_id>\d+)_"
-                           r"(?P<submission_id>\d+)_(?P<file_id>[^/]+)$").tag(config=True)  # fmt: skip
+    named_regexp = Unicode(
+        r"^(?P<student_id>[A-Za-z0-9][A-Za-z0-9.-]*?)_(?P<late>LATE_)?(?P<user_id>\d+)_"
+        r"(?P<submission_id>\d+)_(?P<file_id>[^/]+)$"
+    ).tag(config=True)
 
     def ids(self, groups: dict[str, str]) -> dict[str, str]:
-        return {"user_id": groups["user_id"], "submission_id": groups["submission_id"],
-                "name": groups["student_id"]}  # fmt: skip
+        return {
+            "user_id": groups["user_id"],
+            "submission_id": groups["submission_id"],
+            "name": groups["student_id"],
+        }
 
 
 class Export(_Export):

@@ -28,8 +28,10 @@ NAME = re.compile(r"^(?P<name>.*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+
 
 class Collector(_Collector):
     lms = "moodle"
-    named_regexp = Unicode(r"^(?P<name>.*)_(?P<student_id>\d+)_assignsubmission_file_/?"
-                           r"(?P<file_id>[^/]*)$").tag(config=True)  # fmt: skip
+    named_regexp = Unicode(
+        r"^(?P<name>.*)_(?P<student_id>\d+)_assignsubmission_file_/?"
+        r"(?P<file_id>[^/]*)$"
+    ).tag(config=True)
 
     def ids(self, groups: dict[str, str]) -> dict[str, str]:
         return {"identifier": f"Participant {groups['student_id']}", "name": groups["name"]}
@@ -38,10 +40,12 @@ class Collector(_Collector):
         ids = MARK.findall(path)
         if len(ids) < 2:
             return None
-        return (f"{path}: not collected: the name holds {len(ids)} Moodle participant ids "
-                f"({', '.join(ids)}), so a student's file or display name may pose as another student; "
-                "look up in Moodle whose hand-in it is, rename it in the download so that only its "
-                "owner's _<id>_assignsubmission_file_ is left, and collect again")
+        return (
+            f"{path}: not collected: the name holds {len(ids)} Moodle participant ids "
+            f"({', '.join(ids)}), so a student's file or display name may pose as another student; "
+            "look up in Moodle whose hand-in it is, rename it in the download so that only its "
+            "owner's _<id>_assignsubmission_file_ is left, and collect again"
+        )
 
     def skipped(self, path: str) -> str | None:
         found = NAME.match(path.rstrip("/"))
@@ -53,9 +57,18 @@ class Collector(_Collector):
 class Export(_Export):
     lms = "moodle"
     maximum_field = "Moodle: the assignment's Maximum grade"
-    HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-              "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-              "Feedback comments"]  # fmt: skip
+    HEADER = [
+        "Identifier",
+        "Full name",
+        "Email address",
+        "Status",
+        "Grade",
+        "Maximum Grade",
+        "Grade can be changed",
+        "Last modified (submission)",
+        "Last modified (grade)",
+        "Feedback comments",
+    ]
 
     def header(self, name: str, maximum: str) -> list[list[str]]:
         return [self.HEADER]
@@ -66,6 +79,8 @@ class Export(_Export):
     def advice(self, above: list[str]) -> list[str]:
         if not above:
             return []
-        return [f"extra credit: {', '.join(above)} scored above the maximum; Moodle accepts such a grade "
-                "only with Site administration > Grades > General settings > Unlimited grades on: turn it on "
-                "before the upload"]  # fmt: skip
+        return [
+            f"extra credit: {', '.join(above)} scored above the maximum; Moodle accepts such a grade "
+            "only with Site administration > Grades > General settings > Unlimited grades on: turn it on "
+            "before the upload"
+        ]

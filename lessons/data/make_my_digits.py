@@ -25,10 +25,10 @@ SIZE = 96
 
 
 def _loop(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, end: float = 2 * math.pi,
-          n: int = 28) -> list[tuple[float, float]]:  # fmt: skip
+          n: int = 28) -> list[tuple[float, float]]:
     """Points of an ellipse arc (angles in radians, 0 = right, clockwise on screen)."""
     return [(cx + rx * math.cos(start + (end - start) * i / n), cy + ry * math.sin(start + (end - start) * i / n))
-            for i in range(n + 1)]  # fmt: skip
+            for i in range(n + 1)]
 
 
 # each digit: strokes in a unit square (x right, y down), as a pen would draw them
@@ -37,7 +37,7 @@ STROKES = {
     1: [[(0.38, 0.28), (0.52, 0.15), (0.52, 0.86)]],
     2: [[*_loop(0.5, 0.33, 0.2, 0.18, math.pi * 1.05, math.pi * 2.2, 14), (0.28, 0.85), (0.76, 0.85)]],
     3: [_loop(0.49, 0.32, 0.19, 0.16, math.pi * 1.15, math.pi * 2.5, 14),
-        _loop(0.49, 0.66, 0.21, 0.19, math.pi * 1.5, math.pi * 2.85, 16)],  # fmt: skip
+        _loop(0.49, 0.66, 0.21, 0.19, math.pi * 1.5, math.pi * 2.85, 16)],
     4: [[(0.62, 0.86), (0.62, 0.15), (0.24, 0.62), (0.78, 0.62)]],
     5: [[(0.7, 0.16), (0.36, 0.16), (0.33, 0.45), *_loop(0.49, 0.64, 0.21, 0.21, math.pi * 1.3, math.pi * 2.75, 16)]],
     6: [[(0.64, 0.15), (0.46, 0.26), (0.35, 0.45), *_loop(0.5, 0.67, 0.18, 0.18, math.pi, math.pi * 3.05, 22)]],

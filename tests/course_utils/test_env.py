@@ -13,8 +13,10 @@ def _quiet_run(tmp_path, fake: str | None = None) -> subprocess.CompletedProcess
     if fake is not None:  # a "tensorflow" that writes to file descriptor 2, as TensorFlow's C++ does
         (tmp_path / "tensorflow.py").write_text(f"import os\nos.write(2, {fake!r}.encode())\n")
         env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
-    code = ("from course_utils import quiet_tensorflow; quiet_tensorflow(); import sys; "
-            "print('tensorflow' in sys.modules)")
+    code = (
+        "from course_utils import quiet_tensorflow; quiet_tensorflow(); import sys; "
+        "print('tensorflow' in sys.modules)"
+    )
     if fake is None:
         code += "; import keras"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
@@ -27,8 +29,10 @@ def test_quiet_tensorflow_drops_the_start_up_lines(tmp_path):
 
 
 def test_quiet_tensorflow_keeps_other_messages(tmp_path):
-    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-             "I0000 00:00:1796401382.678815   31483 port.cc:153] oneDNN custom operations are on.\n")
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796401382.678815   31483 port.cc:153] oneDNN custom operations are on.\n"
+    )
     done = _quiet_run(tmp_path, noise + "E0000 a real error the student must see\n")
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "E0000 a real error the student must see"

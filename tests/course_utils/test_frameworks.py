@@ -43,8 +43,15 @@ def torch_model(mnist_small):
     model.add_module("fc", nn.Linear(4 * 14 * 14, 10))
     train_loader, test_loader = mnist_small.torch_loaders(batch_size=32)
     live = LivePlot()
-    history = fit(model, train_loader, test_loader, optimizer=torch.optim.Adam(model.parameters(), 3e-3),
-                  epochs=2, live=live, verbose=False)  # fmt: skip
+    history = fit(
+        model,
+        train_loader,
+        test_loader,
+        optimizer=torch.optim.Adam(model.parameters(), 3e-3),
+        epochs=2,
+        live=live,
+        verbose=False,
+    )
     return model, history, live
 
 
@@ -55,18 +62,27 @@ def keras_model(mnist_small):
     from course_utils.keras_callback import LivePlotCallback
 
     seed_everything(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
-        keras.layers.MaxPooling2D(name="pool"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
+            keras.layers.MaxPooling2D(name="pool"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     x_train, y_train, x_test, y_test = mnist_small.arrays()
     callback = LivePlotCallback()
-    history = model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=2, batch_size=32,
-                        verbose=0, callbacks=[callback])  # fmt: skip
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_test, y_test),
+        epochs=2,
+        batch_size=32,
+        verbose=0,
+        callbacks=[callback],
+    )
     return model, history, callback
 
 
@@ -240,7 +256,7 @@ def test_keras_models_on_the_torch_backend_are_keras_models():
 
     pytest.importorskip("keras")
     env = {**os.environ, "KERAS_BACKEND": "torch", "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, "-c", KERAS_ON_TORCH], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_ON_TORCH], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
-

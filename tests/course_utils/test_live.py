@@ -41,8 +41,12 @@ print("renders", live.renders)
 
 def test_headless_run_keeps_final_figure_in_saved_notebook():
     # default throttle: with a short run only the final render happens, and it must be saved
-    nb = run_notebook(["from course_utils import LivePlot\nlive = LivePlot()\n"
-                       "for i in range(5): live.update(loss=1 / (i + 1))\nlive.finish()"])
+    nb = run_notebook(
+        [
+            "from course_utils import LivePlot\nlive = LivePlot()\n"
+            "for i in range(5): live.update(loss=1 / (i + 1))\nlive.finish()"
+        ]
+    )
     assert len(_images(nb.cells[0].outputs)) == 1
 
 
@@ -93,10 +97,13 @@ def test_validation_metrics_share_a_panel():
     assert titles == ["loss", "accuracy"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"budget": 0}, "budget"),
-    ({"min_interval": -1}, "min_interval"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"budget": 0}, "budget"),
+        ({"min_interval": -1}, "min_interval"),
+    ],
+)
 def test_bad_arguments_say_what_is_wrong(kwargs, message):
     with pytest.raises(ValueError, match=message):
         LivePlot(**kwargs)
@@ -274,8 +281,14 @@ def _torch_live_figure():
     x = torch.randn(64, 4)
     y = (x[:, 0] > 0).long()
     live = LivePlot(xlabel="epoch")
-    fit(torch.nn.Linear(4, 2), DataLoader(TensorDataset(x, y), batch_size=16),
-        DataLoader(TensorDataset(x, y), batch_size=64), epochs=1, live=live, verbose=False)
+    fit(
+        torch.nn.Linear(4, 2),
+        DataLoader(TensorDataset(x, y), batch_size=16),
+        DataLoader(TensorDataset(x, y), batch_size=64),
+        epochs=1,
+        live=live,
+        verbose=False,
+    )
     return live.figure
 
 
@@ -301,8 +314,12 @@ def _plain_live_figure():
 
 
 def _twin_live_figure():  # lesson 5's score animation: loss left, accuracy right
-    live = LivePlot(panels={"training": ["loss"]}, ylabels={"training": "loss"},
-                    twin={"training": ["accuracy"]}, xlabel="batch")  # fmt: skip
+    live = LivePlot(
+        panels={"training": ["loss"]},
+        ylabels={"training": "loss"},
+        twin={"training": ["accuracy"]},
+        xlabel="batch",
+    )
     for batch in range(1, 4):
         live.update(step=batch, loss=1 / batch, accuracy=batch / 4)
     return live.figure
@@ -314,8 +331,9 @@ def _runs_live_figure():  # lessons 7 and 8: one panel, one line per run
     return live.figure
 
 
-@pytest.mark.parametrize("make", [_plain_live_figure, _twin_live_figure, _runs_live_figure,
-                                  _torch_live_figure, _keras_live_figure])  # fmt: skip
+@pytest.mark.parametrize(
+    "make", [_plain_live_figure, _twin_live_figure, _runs_live_figure, _torch_live_figure, _keras_live_figure]
+)
 def test_every_live_figure_passes_the_report_rules(make, capsys):
     """Labelled axes (check_figure), loss before accuracy, one epoch visible as markers."""
     from course_utils.report import check_figure, figure_problems
@@ -333,7 +351,8 @@ def test_every_live_figure_passes_the_report_rules(make, capsys):
         for text in (ax.yaxis.label, ax.xaxis.label, ax.title, *ticks):  # all that is drawn
             box = text.get_window_extent()
             assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), (
-                f"{text.get_text()!r} of panel {ax.get_title()!r} is cut off: {box} outside {fig.bbox}")
+                f"{text.get_text()!r} of panel {ax.get_title()!r} is cut off: {box} outside {fig.bbox}"
+            )
         for line in ax.get_lines():
             if len(line.get_xdata()) == 1:  # one point: only a marker shows it
                 assert line.get_marker() not in ("None", "", None), f"{line.get_label()} is invisible"

@@ -84,8 +84,16 @@ def test_the_model_answers_rounding_passes(table_problems):
 @pytest.mark.parametrize("name", SOURCES)
 def test_report_rules_are_in_every_assignment(name):
     text = (ROOT / "assignments" / f"{name}.py").read_text(encoding="utf-8")
-    for rule in ("グラフタイトル", "文字化け", "だ・である調", "です・ます調", "fonts-ipafont-gothic",
-                 "check_figure(fig)", "24.55", "from course_utils.report import check_figure"):
+    for rule in (
+        "グラフタイトル",
+        "文字化け",
+        "だ・である調",
+        "です・ます調",
+        "fonts-ipafont-gothic",
+        "check_figure(fig)",
+        "24.55",
+        "from course_utils.report import check_figure",
+    ):
         assert rule in text, f"{name}.py does not mention {rule!r}"
 
 

@@ -12,8 +12,20 @@ import pytest
 
 from tests.helpers import KIT, ROOT, kit, scratch_course
 
-SUBCOMMANDS = ("build", "check", "execute", "release", "collect", "grade", "feedback", "selfcheck", "publish",
-               "doctor", "export", "site")
+SUBCOMMANDS = (
+    "build",
+    "check",
+    "execute",
+    "release",
+    "collect",
+    "grade",
+    "feedback",
+    "selfcheck",
+    "publish",
+    "doctor",
+    "export",
+    "site",
+)
 
 
 def test_help_lists_every_subcommand():
@@ -31,8 +43,9 @@ def test_console_script_is_installed():
 
 
 def test_outside_a_course_says_what_to_do(tmp_path):
-    result = subprocess.run([*KIT, "check"], capture_output=True, text=True, cwd=tmp_path,
-                            env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+    result = subprocess.run(
+        [*KIT, "check"], capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}
+    )
     assert result.returncode == 2
     assert "course.toml" in result.stderr and "--course" in result.stderr
     assert "Traceback" not in result.stderr
@@ -76,13 +89,20 @@ def test_a_duplicate_grade_id_is_one_line_without_traceback(tmp_path, command):
     source.write_text(text.replace('"grade_id": "test_pure_python"', '"grade_id": "test_matmul"'))
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    result = subprocess.run([sys.executable, "-m", "coursekit.cli", command, "matmul_timing"], cwd=root,
-                            env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True,
-                            timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "coursekit.cli", command, "matmul_timing"],
+        cwd=root,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
-    assert _said(result) == [f"coursekit: error: {source}: grade_id used twice in matmul_timing: "
-                             "['test_matmul']; give each nbgrader cell its own grade_id, then run "
-                             "`coursekit build`"], result.stderr  # fmt: skip
+    assert _said(result) == [
+        f"coursekit: error: {source}: grade_id used twice in matmul_timing: "
+        "['test_matmul']; give each nbgrader cell its own grade_id, then run "
+        "`coursekit build`"
+    ], result.stderr
     assert not (root / "release").exists(), "nothing released"
     assert not list(scratch.iterdir()), "no scratch course left behind"
 
@@ -106,8 +126,14 @@ def test_a_bad_grading_jobs_variable_is_one_line(tmp_path, value):
     import os
 
     root = scratch_course(tmp_path / "course")
-    result = subprocess.run([*KIT, "grade", "matmul_timing"], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, "COURSE_GRADING_JOBS": value}, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [*KIT, "grade", "matmul_timing"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COURSE_GRADING_JOBS": value},
+        timeout=600,
+    )
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
     assert len(_said(result)) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert _said(result)[0].startswith(f"coursekit: error: COURSE_GRADING_JOBS={value!r} "), result.stderr

@@ -30,8 +30,18 @@ ASSIGNMENTS = Course.load(ROOT).notebook_names()
 # what the install cells may add to Colab's runtime; nothing else may change
 ADDED = {"course-utils", "torchinfo"}
 # TensorFlow's start-up lines a student must not see (absl, oneDNN, CUDA probing, XLA)
-TF_NOISE = ("oneDNN", "absl::", "cuda_", "Unable to register", "TF-TRT", "computation placer",
-            "This TensorFlow binary is optimized", "E0000", "W0000", "I0000")  # fmt: skip
+TF_NOISE = (
+    "oneDNN",
+    "absl::",
+    "cuda_",
+    "Unable to register",
+    "TF-TRT",
+    "computation placer",
+    "This TensorFlow binary is optimized",
+    "E0000",
+    "W0000",
+    "I0000",
+)
 
 
 # ------------------------------------------------------------ the list, the cell, the imports
@@ -46,11 +56,17 @@ def test_colab_list_names_its_source_date_and_python():
 
 
 def test_parse_freeze_reads_pins_and_addresses():
-    text = ("# comment\nNumPy==2.1.3\ntorch @ https://x/cpu/torch-2.11.0%2Bcpu-cp313-cp313-linux.whl\n"
-            "google-colab @ file:///colabtools/dist/google_colab-1.0.0.tar.gz\n"
-            "kernel_gateway @ git+https://github.com/g/k@b13\n-e .\n")  # fmt: skip
-    assert colab.parse_freeze(text) == {"numpy": "2.1.3", "torch": "2.11.0+cpu", "google-colab": "1.0.0",
-                                        "kernel-gateway": ""}  # fmt: skip
+    text = (
+        "# comment\nNumPy==2.1.3\ntorch @ https://x/cpu/torch-2.11.0%2Bcpu-cp313-cp313-linux.whl\n"
+        "google-colab @ file:///colabtools/dist/google_colab-1.0.0.tar.gz\n"
+        "kernel_gateway @ git+https://github.com/g/k@b13\n-e .\n"
+    )
+    assert colab.parse_freeze(text) == {
+        "numpy": "2.1.3",
+        "torch": "2.11.0+cpu",
+        "google-colab": "1.0.0",
+        "kernel-gateway": "",
+    }
 
 
 def test_students_package_accepts_colabs_versions():
@@ -70,8 +86,11 @@ def test_students_package_accepts_colabs_versions():
 
 
 def test_install_cell_follows_course_toml(tmp_path):
-    text = (ROOT / "course.toml").read_text().replace('public_repo = "course-kit/dl-course"',
-                                                      'public_repo = "uni/dl-2027"')  # fmt: skip
+    text = (
+        (ROOT / "course.toml")
+        .read_text()
+        .replace('public_repo = "course-kit/dl-course"', 'public_repo = "uni/dl-2027"')
+    )
     course = Course.from_text(text.replace('branch = "main"', 'branch = "spring"'), tmp_path)
     code = colab.install_code(course, "pytorch")
     assert "course-utils[torchinfo] @ git+https://github.com/uni/dl-2027@spring" in code
@@ -91,9 +110,15 @@ def test_every_import_resolves_on_colab(path):
 
 
 def test_import_check_catches_what_colab_lacks():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import torchinfo\nimport sklearn\ntry:\n    import cupy\nexcept ImportError:\n    cupy = None\n"
-        "%matplotlib inline\nfrom made_up_package import thing")])  # fmt: skip
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import torchinfo\nimport sklearn\n"
+                "try:\n    import cupy\nexcept ImportError:\n    cupy = None\n"
+                "%matplotlib inline\nfrom made_up_package import thing"
+            )
+        ]
+    )
     provides = {"sklearn": ["scikit-learn"], "torchinfo": ["torchinfo"]}
     missing = colab.missing_on_colab(nb, RUNTIME, provides)
     assert [m.split()[0] for m in missing] == ["made_up_package", "torchinfo"]  # cupy: optional
@@ -137,8 +162,14 @@ def run_in_colab(standin: Path, nb, cwd: Path, env: dict | None = None, timeout:
 
     # Colab's kernel has neither this test session's quiet TensorFlow nor its Agg backend
     base = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"}}
-    return run_notebook(nb, cwd, timeout, env={**base, **(env or {})}, kernel=colab.KERNEL,
-                        kernel_dirs=[str(standin / "share" / "jupyter" / "kernels")])
+    return run_notebook(
+        nb,
+        cwd,
+        timeout,
+        env={**base, **(env or {})},
+        kernel=colab.KERNEL,
+        kernel_dirs=[str(standin / "share" / "jupyter" / "kernels")],
+    )
 
 
 def outputs(nb, kind: str | None = None) -> list:
@@ -152,16 +183,33 @@ def text_of(nb, stream: str) -> str:
 def test_standin_has_colabs_versions(standin):
     installed = colab.freeze(colab.standin_python(standin))
     assert colab.differences(RUNTIME, installed) == []
-    for name in ("ipython", "ipykernel", "ipywidgets", "jupyter-client", "numpy", "pandas", "matplotlib",
-                 "keras", "tensorflow", "google-colab"):  # fmt: skip
+    for name in (
+        "ipython",
+        "ipykernel",
+        "ipywidgets",
+        "jupyter-client",
+        "numpy",
+        "pandas",
+        "matplotlib",
+        "keras",
+        "tensorflow",
+        "google-colab",
+    ):
         assert installed.get(name) == RUNTIME.version(name), name
 
 
 @pytest.mark.slow
 def test_course_utils_tests_pass_on_colabs_versions(standin, data_dir):
     """The other end of course_utils' ranges: its own tests with Colab's IPython 7.34, numpy 2.1, ..."""
-    pytest_cmd = [str(colab.standin_python(standin)), "-m", "pytest", "tests/course_utils", "-q", "-p",
-                  "no:cacheprovider"]  # fmt: skip
+    pytest_cmd = [
+        str(colab.standin_python(standin)),
+        "-m",
+        "pytest",
+        "tests/course_utils",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     done = subprocess.run(pytest_cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-4000:]
     passed = re.search(r"(\d+) passed", done.stdout.splitlines()[-1])
@@ -195,8 +243,10 @@ def install_cell(published: Path, notebook: str) -> nbformat.NotebookNode:
 
 
 def uninstall(standin: Path) -> None:
-    subprocess.run([str(colab.standin_python(standin)), "-m", "pip", "uninstall", "-q", "-y", *ADDED],
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [str(colab.standin_python(standin)), "-m", "pip", "uninstall", "-q", "-y", *ADDED],
+        capture_output=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +259,12 @@ def installed(standin, published, tmp_path_factory):
     # offline: the unchanged cell, with every connection refused
     offline_nb = read(published / PUBLISHED_NOTEBOOKS[0])
     (cell,) = [c for c in offline_nb.cells if c.cell_type == "code" and "for module in" in c.source]
-    refused = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
-               "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}  # fmt: skip
+    refused = {
+        "https_proxy": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
     offline = nbformat.v4.new_notebook(cells=[cell])
     with pytest.raises(Exception) as offline_error:
         run_in_colab(standin, offline, content, env=refused)
@@ -226,8 +280,14 @@ def installed(standin, published, tmp_path_factory):
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("".join(f"{k}: {v:.1f} s\n" for k, v in seconds.items()))
     print("install cell on the Colab stand-in:", ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
-    return {"before": before, "after": after, "offline": offline_error.value, "offline_nb": offline,
-            "runs": runs, "seconds": seconds}
+    return {
+        "before": before,
+        "after": after,
+        "offline": offline_error.value,
+        "offline_nb": offline,
+        "runs": runs,
+        "seconds": seconds,
+    }
 
 
 def test_install_cell_changes_no_colab_pin(installed):

@@ -39,27 +39,34 @@ def test_tracks_make_one_notebook_each():
     assert course.install_url == "git+https://github.com/me/dl-course@main"
 
 
-@pytest.mark.parametrize("text, says", [
-    ("[course]\nid = 'x'\n", "public_repo"),
-    ("[course]\nid = 'x'\npublic_repo = 'no-slash'\n", "owner/name"),
-    (MINIMAL.replace('"keras"]', '"jax"]'), "unknown track"),
-    (MINIMAL + "\n[grading]\ntimeout = 3\n", "unknown setting `grading.timeout` in [grading]"),
-    (MINIMAL + "\n[grading]\nkeras_backend = 'jax'\n", "`grading.keras_backend` = 'jax' should be one of "
-                                                        "['torch', 'tensorflow']"),
-    ("[course\n", "not valid TOML"),
-    # types: what TOML wrote is checked, never guessed
-    (MINIMAL + "\n[grading]\nmemory_gib = '4'\n", "`grading.memory_gib` = '4' should be a number"),
-    (MINIMAL + "\n[grading]\nnetwork = 'no'\n", "`grading.network` = 'no' should be true or false"),
-    (MINIMAL + "\n[grading]\njobs = -2\n", "`grading.jobs` = -2 should be greater than or equal to 0"),
-    (MINIMAL + "\n[grading]\nprocesses = 4.5\n", "`grading.processes` = 4.5 should be a"),
-    (MINIMAL + "\n[grading]\nscheduler = 'host:8786'\n", "should be a Dask scheduler's address"),
-    (MINIMAL.replace("points = 9", "points = 'nine'"), "`assignments.study.points` = 'nine' should be"),
-    (MINIMAL.replace('tracks = ["pytorch", "keras"]', 'tracks = "keras"'),
-     "`assignments.study.tracks` = 'keras' should be a list"),
-    (MINIMAL + "grading = { cell_timeout_s = '60' }\n", "`assignments.study.grading.cell_timeout_s` ="),
-    (MINIMAL + "grading = { cell_timout_s = 60 }\n", "unknown setting `assignments.study.grading."),
-    (MINIMAL.replace("[assignments.study]", "[assignment.study]"), "unknown setting `assignment`"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("[course]\nid = 'x'\n", "public_repo"),
+        ("[course]\nid = 'x'\npublic_repo = 'no-slash'\n", "owner/name"),
+        (MINIMAL.replace('"keras"]', '"jax"]'), "unknown track"),
+        (MINIMAL + "\n[grading]\ntimeout = 3\n", "unknown setting `grading.timeout` in [grading]"),
+        (
+            MINIMAL + "\n[grading]\nkeras_backend = 'jax'\n",
+            "`grading.keras_backend` = 'jax' should be one of ['torch', 'tensorflow']",
+        ),
+        ("[course\n", "not valid TOML"),
+        # types: what TOML wrote is checked, never guessed
+        (MINIMAL + "\n[grading]\nmemory_gib = '4'\n", "`grading.memory_gib` = '4' should be a number"),
+        (MINIMAL + "\n[grading]\nnetwork = 'no'\n", "`grading.network` = 'no' should be true or false"),
+        (MINIMAL + "\n[grading]\njobs = -2\n", "`grading.jobs` = -2 should be greater than or equal to 0"),
+        (MINIMAL + "\n[grading]\nprocesses = 4.5\n", "`grading.processes` = 4.5 should be a"),
+        (MINIMAL + "\n[grading]\nscheduler = 'host:8786'\n", "should be a Dask scheduler's address"),
+        (MINIMAL.replace("points = 9", "points = 'nine'"), "`assignments.study.points` = 'nine' should be"),
+        (
+            MINIMAL.replace('tracks = ["pytorch", "keras"]', 'tracks = "keras"'),
+            "`assignments.study.tracks` = 'keras' should be a list",
+        ),
+        (MINIMAL + "grading = { cell_timeout_s = '60' }\n", "`assignments.study.grading.cell_timeout_s` ="),
+        (MINIMAL + "grading = { cell_timout_s = 60 }\n", "unknown setting `assignments.study.grading."),
+        (MINIMAL.replace("[assignments.study]", "[assignment.study]"), "unknown setting `assignment`"),
+    ],
+)
 def test_bad_configuration_is_explained(text, says):
     with pytest.raises(CourseError, match=r".*") as err:
         Course.from_text(text, Path("/c"))
@@ -91,6 +98,7 @@ def test_an_assignment_limit_overrides_the_course_limit():
 
 # ---------------------------------------------------------------- environment variables
 
+
 @pytest.mark.parametrize("value", ["1", "true", "yes", "on", "0", "false", "no", "off", "", "  TRUE "])
 def test_both_packages_read_course_fast_alike(monkeypatch, value):
     """``COURSE_FAST=false`` was fast mode to coursekit and full mode to course_utils."""
@@ -101,8 +109,15 @@ def test_both_packages_read_course_fast_alike(monkeypatch, value):
     assert environment().fast is flag("COURSE_FAST")
 
 
-@pytest.mark.parametrize("name, value", [("COURSE_FAST", "fast"), ("COURSE_GRADING_JOBS", "two"),
-                                         ("COURSE_GRADING_TIMEOUT", "-5"), ("COURSE_GRADING_SANDBOX", "off")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("COURSE_FAST", "fast"),
+        ("COURSE_GRADING_JOBS", "two"),
+        ("COURSE_GRADING_TIMEOUT", "-5"),
+        ("COURSE_GRADING_SANDBOX", "off"),
+    ],
+)
 def test_a_bad_environment_variable_is_named_with_the_fix(monkeypatch, name, value):
     from coursekit.config import environment
 
@@ -129,8 +144,11 @@ def _environment_reads(source: str) -> list[int]:
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
-                a.name in ("environ", "getenv", "environb") for a in node.names):  # fmt: skip
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in ("environ", "getenv", "environb") for a in node.names)
+        ):
             lines.append(node.lineno)
         if not (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb")):
             continue

@@ -12,11 +12,17 @@ import coursekit
 
 
 def _modules_with_examples() -> list[str]:
-    names = [m.name for m in pkgutil.walk_packages(coursekit.__path__, prefix="coursekit.")
-             if not m.name.endswith("__main__")]  # fmt: skip
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(coursekit.__path__, prefix="coursekit.")
+        if not m.name.endswith("__main__")
+    ]
     finder = doctest.DocTestFinder()
-    return [name for name in sorted(names)
-            if any(test.examples for test in finder.find(importlib.import_module(name)))]
+    return [
+        name
+        for name in sorted(names)
+        if any(test.examples for test in finder.find(importlib.import_module(name)))
+    ]
 
 
 MODULES = _modules_with_examples()

@@ -40,8 +40,11 @@ def _gradebook_env(monkeypatch):
 
 def _cells(name: str) -> list[dict]:
     nb = nbformat.read(ROOT / "assignments" / name / f"{name}.ipynb", as_version=4)
-    return [c.metadata["nbgrader"] | {"type": c.cell_type} for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")]  # fmt: skip
+    return [
+        c.metadata["nbgrader"] | {"type": c.cell_type}
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
 
 
 def _gradebook(root: Path, name: str, students: dict[str, dict]) -> None:
@@ -102,8 +105,9 @@ def _handed_in(root: Path, name: str, students: dict[str, str], status: dict[str
         with open(root / "lms_ids.csv", "a", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             if lms == "moodle":
-                writer.writerow(["lms", "assignment", "student_id", "identifier", "name", "user_id",
-                                 "submission_id"])
+                writer.writerow(
+                    ["lms", "assignment", "student_id", "identifier", "name", "user_id", "submission_id"]
+                )
             for student, number in students.items():
                 writer.writerow([lms, name, student, f"Participant {number}", student, number, f"9{number}"])
 
@@ -125,13 +129,21 @@ def _moodle(root: Path, name: str, *args: str) -> dict[str, dict]:
 @pytest.fixture
 def matmul(tmp_path):
     root = _course(tmp_path)
-    _gradebook(root, NAME, {
-        "perfect": {"auto": True, "manual": 99, "optional": 0.0},  # Part C not answered: 0, nothing to grade
-        "with_c": {"auto": True, "manual": 99, "optional": 5.0},
-        "pending": {"auto": True, "manual": None, "optional": None},  # the formgrader has not been opened
-        "late": {"auto": True, "manual": 99, "optional": 0.0, "late": 2.0},
-        "blank": {"auto": False, "manual": 0.0, "optional": 0.0},
-    })  # fmt: skip
+    _gradebook(
+        root,
+        NAME,
+        {
+            "perfect": {
+                "auto": True,
+                "manual": 99,
+                "optional": 0.0,
+            },  # Part C not answered: 0, nothing to grade
+            "with_c": {"auto": True, "manual": 99, "optional": 5.0},
+            "pending": {"auto": True, "manual": None, "optional": None},  # the formgrader has not been opened
+            "late": {"auto": True, "manual": 99, "optional": 0.0, "late": 2.0},
+            "blank": {"auto": False, "manual": 0.0, "optional": 0.0},
+        },
+    )
     _handed_in(root, NAME, MOODLE)
     return root
 
@@ -182,8 +194,14 @@ def test_not_graded_gets_no_grade(matmul):
 
 def test_extra_credit_false_counts_optional_points_in_the_maximum(tmp_path):
     root = _course(tmp_path, ('optional = ["optional_c"]', 'optional = ["optional_c"]\nextra_credit = false'))
-    _gradebook(root, NAME, {"perfect": {"auto": True, "manual": 99, "optional": 0.0},
-                            "with_c": {"auto": True, "manual": 99, "optional": 5.0}})  # fmt: skip
+    _gradebook(
+        root,
+        NAME,
+        {
+            "perfect": {"auto": True, "manual": 99, "optional": 0.0},
+            "with_c": {"auto": True, "manual": 99, "optional": 5.0},
+        },
+    )
     _handed_in(root, NAME, {"perfect": "1", "with_c": "2"})
     rows = _moodle(root, NAME)
     assert (rows["1"]["Grade"], rows["1"]["Maximum Grade"]) == ("16", "21")
@@ -196,8 +214,14 @@ def test_bonus_within_the_cap(tmp_path):
     name = "param_study_keras"
     root = _course(tmp_path)
     shutil.copytree(ROOT / "assignments" / name, root / "assignments" / name)
-    _gradebook(root, name, {"all": {"auto": True, "manual": 99, "optional": 1.0},
-                            "no_bonus": {"auto": True, "manual": 99, "optional": 0.0}})  # fmt: skip
+    _gradebook(
+        root,
+        name,
+        {
+            "all": {"auto": True, "manual": 99, "optional": 1.0},
+            "no_bonus": {"auto": True, "manual": 99, "optional": 0.0},
+        },
+    )
     _handed_in(root, name, {"all": "1", "no_bonus": "2"})
     posted = _grades(root, name)
     assert (posted["all"].score, posted["all"].maximum) == (8, 8)
@@ -222,8 +246,16 @@ def test_nbgrader_export_takes_the_plugin(matmul):
     """The LMS plugins are nbgrader export plugins: ``nbgrader export --exporter`` writes the same file."""
     expected = matmul / "expected.csv"
     assert export(Course.load(matmul), "moodle", NAME, out=expected) == []
-    nbgrader = [sys.executable, "-m", "nbgrader", "export", "--exporter=coursekit.lms.moodle.Export",
-                f"--assignment={NAME}", "--to=by_nbgrader.csv", f"--db=sqlite:///{matmul / 'gradebook.db'}"]
+    nbgrader = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "export",
+        "--exporter=coursekit.lms.moodle.Export",
+        f"--assignment={NAME}",
+        "--to=by_nbgrader.csv",
+        f"--db=sqlite:///{matmul / 'gradebook.db'}",
+    ]
     done = subprocess.run(nbgrader, cwd=matmul, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (matmul / "by_nbgrader.csv").read_text() == expected.read_text()

@@ -46,8 +46,10 @@ def import_graph(package: Path, module_level_only: bool) -> dict[str, set[str]]:
 
     A module's own packages (``a`` and ``a.b`` of ``a.b.c``) are left out: Python imports them before
     the module, whoever asks for it."""
-    modules = {".".join(p.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): p
-               for p in package.rglob("*.py")}  # fmt: skip
+    modules = {
+        ".".join(p.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in package.rglob("*.py")
+    }
     graph = {}
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -81,8 +83,10 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_no_import_cycle_in_coursekit(module_level_only):
     """Module-level imports (what runs at import time) and also those inside functions form no cycle."""
     cycle = find_cycle(import_graph(ROOT / "coursekit", module_level_only))
-    assert cycle is None, ("import cycle: " + " -> ".join(cycle) + ": move what both modules need into "
-                           "one module, or import in one direction only")  # fmt: skip
+    assert cycle is None, (
+        "import cycle: " + " -> ".join(cycle) + ": move what both modules need into "
+        "one module, or import in one direction only"
+    )
 
 
 def test_the_check_finds_a_cycle(tmp_path):
@@ -94,12 +98,19 @@ def test_the_check_finds_a_cycle(tmp_path):
     (pkg / "sub" / "__init__.py").write_text("from . import c\n")
     (pkg / "a.py").write_text("import os\nfrom pkg import b\n")
     (pkg / "b.py").write_text("class B:\n    from .sub.c import C\n")
-    (pkg / "sub" / "c.py").write_text("from typing import TYPE_CHECKING\n"
-                                      "if TYPE_CHECKING:\n    from pkg import a\n"
-                                      "def f():\n    from ..a import x\n")  # fmt: skip
+    (pkg / "sub" / "c.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from pkg import a\n"
+        "def f():\n    from ..a import x\n"
+    )
     graph = import_graph(pkg, module_level_only=True)
-    assert graph == {"pkg": set(), "pkg.sub": {"pkg.sub.c"}, "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.sub.c"},
-                     "pkg.sub.c": set()}  # fmt: skip
+    assert graph == {
+        "pkg": set(),
+        "pkg.sub": {"pkg.sub.c"},
+        "pkg.a": {"pkg.b"},
+        "pkg.b": {"pkg.sub.c"},
+        "pkg.sub.c": set(),
+    }
     assert find_cycle(graph) is None
     assert find_cycle(import_graph(pkg, module_level_only=False)) == ["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]
     (pkg / "sub" / "c.py").write_text("try:\n    from pkg.a import x\nexcept ImportError:\n    pass\n")

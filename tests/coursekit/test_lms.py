@@ -97,8 +97,9 @@ def test_a_new_lms_is_one_file(tmp_path, monkeypatch):
 
     root = _course(tmp_path)  # a gradebook in which Jane's matmul_timing is fully graded
     _gradebook(root, "matmul_timing", {"2301234": {"auto": True, "manual": 99, "optional": 0.0}})
-    (root / "grading_report.csv").write_text("student_id,assignment,status,reason\n"
-                                             "2301234,matmul_timing,graded,\n")  # fmt: skip
+    (root / "grading_report.csv").write_text(
+        "student_id,assignment,status,reason\n2301234,matmul_timing,graded,\n"
+    )
     remember_lms_ids(root, plan.handins)
     with open(root / "lms_ids.csv", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
@@ -127,7 +128,8 @@ def test_a_name_posing_as_another_student_is_refused(tmp_path):
     assert [(h.student, h.assignment) for h in plan.handins] == [("4521", "matmul_timing")]
     assert plan.handins[0].lms["name"] == "Alice Ang"
     assert [(path.name, name) for path, name in plan.handins[0].extras] == [
-        ("Alice Ang_4521_assignsubmission_file_timings.csv", "timings.csv")]  # not Eve's
+        ("Alice Ang_4521_assignsubmission_file_timings.csv", "timings.csv")
+    ]  # not Eve's
     assert len(plan.errors) == 3, plan.errors
     assert any(e.startswith("Eve Evil_4999") and e.split(":")[0].endswith("timings.csv") for e in plan.errors)
     assert any(e.startswith("Eve Evil_4999") and "(4999, 4521)" in e for e in plan.errors)

@@ -12,7 +12,7 @@ from coursekit import assignments, notebooks
 from coursekit.config import Course
 from tests.helpers import ROOT, kit
 
-SOURCE = '''# %% [markdown]
+SOURCE = """# %% [markdown]
 # # Lesson ({{Track}})
 #
 # [Open in Colab]({{colab}})
@@ -26,9 +26,9 @@ import keras
 
 # %% tags=["pytorch"]
 import torch
-'''
+"""
 
-ASSIGNMENT = '''# %% nbgrader={"grade": false, "grade_id": "answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ASSIGNMENT = """# %% nbgrader={"grade": false, "grade_id": "answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def double(x):
     ### BEGIN SOLUTION
     return 2 * x
@@ -39,7 +39,7 @@ assert double(2) == 4
 ### BEGIN HIDDEN TESTS
 assert double(-3) == -6
 ### END HIDDEN TESTS
-'''
+"""
 
 
 @pytest.fixture
@@ -50,9 +50,11 @@ def course(tmp_path) -> Course:
     (tmp_path / "solutions" / "lectures" / "src" / "01_tiny.py").write_text("# %%\nprint(1)\n")
     (tmp_path / "assignments").mkdir()
     (tmp_path / "assignments" / "twice.py").write_text(ASSIGNMENT)
-    (tmp_path / "course.toml").write_text('[course]\nid = "t"\npublic_repo = "me/pub"\n'
-                                          '[tracks]\nkeras = "Keras"\npytorch = "PyTorch"\n'
-                                          '[assignments.twice]\ntracks = ["keras", "pytorch"]\npoints = 1\n')
+    (tmp_path / "course.toml").write_text(
+        '[course]\nid = "t"\npublic_repo = "me/pub"\n'
+        '[tracks]\nkeras = "Keras"\npytorch = "PyTorch"\n'
+        '[assignments.twice]\ntracks = ["keras", "pytorch"]\npoints = 1\n'
+    )
     return Course.load(tmp_path)
 
 
@@ -101,7 +103,9 @@ def test_cli_prints_a_source_error_without_traceback(course):
 def test_duplicate_grade_id_is_a_source_error(course):
     source = course.root / "assignments" / "twice.py"
     source.write_text(source.read_text().replace('"grade_id": "test_double"', '"grade_id": "answer"'))
-    with pytest.raises(notebooks.SourceError, match=r"twice.py: grade_id used twice .*'answer'.*own grade_id"):
+    with pytest.raises(
+        notebooks.SourceError, match=r"twice.py: grade_id used twice .*'answer'.*own grade_id"
+    ):
         assignments.build(course)
 
 
@@ -117,8 +121,17 @@ def test_assignment_tracks_solutions_and_hidden_tests(course):
     assert "double(-3)" not in solution.cells[1].source  # hidden tests are not in the worked solution
 
 
-@pytest.mark.parametrize("path", sorted([*ROOT.glob("lessons/*.py"), *ROOT.glob("assignments/*.py"),
-                                         *ROOT.glob("solutions/lectures/src/*.py")]), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        [
+            *ROOT.glob("lessons/*.py"),
+            *ROOT.glob("assignments/*.py"),
+            *ROOT.glob("solutions/lectures/src/*.py"),
+        ]
+    ),
+    ids=lambda p: p.name,
+)
 def test_sources_round_trip_through_jupytext(path):
     """Opening a source as a notebook (JupyterLab + jupytext) and saving it changes nothing."""
     from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file

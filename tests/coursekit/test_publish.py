@@ -26,8 +26,15 @@ from coursekit.config import Course
 from coursekit.publish import PLACEHOLDER_REPO, machine_paths, publish, scan
 from tests.helpers import ROOT, kit, read, scratch_course
 
-EXPECTED_TOP = {"README.md", "LICENSE", "pyproject.toml", "course_utils", "notebooks", "lessons",
-                "assignments"}
+EXPECTED_TOP = {
+    "README.md",
+    "LICENSE",
+    "pyproject.toml",
+    "course_utils",
+    "notebooks",
+    "lessons",
+    "assignments",
+}
 
 
 def _publish(course: Course, dest: Path) -> str:
@@ -73,14 +80,16 @@ def test_tree_holds_the_student_material_only(published):
     assert {p.name for p in dest.iterdir()} == EXPECTED_TOP
     for track in course.tracks:
         assert sorted(p.name for p in (dest / "notebooks" / track).glob("*.ipynb")) == sorted(
-            p.name for p in (ROOT / "notebooks" / track).glob("*.ipynb"))
+            p.name for p in (ROOT / "notebooks" / track).glob("*.ipynb")
+        )
     for name in course.notebook_names():
         student = read(dest / "assignments" / name / f"{name}.ipynb")
         text = json.dumps(student)
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
         assert "raise NotImplementedError()" in text  # the student version, not the source
     assert not list(dest.rglob("*.py")) or all(
-        p.parts[len(dest.parts)] in {"course_utils", "lessons"} for p in dest.rglob("*.py"))
+        p.parts[len(dest.parts)] in {"course_utils", "lessons"} for p in dest.rglob("*.py")
+    )
     assert scan(dest, course) == []
 
 
@@ -127,8 +136,14 @@ def test_readme_and_lesson_02_follow_the_branch(spring):
 
 def test_readme_has_nothing_for_the_instructor(published):
     readme = (published[1] / "README.md").read_text()
-    for instructor in ("GitHub Pages", "Deploy from a branch", "/docs", "coursekit", "course.toml",
-                       "nbgrader"):  # fmt: skip
+    for instructor in (
+        "GitHub Pages",
+        "Deploy from a branch",
+        "/docs",
+        "coursekit",
+        "course.toml",
+        "nbgrader",
+    ):
         assert instructor not in readme, instructor
 
 
@@ -169,8 +184,8 @@ def _plant_handin(dest, course):
 
 def _plant_gradebook(dest, course):
     shutil.copy(course.root / "gradebook.db", dest / "course_utils" / "cache.db") if (
-        course.root / "gradebook.db").exists() else (dest / "course_utils" / "cache.db").write_bytes(
-        b"SQLite format 3\x00" + bytes(100))
+        course.root / "gradebook.db"
+    ).exists() else (dest / "course_utils" / "cache.db").write_bytes(b"SQLite format 3\x00" + bytes(100))
     return "course_utils/cache.db"
 
 
@@ -201,8 +216,9 @@ def _plant_in_site(dest, text):
     """An executed output on a site page, as Sphinx writes it."""
     page = dest / "docs" / "lessons" / "05_mnist.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(f'<html><body>\n<div class="highlight"><pre><span></span>{text}\n</pre></div>\n'
-                    "</body></html>\n")  # fmt: skip
+    page.write_text(
+        f'<html><body>\n<div class="highlight"><pre><span></span>{text}\n</pre></div>\n</body></html>\n'
+    )
     return "docs/lessons/05_mnist.html"
 
 
@@ -224,7 +240,8 @@ PLANTS = {
     "home folder": lambda d, c: _plant_in_site(d, f"Downloading to {Path.home()}/.keras/datasets/mnist.npz"),
     "course directory": lambda d, c: _plant_in_lesson(d, f"The data is in `{c.root}/lessons/data`."),
     "site-packages (warning)": lambda d, c: _plant_in_site(
-        d, f"{_site_packages()}/keras/src/layers/core/dense.py:93: UserWarning: Do not pass an input_shape"),
+        d, f"{_site_packages()}/keras/src/layers/core/dense.py:93: UserWarning: Do not pass an input_shape"
+    ),
     "Python environment": lambda d, c: _plant_in_site(d, f"kernel: {sys.prefix}/bin/python -m ipykernel"),
     "temporary folder": lambda d, c: _plant_in_site(d, f"saved {tempfile.gettempdir()}/kernel-x1/a.png"),
     "published tree's location": lambda d, c: _plant_in_site(d, f"cwd = {d}/notebooks/keras"),
@@ -234,9 +251,14 @@ PLANTS = {
     "benchmarks script": lambda d, c: _plant_in_site(d, "see Benchmarks/bench_mnist_cnn.py"),
     "benchmarks package run": lambda d, c: _plant_in_lesson(d, "run python -m  benchmarks"),
 }
-MACHINE = {"home folder": "home folder", "course directory": "course directory",
-           "site-packages (warning)": "site-packages", "Python environment": "Python environment",
-           "temporary folder": "temporary folder", "published tree's location": "published tree"}  # fmt: skip
+MACHINE = {
+    "home folder": "home folder",
+    "course directory": "course directory",
+    "site-packages (warning)": "site-packages",
+    "Python environment": "Python environment",
+    "temporary folder": "temporary folder",
+    "published tree's location": "published tree",
+}
 
 
 @pytest.mark.parametrize("kind", PLANTS)

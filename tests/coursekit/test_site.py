@@ -51,8 +51,10 @@ def test_cells_are_aligned_by_id():
         return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(i, id=i) for i in ids])
 
     blocks = aligned({"keras": nb("a", "k1", "k2", "b"), "pytorch": nb("a", "p1", "b", "p2")}, "x")
-    assert [(kind, {t: [c.id for c in (v if isinstance(v, list) else [v])] for t, v in cells.items()})
-            for kind, cells in blocks] == [  # fmt: skip
+    assert [
+        (kind, {t: [c.id for c in (v if isinstance(v, list) else [v])] for t, v in cells.items()})
+        for kind, cells in blocks
+    ] == [
         ("shared", {"keras": ["a"], "pytorch": ["a"]}),
         ("tabs", {"keras": ["k1", "k2"], "pytorch": ["p1"]}),
         ("shared", {"keras": ["b"], "pytorch": ["b"]}),
@@ -172,12 +174,14 @@ def test_every_page_loads_its_figures_and_formulas_and_no_link_is_broken(page, s
         response = page.goto(url)
         assert response and response.ok, f"{url}: HTTP {response and response.status}"
         page.wait_for_load_state("load")
-        broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
-                               ".map(i => i.src)")  # fmt: skip
+        broken = page.evaluate(
+            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
         assert not broken, f"{url}: images that do not load: {broken}"
         if page.locator("span.math").count():
-            page.wait_for_function("document.querySelectorAll('.MathJax, .MathJax_Display').length > 0",
-                                   timeout=20_000)  # fmt: skip
+            page.wait_for_function(
+                "document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=20_000
+            )
         ids[url] = set(page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)"))
         for href in page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)"):
             if not href.startswith(served):
@@ -205,4 +209,3 @@ def test_every_page_loads_its_figures_and_formulas_and_no_link_is_broken(page, s
     pattern = r"/blob/[^/]+/(notebooks|assignments)/.+\.ipynb$"
     assert colab and all(re.search(pattern, u) for u in colab), colab
     print(f"crawled {len(seen)} pages, {len(checked_files)} files, {len(external)} external links")
-

@@ -1,7 +1,7 @@
 """Worked solutions of the lecture exercises: built from their sources, one per lesson and track, each runs.
 
-    pytest tests/lessons/test_lecture_solutions.py -m "not slow"   # seconds: build check, one per lesson
-    pytest tests/lessons/test_lecture_solutions.py                 # + every solution executed in fast mode
+pytest tests/lessons/test_lecture_solutions.py -m "not slow"   # seconds: build check, one per lesson
+pytest tests/lessons/test_lecture_solutions.py                 # + every solution executed in fast mode
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ SOLUTIONS = ROOT / "solutions" / "lectures"
 LESSON_NAMES = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 TRACKS = ("keras", "pytorch")
 NOTEBOOKS = sorted(SOLUTIONS.glob("*/[0-9][0-9]_*.ipynb"))
-
 
 
 def test_solution_notebooks_are_built_from_their_sources():

@@ -1,7 +1,7 @@
 """The lecture notebooks: built from lessons/, the two tracks agree, each runs, no framework mix-up.
 
-    pytest tests/lessons/test_lessons.py -m "not slow"     # seconds: build check, parity, imports
-    pytest tests/lessons/test_lessons.py                   # + every notebook executed in fast mode
+pytest tests/lessons/test_lessons.py -m "not slow"     # seconds: build check, parity, imports
+pytest tests/lessons/test_lessons.py                   # + every notebook executed in fast mode
 """
 
 from __future__ import annotations
@@ -121,8 +121,13 @@ def test_notebook_has_badge_and_colab_setup(path):
     course = Course.load(ROOT)
     assert course.colab_url(f"notebooks/{path.parent.name}/{path.name}") in first
     # the Colab install cell fetches course_utils from the students' public repository
-    assert any("google.colab" in c.source and f"git+https://github.com/{course.public_repo}" in c.source
-               and '"pip", "install"' in c.source for c in nb.cells if c.cell_type == "code")  # fmt: skip
+    assert any(
+        "google.colab" in c.source
+        and f"git+https://github.com/{course.public_repo}" in c.source
+        and '"pip", "install"' in c.source
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit without outputs"
 
 
@@ -140,10 +145,12 @@ def test_notebook_imports_only_its_framework(path):
 
 
 def test_import_check_catches_a_mix_up():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import sys\nif 1:\n    %pip install -q x"),
-        nbformat.v4.new_code_cell("from torch import nn\nimport keras.layers"),
-    ])  # fmt: skip
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import sys\nif 1:\n    %pip install -q x"),
+            nbformat.v4.new_code_cell("from torch import nn\nimport keras.layers"),
+        ]
+    )
     modules = _imported_modules(nb)
     assert _is_forbidden("torch", FORBIDDEN["keras"]) and "torch" in modules
     assert "keras.layers" in modules and _is_forbidden("keras.layers", FORBIDDEN["pytorch"])
@@ -164,7 +171,12 @@ def test_notebook_executes_in_fast_mode(path, lesson_cache, monkeypatch):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert any(c.get("outputs") for c in nb.cells), "the executed notebook has no output at all"
-    stderr = [line for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"
-              for line in o.get("text", "").splitlines()]  # fmt: skip
+    stderr = [
+        line
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("name") == "stderr"
+        for line in o.get("text", "").splitlines()
+    ]
     noise = [line for line in stderr if TF_LOG.search(line)]
     assert not noise, f"TensorFlow's log lines reach the student: {noise[:4]}"

@@ -302,7 +302,7 @@ from pathlib import Path
 from PIL import Image
 
 folder = next(Path(p) for p in ("../../lessons/data/my_digits", "../../../lessons/data/my_digits")
-              if Path(p).is_dir())  # fmt: skip
+              if Path(p).is_dir())
 
 
 # %% tags=["keras"]
@@ -356,7 +356,7 @@ def in_layout(images):
 
 
 plain = np.stack([np.asarray(Image.fromarray((inverted(p) * 255).astype(np.uint8)).resize((28, 28)))
-                  for p in pictures]) / 255.0  # the lesson's preparation  # fmt: skip
+                  for p in pictures]) / 255.0  # the lesson's preparation
 centred = np.stack([as_mnist(p) for p in pictures])
 model = report[16]  # the 16-filter CNN of exercise 3
 for label, x in (("inverted and stretched (lesson)", plain), ("as MNIST: 20×20 box, centred", centred)):

@@ -444,7 +444,7 @@ devices = {"CPU": "cpu", **({"GPU": "cuda"} if torch.cuda.is_available() else {}
 
 # %%
 speed = pd.DataFrame([{"device": name, "batch": batch, "images per second": batch / seconds_per_step(where, batch)}
-                      for name, where in devices.items() for batch in BATCHES])  # fmt: skip
+                      for name, where in devices.items() for batch in BATCHES])
 print(speed.round(0).to_string(index=False))
 for name, rows in speed.groupby("device"):
     plt.plot(rows["batch"], rows["images per second"], "o-", label=name)

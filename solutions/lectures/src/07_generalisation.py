@@ -435,7 +435,7 @@ assert abs(loaded - history.val_accuracy[chosen]) < 1e-3, "the file holds anothe
 SEEDS = fast_or([0, 1, 2, 3, 4], [0, 1, 2])
 pairs = pd.DataFrame([{"seed": seed, "baseline val acc %": train(seed=seed)["val acc %"],
                        "dropout val acc %": train(seed=seed, dropout=0.5)["val acc %"]}
-                      for seed in SEEDS])  # fmt: skip
+                      for seed in SEEDS])
 pairs["difference"] = pairs["dropout val acc %"] - pairs["baseline val acc %"]
 print(pairs.round(2).to_string(index=False))
 n = len(pairs)

@@ -75,7 +75,10 @@ def test_moodle_download_all_submissions(tmp_path):
     _notebook(tmp_path / "Ann Lee_123459_assignsubmission_file_matmul_timing.ipynb")  # "in folders" off
     found, plan = _plan(tmp_path)
     assert {s: (h.assignment, h.layout) for s, h in found.items()} == {
-        "123456": (NAME, "moodle"), "123458": (NAME, "moodle"), "123459": (NAME, "moodle")}  # fmt: skip
+        "123456": (NAME, "moodle"),
+        "123458": (NAME, "moodle"),
+        "123459": (NAME, "moodle"),
+    }
     assert [name for _, name in found["123456"].extras] == ["my_data.csv"]
     assert found["123456"].label == "Jane Doe_123456_assignsubmission_file_/matmul_timing.ipynb"
     assert any(e.startswith("山田 太郎_123457") and "ASSIGNMENT" in e for e in plan.errors), plan.errors
@@ -134,12 +137,20 @@ def _nb_bytes(text: str = "x = 1") -> bytes:
 
 
 def test_zip_extraction_is_safe(tmp_path):
-    archive = _zip(tmp_path / "download.zip", {
-        "../evil.ipynb": _nb_bytes(), "/tmp/abs_evil.ipynb": _nb_bytes(), "C:/evil.ipynb": _nb_bytes(),
-        "a/../../evil2.ipynb": _nb_bytes(), "__MACOSX/._s1__matmul_timing.ipynb": b"\0\0",
-        ".hidden.ipynb": _nb_bytes(), "s2/.DS_Store": b"\0", "s1__matmul_timing.ipynb": _nb_bytes(),
-        "s2/matmul_timing.ipynb": _nb_bytes(),
-    })  # fmt: skip
+    archive = _zip(
+        tmp_path / "download.zip",
+        {
+            "../evil.ipynb": _nb_bytes(),
+            "/tmp/abs_evil.ipynb": _nb_bytes(),
+            "C:/evil.ipynb": _nb_bytes(),
+            "a/../../evil2.ipynb": _nb_bytes(),
+            "__MACOSX/._s1__matmul_timing.ipynb": b"\0\0",
+            ".hidden.ipynb": _nb_bytes(),
+            "s2/.DS_Store": b"\0",
+            "s1__matmul_timing.ipynb": _nb_bytes(),
+            "s2/matmul_timing.ipynb": _nb_bytes(),
+        },
+    )
     target = tmp_path / "out"
     target.mkdir()
     problems = handins.extract_zip(archive, target)
@@ -152,12 +163,18 @@ def test_zip_extraction_is_safe(tmp_path):
 
 def test_zip_wrapper_folder_dates_and_errors(tmp_path):
     older, newer = (2025, 6, 1, 9, 0, 0), (2025, 6, 2, 9, 0, 0)
-    archive = _zip(tmp_path / "submissions.zip", {
-        "submissions/s2301234_4521_1_matmul_timing.ipynb": _nb_bytes("old = 1"),
-        "submissions/s2301234_4521_2_matmul_timing-1.ipynb": _nb_bytes("new = 1"),
-        "submissions/s9__matmul_timing.ipynb": _nb_bytes(),
-    }, {"submissions/s2301234_4521_1_matmul_timing.ipynb": newer,
-        "submissions/s2301234_4521_2_matmul_timing-1.ipynb": older})  # fmt: skip
+    archive = _zip(
+        tmp_path / "submissions.zip",
+        {
+            "submissions/s2301234_4521_1_matmul_timing.ipynb": _nb_bytes("old = 1"),
+            "submissions/s2301234_4521_2_matmul_timing-1.ipynb": _nb_bytes("new = 1"),
+            "submissions/s9__matmul_timing.ipynb": _nb_bytes(),
+        },
+        {
+            "submissions/s2301234_4521_1_matmul_timing.ipynb": newer,
+            "submissions/s2301234_4521_2_matmul_timing-1.ipynb": older,
+        },
+    )
     with handins.opened(archive) as (folder, problems):
         assert folder is not None and folder.name == "submissions" and problems == []
         plan = handins.plan_folder(folder, None, KNOWN)
@@ -177,11 +194,14 @@ def test_collect_from_zip_without_release(tmp_path):
     """``coursekit.collect.collect`` on a zip, in a course without release/ (checks, no repair)."""
     root = tmp_path / "course"
     _notebook(root / "assignments" / NAME / f"{NAME}.ipynb")
-    archive = _zip(tmp_path / "moodle.zip", {
-        "Jane Doe_77_assignsubmission_file_/matmul_timing.ipynb": _nb_bytes(),
-        "Jane Doe_77_assignsubmission_file_/data.csv": b"x\n1\n",
-        "../escape.ipynb": _nb_bytes(),
-    })  # fmt: skip
+    archive = _zip(
+        tmp_path / "moodle.zip",
+        {
+            "Jane Doe_77_assignsubmission_file_/matmul_timing.ipynb": _nb_bytes(),
+            "Jane Doe_77_assignsubmission_file_/data.csv": b"x\n1\n",
+            "../escape.ipynb": _nb_bytes(),
+        },
+    )
     errors = collect(archive, None, root)
     assert len(errors) == 1 and "refused" in errors[0]
     assert (root / "submitted" / "77" / NAME / f"{NAME}.ipynb").is_file()
@@ -204,9 +224,12 @@ def colab_saved(nb, strip_nbgrader: bool = False, delete: str | None = None) -> 
         nb.cells = [c for c in nb.cells if _gid(c) != delete]  # Colab ignores deletable: false
     data = json.loads(nbformat.writes(nb))
     data["nbformat_minor"] = 0
-    data["metadata"] = {"colab": {"provenance": [], "name": f"{NAME}.ipynb", "toc_visible": True},
-                        "kernelspec": {"name": "python3", "display_name": "Python 3"},
-                        "language_info": {"name": "python"}, "accelerator": "GPU"}  # fmt: skip
+    data["metadata"] = {
+        "colab": {"provenance": [], "name": f"{NAME}.ipynb", "toc_visible": True},
+        "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        "language_info": {"name": "python"},
+        "accelerator": "GPU",
+    }
     for k, cell in enumerate(data["cells"]):
         cell.pop("id", None)
         if strip_nbgrader:
@@ -215,8 +238,12 @@ def colab_saved(nb, strip_nbgrader: bool = False, delete: str | None = None) -> 
         if cell["cell_type"] == "code":
             cell["metadata"]["colab"] = {"base_uri": "https://localhost:8080/"}
             cell["metadata"]["outputId"] = f"3f2a9c{k:02d}-aaaa-bbbb-cccc-0123456789ab"
-            cell["metadata"]["executionInfo"] = {"status": "ok", "timestamp": 1748736000000 + k,
-                                                 "user_tz": -540, "elapsed": 12}  # fmt: skip
+            cell["metadata"]["executionInfo"] = {
+                "status": "ok",
+                "timestamp": 1748736000000 + k,
+                "user_tz": -540,
+                "elapsed": 12,
+            }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -259,22 +286,36 @@ def lms_course(make_course):
     solution = nbformat.read(root / "solutions" / f"{NAME}.ipynb", as_version=4)
     perfect = fill(release, answers_of(solution))
     day1, day2 = (2025, 6, 1, 10, 0, 0), (2025, 6, 2, 10, 0, 0)
-    moodle = _zip(root / "moodle.zip", {
-        "Jane Doe_123456_assignsubmission_file_/matmul_timing.ipynb": colab_saved(perfect).encode(),
-        "山田 太郎_123457_assignsubmission_file_/Copy of matmul_timing.ipynb":
-            colab_saved(perfect, strip_nbgrader=True).encode(),
-        "Jane Doe_123456_assignsubmission_onlinetext_/onlinetext.html": b"<p>see the notebook</p>",
-    })  # fmt: skip
-    canvas = _zip(root / "submissions.zip", {
-        "s2301234_4521_998877_matmul_timing.ipynb": colab_saved(perfect, delete="test_matmul").encode(),
-        "s2301234_4521_998001_matmul_timing.ipynb": colab_saved(release).encode(),  # an older, blank one
-        "s2301235_LATE_4522_998878_matmul_timing-1.ipynb": colab_saved(perfect).encode(),
-    }, {"s2301234_4521_998877_matmul_timing.ipynb": day2, "s2301234_4521_998001_matmul_timing.ipynb": day1})
-    collected = [subprocess.run([*tool, "collect", str(zipped), "--assignment", NAME], **run)
-                 for zipped in (moodle, canvas)]  # fmt: skip
+    moodle = _zip(
+        root / "moodle.zip",
+        {
+            "Jane Doe_123456_assignsubmission_file_/matmul_timing.ipynb": colab_saved(perfect).encode(),
+            "山田 太郎_123457_assignsubmission_file_/Copy of matmul_timing.ipynb": colab_saved(
+                perfect, strip_nbgrader=True
+            ).encode(),
+            "Jane Doe_123456_assignsubmission_onlinetext_/onlinetext.html": b"<p>see the notebook</p>",
+        },
+    )
+    canvas = _zip(
+        root / "submissions.zip",
+        {
+            "s2301234_4521_998877_matmul_timing.ipynb": colab_saved(perfect, delete="test_matmul").encode(),
+            "s2301234_4521_998001_matmul_timing.ipynb": colab_saved(release).encode(),  # an older, blank one
+            "s2301235_LATE_4522_998878_matmul_timing-1.ipynb": colab_saved(perfect).encode(),
+        },
+        {"s2301234_4521_998877_matmul_timing.ipynb": day2, "s2301234_4521_998001_matmul_timing.ipynb": day1},
+    )
+    collected = [
+        subprocess.run([*tool, "collect", str(zipped), "--assignment", NAME], **run)
+        for zipped in (moodle, canvas)
+    ]
     n_nbgrader = sum("nbgrader" in cell.metadata for cell in release.cells)  # what Colab strips
-    return {"root": root, "collect": collected, "n_nbgrader": n_nbgrader,
-            **grade_batch(root, NAME, env, timeout=600)}
+    return {
+        "root": root,
+        "collect": collected,
+        "n_nbgrader": n_nbgrader,
+        **grade_batch(root, NAME, env, timeout=600),
+    }
 
 
 @pytest.mark.slow
@@ -312,20 +353,32 @@ def test_grades_go_back_to_moodle_and_canvas(lms_course):
     with open(root / "lms_export" / f"moodle_{NAME}.csv", newline="", encoding="utf-8") as f:
         refused = list(csv.DictReader(f))
     assert refused and all(r["Grade"] == "" for r in refused), refused
-    assert all("manual grading pending" in r["Feedback comments"] and "--pending" in r["Feedback comments"]
-               for r in refused)  # fmt: skip
+    assert all(
+        "manual grading pending" in r["Feedback comments"] and "--pending" in r["Feedback comments"]
+        for r in refused
+    )
     assert "without a grade" in result.stdout and "manual grading pending" in result.stdout
     for lms in ("moodle", "canvas"):  # --pending: the autograded part now, marked partial
-        result = subprocess.run([*KIT, "export", lms, NAME, "--pending"], cwd=root, capture_output=True,
-                                text=True)  # fmt: skip
+        result = subprocess.run(
+            [*KIT, "export", lms, NAME, "--pending"], cwd=root, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "PARTIAL grade posted" in result.stdout
     with open(root / "lms_export" / f"moodle_{NAME}.csv", newline="", encoding="utf-8") as f:
         moodle = list(csv.DictReader(f))
     # Moodle's offline grading worksheet: matched on "Identifier", grade in "Grade"
-    assert list(moodle[0]) == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                               "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-                               "Feedback comments"]  # fmt: skip
+    assert list(moodle[0]) == [
+        "Identifier",
+        "Full name",
+        "Email address",
+        "Status",
+        "Grade",
+        "Maximum Grade",
+        "Grade can be changed",
+        "Last modified (submission)",
+        "Last modified (grade)",
+        "Feedback comments",
+    ]
     by_id = {r["Identifier"]: r for r in moodle}
     assert set(by_id) == {"Participant 123456", "Participant 123457"}
     assert by_id["Participant 123456"]["Full name"] == "Jane Doe"

@@ -84,7 +84,8 @@ def _links_or_specials(folder: Path) -> list[str]:
         for name in dirs + files:
             st = os.lstat(Path(dirpath) / name)
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)) or (
-                    stat.S_ISREG(st.st_mode) and st.st_nlink > 1):  # fmt: skip
+                stat.S_ISREG(st.st_mode) and st.st_nlink > 1
+            ):
                 found.append(str(Path(dirpath, name).relative_to(folder)))
     return found
 
@@ -101,8 +102,14 @@ def course(tmp_path) -> dict:
     secret = private / "secret.txt"
     secret.write_text(ROOT_TOKEN)
     secret.chmod(0o600)
-    return {"root": root, "secret": secret, "victim": victim, "private": private,
-            "source": root / "assignments" / NAME / f"{NAME}.ipynb", "gradebook": root / "gradebook.db"}
+    return {
+        "root": root,
+        "secret": secret,
+        "victim": victim,
+        "private": private,
+        "source": root / "assignments" / NAME / f"{NAME}.ipynb",
+        "gradebook": root / "gradebook.db",
+    }
 
 
 # ---------------------------------------------------------------------------- the module
@@ -207,8 +214,10 @@ def test_collect_folder_of_hostile_handins(course, tmp_path, capsys):
     out = capsys.readouterr().out
     submitted = root / "submitted"
     collected = sorted(str(p.relative_to(submitted)) for p in submitted.rglob("*") if p.is_file())
-    names = {s: sorted(p.name for p in (submitted / s / NAME).iterdir())
-             for s in ("s1", "s4", "s5", "s6", "s7", "s8")}  # fmt: skip
+    names = {
+        s: sorted(p.name for p in (submitted / s / NAME).iterdir())
+        for s in ("s1", "s4", "s5", "s6", "s7", "s8")
+    }
     assert names["s1"] == [f"{NAME}.ipynb", "ok.csv", "timestamp.txt"], collected
     for s in ("s4", "s5", "s6", "s7"):
         assert names[s] == [f"{NAME}.ipynb", "timestamp.txt"], (s, collected)
@@ -309,8 +318,9 @@ def test_clean_submitted_refuses_links_and_removes_the_rest(course, tmp_path):
         students = ("nblink", "dirlink", "assignlink", "hardnb", "pipenb", "data", "victim")
         results = {s: clean_submitted(root, s, NAME) for s in students}
     reason = {s: r for s, (r, _) in results.items()}
-    assert reason["nblink"].startswith(f"submitted/nblink/{NAME}/{NAME}.ipynb is a symbolic link to "
-                                       f"{course['source']}: not followed")  # fmt: skip
+    assert reason["nblink"].startswith(
+        f"submitted/nblink/{NAME}/{NAME}.ipynb is a symbolic link to {course['source']}: not followed"
+    )
     assert reason["dirlink"].startswith(f"submitted/dirlink is a symbolic link to {sub / 'victim'}")
     assert reason["assignlink"].startswith(f"submitted/assignlink/{NAME} is a symbolic link")
     assert reason["hardnb"].startswith(f"submitted/hardnb/{NAME}/{NAME}.ipynb is a hard link")
@@ -319,9 +329,15 @@ def test_clean_submitted_refuses_links_and_removes_the_rest(course, tmp_path):
     assert reason["data"] is None and results["data"][1][0].startswith("removed before grading")
     assert results["victim"] == (None, [])
     (note,) = results["data"][1]
-    for name in ("secret.txt (a symbolic link to", "gradebook.db (a symbolic link", "course (a symbolic link",
-                 "hard.txt (a hard link", "pipe (a named pipe", "nested/friend.ipynb (a symbolic link",
-                 ".git/ (a git repository"):  # fmt: skip
+    for name in (
+        "secret.txt (a symbolic link to",
+        "gradebook.db (a symbolic link",
+        "course (a symbolic link",
+        "hard.txt (a hard link",
+        "pipe (a named pipe",
+        "nested/friend.ipynb (a symbolic link",
+        ".git/ (a git repository",
+    ):
         assert name in note, (name, note)
     assert not device or "null.dev (a character device" in note
     assert sorted(p.name for p in data.iterdir()) == [f"{NAME}.ipynb", "nested", "ok.csv", "timestamp.txt"]
@@ -355,8 +371,14 @@ def test_nbgrader_collect_from_the_exchange_copies_plain_files_only(make_course,
     linked.symlink_to(root / "assignments" / NAME, target_is_directory=True)
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = subprocess.run([str(bin_dir / "nbgrader"), "collect", NAME], cwd=root, capture_output=True,
-                            text=True, timeout=120, env=env)  # fmt: skip
+    result = subprocess.run(
+        [str(bin_dir / "nbgrader"), "collect", NAME],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     got = root / "submitted" / "good" / NAME
@@ -364,10 +386,15 @@ def test_nbgrader_collect_from_the_exchange_copies_plain_files_only(make_course,
     assert not _links_or_specials(root / "submitted")
     assert ROOT_TOKEN not in _texts(root / "submitted")
     assert not (root / "submitted" / "linked" / NAME / f"{NAME}.ipynb").exists()
-    for words in ("secret.csv (a symbolic link to", "source.ipynb (a symbolic link",
-                  "course (a symbolic link", "hard.csv (a hard link", "pipe.csv (a named pipe",
-                  ".git/ (a git repository",
-                  f"Not collected: the submission linked+{NAME}"):  # fmt: skip
+    for words in (
+        "secret.csv (a symbolic link to",
+        "source.ipynb (a symbolic link",
+        "course (a symbolic link",
+        "hard.csv (a hard link",
+        "pipe.csv (a named pipe",
+        ".git/ (a git repository",
+        f"Not collected: the submission linked+{NAME}",
+    ):
         assert words in log, (words, log)
 
 
@@ -400,8 +427,9 @@ def test_grading_never_reads_through_a_link(make_course, tmp_path):
 
     def handin(student: str, first_answer: str) -> Path:
         nb = nbformat.from_dict(release)
-        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
-                    and c.cell_type == "code")  # fmt: skip
+        cell = next(
+            c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+        )
         cell.source = first_answer
         path = sub / student / NAME / f"{NAME}.ipynb"
         path.parent.mkdir(parents=True)
@@ -433,22 +461,31 @@ def test_grading_never_reads_through_a_link(make_course, tmp_path):
     assert set(report) == {"victim", "thief", "nblink", "dirlink", "assignlink", "hardnb"}, report
     assert report["victim"]["status"] == "graded", report["victim"]
     assert report["thief"]["status"] == "graded", report["thief"]
-    for name in ("secret.txt (a symbolic link to", "gradebook.db (a symbolic link", "friend.txt (a symbolic",
-                 "source.txt (a symbolic", "course (a symbolic", "hard.txt (a hard link",
-                 "pipe.csv (a named"):  # fmt: skip
+    for name in (
+        "secret.txt (a symbolic link to",
+        "gradebook.db (a symbolic link",
+        "friend.txt (a symbolic",
+        "source.txt (a symbolic",
+        "course (a symbolic",
+        "hard.txt (a hard link",
+        "pipe.csv (a named",
+    ):
         assert name in report["thief"]["notes"], (name, report["thief"]["notes"])
-    expected = {"nblink": f"submitted/nblink/{NAME}/{NAME}.ipynb is a symbolic link",
-                "dirlink": "submitted/dirlink is a symbolic link",
-                "assignlink": f"submitted/assignlink/{NAME} is a symbolic link",
-                "hardnb": f"submitted/hardnb/{NAME}/{NAME}.ipynb is a hard link"}  # fmt: skip
+    expected = {
+        "nblink": f"submitted/nblink/{NAME}/{NAME}.ipynb is a symbolic link",
+        "dirlink": "submitted/dirlink is a symbolic link",
+        "assignlink": f"submitted/assignlink/{NAME} is a symbolic link",
+        "hardnb": f"submitted/hardnb/{NAME}/{NAME}.ipynb is a hard link",
+    }
     for student, words in expected.items():
         row = report[student]
         assert row["status"] == "not graded" and row["reason"].startswith(words), row
         assert row["score"] == "", row
     # the spy ran, and saw only the plain data file
     spied = nbformat.read(root / "autograded" / "thief" / NAME / f"{NAME}.ipynb", as_version=4)
-    shown = "".join(o.get("text", "") for c in spied.cells if c.cell_type == "code"
-                    for o in c.get("outputs", []))  # fmt: skip
+    shown = "".join(
+        o.get("text", "") for c in spied.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
     assert "SPY-LISTING ['data.csv']" in shown, shown[:2000]
     for token in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "SQLite format 3", VICTIM_TOKEN, ROOT_TOKEN):
         assert token not in shown, token  # the source notebook, the gradebook, the victim, root's file

@@ -86,8 +86,13 @@ def _handin(path: Path, grade_ids=("a", "b")):
 def test_collect_layouts(tmp_path):
     handins = tmp_path / "handins"
     handins.mkdir()
-    for name in ("s1__matmul_timing.ipynb", "s2__param_study_keras.ipynb", "s3.ipynb",
-                 "s4__nonsense.ipynb", "bad id__matmul_timing.ipynb"):  # fmt: skip
+    for name in (
+        "s1__matmul_timing.ipynb",
+        "s2__param_study_keras.ipynb",
+        "s3.ipynb",
+        "s4__nonsense.ipynb",
+        "bad id__matmul_timing.ipynb",
+    ):
         _handin(handins / name)
     (handins / "s2__param_study_keras__my_data.csv").write_text("x,label\n1,a\n")
     (handins / "s5").mkdir()
@@ -136,11 +141,12 @@ def course(make_course, perfect_handin):
     handins.mkdir()
     for name in names:
         release = root / "release" / name / f"{name}.ipynb"
-        nbformat.write(perfect_handin(root, name),
-                       handins / f"perfect__{name}.ipynb")  # fmt: skip
+        nbformat.write(perfect_handin(root, name), handins / f"perfect__{name}.ipynb")
         shutil.copy2(release, handins / f"blank__{name}.ipynb")
-        nbformat.write(always_equal_submission(release, root / "solutions" / f"{name}.ipynb"),
-                       handins / f"alwayseq__{name}.ipynb")  # fmt: skip
+        nbformat.write(
+            always_equal_submission(release, root / "solutions" / f"{name}.ipynb"),
+            handins / f"alwayseq__{name}.ipynb",
+        )
         if name in WRONG:  # a deliberately wrong answer: the partial score designed for it
             old, new = WRONG[name]
             nb = perfect_handin(root, name)
@@ -166,9 +172,10 @@ WRONG = {
     # the product A·Bᵀ instead of A·B
     "matmul_timing": ("Bt = [[B[k][j] for k in range(n)] for j in range(n)]", "Bt = B"),
     # the parameter formula of a convolution without its biases
-    "fc_vs_conv_pytorch": ("return in_channels * kernel_size * kernel_size * out_channels + "
-                           "(out_channels if bias else 0)",
-                           "return in_channels * kernel_size * kernel_size * out_channels"),
+    "fc_vs_conv_pytorch": (
+        "return in_channels * kernel_size * kernel_size * out_channels + (out_channels if bias else 0)",
+        "return in_channels * kernel_size * kernel_size * out_channels",
+    ),
 }
 WRONG_LOSES = {"matmul_timing": {"test_matmul"}, "fc_vs_conv_pytorch": {"test_count_params"}}
 
@@ -179,8 +186,11 @@ WRONG_LOSES = {"matmul_timing": {"test_matmul"}, "fc_vs_conv_pytorch": {"test_co
 _BUILD = 'build_mlp(nodes=32, layers=2, activation="tanh").summary()'
 KERAS_BACKEND_HANDINS = {
     "tfimport": ("param_study_keras", _BUILD, "import tensorflow as tf\n\n" + _BUILD),
-    "tfonly": ("param_study_keras", _BUILD,
-               _BUILD + '\n_probe = np.asarray(build_mlp(8, 1)(np.zeros((1, 28, 28, 1), "float32")))'),
+    "tfonly": (
+        "param_study_keras",
+        _BUILD,
+        _BUILD + '\n_probe = np.asarray(build_mlp(8, 1)(np.zeros((1, 28, 28, 1), "float32")))',
+    ),
 }
 
 
@@ -259,16 +269,18 @@ def test_wrong_submissions_get_the_designed_partial_score(course):
             continue
         perfect, wrong = _scores(course["root"], name, "perfect"), _scores(course["root"], name, "wrong")
         lost = {cell for cell, (score, _) in wrong.items() if score < perfect[cell][0]}
-        assert lost == WRONG_LOSES[name], \
+        assert lost == WRONG_LOSES[name], (
             f"{name}: lost points in {sorted(lost)}, expected only {sorted(WRONG_LOSES[name])}"
+        )
         total_wrong = sum(s for s, _ in wrong.values())
         total_perfect = sum(s for s, _ in perfect.values())
         assert 0 < total_wrong < total_perfect, f"{name}: {total_wrong} of {total_perfect}"
 
 
 def _validate(root: Path, path: Path, *flags: str) -> str:
-    result = subprocess.run([NBGRADER, "validate", *flags, str(path)], cwd=root, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [NBGRADER, "validate", *flags, str(path)], cwd=root, capture_output=True, text=True, timeout=600
+    )
     return result.stdout + result.stderr
 
 

@@ -74,8 +74,11 @@ def _handins(root: Path, folder: Path, which: dict, names=NAMES) -> None:
     for name in names:
         release = read(root / "release" / name / f"{name}.ipynb")
         answers = answers_of(read(root / "solutions" / f"{name}.ipynb"))
-        stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}  # fmt: skip
+        stubs = {
+            c.metadata["nbgrader"]["grade_id"]: c.source
+            for c in release.cells
+            if c.metadata.get("nbgrader", {}).get("solution")
+        }
         for student, (assignment, blank) in which.items():
             if assignment != name:
                 continue
@@ -93,8 +96,12 @@ def _submissions(root: Path) -> list[str]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return sorted(s.student.id for name in NAMES if name in {a.name for a in gb.assignments}
-                      for s in gb.find_assignment(name).submissions)  # fmt: skip
+        return sorted(
+            s.student.id
+            for name in NAMES
+            if name in {a.name for a in gb.assignments}
+            for s in gb.find_assignment(name).submissions
+        )
 
 
 def _free_port() -> int:
@@ -169,8 +176,9 @@ def _without_bwrap(folder: Path) -> dict:
     return dict(os.environ, PATH=str(bin_))
 
 
-def _grade_on(cluster: Cluster, root: Path, *args: str, after_first=None,
-              names=NAMES) -> tuple[int, str, str, list[str]]:  # fmt: skip
+def _grade_on(
+    cluster: Cluster, root: Path, *args: str, after_first=None, names=NAMES
+) -> tuple[int, str, str, list[str]]:
     """``coursekit grade NAME --scheduler ...``: exit status, stdout, stderr, students in row order;
     ``after_first()`` is called when the first row is printed."""
     env = dict(os.environ, COURSE_DATA_DIR=DATA)
@@ -335,8 +343,11 @@ def test_a_handin_that_loses_its_worker_again_and_again_is_not_graded(make_cours
     _handins(root, folder, {"s97": (NAME, []), "s98": (NAME, ["matmul_python"])}, names=[NAME])
     release = read(root / "release" / NAME / f"{NAME}.ipynb")
     answers = answers_of(read(root / "solutions" / f"{NAME}.ipynb"))
-    first = next(c.metadata["nbgrader"]["grade_id"] for c in release.cells
-                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")  # fmt: skip
+    first = next(
+        c.metadata["nbgrader"]["grade_id"]
+        for c in release.cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    )
     answers[first] = "import time\ntime.sleep(45)\n" + answers[first]
     slow = tmp_path / "slow"
     slow.mkdir()

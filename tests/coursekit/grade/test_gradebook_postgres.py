@@ -63,8 +63,9 @@ def postgres_url():
     pytest.importorskip("psycopg2", reason="psycopg2-binary is not installed (requirements.txt)")
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (no initdb): `make setup` as root, "
-                    "or apt-get install postgresql")
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb): `make setup` as root, or apt-get install postgresql"
+        )
     as_user: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root
         try:
@@ -84,23 +85,39 @@ def postgres_url():
     port = _free_port()
 
     def pg(tool: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run([*as_user, str(bindir / tool), *args], capture_output=True, text=True,
-                                timeout=timeout, cwd=base)  # fmt: skip
+        result = subprocess.run(
+            [*as_user, str(bindir / tool), *args], capture_output=True, text=True, timeout=timeout, cwd=base
+        )
         assert result.returncode == 0, f"{tool} failed: {result.stdout[-2000:]}{result.stderr[-2000:]}"
         return result
 
     started = False
     try:
         pg("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale")
-        pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "60",
-           "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start")  # fmt: skip
+        pg(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+            "start",
+        )
         started = True
         pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "gradebook")
         yield f"postgresql://postgres@127.0.0.1:{port}/gradebook"
     finally:
         if started:
-            subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                           capture_output=True, timeout=60, cwd=base)  # fmt: skip
+            subprocess.run(
+                [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                cwd=base,
+            )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -140,9 +157,13 @@ def _cells(url: str) -> dict[str, dict[str, tuple]]:
 
     with Gradebook(with_driver(url)) as gb:
         students = sorted(s.student.id for s in gb.assignment_submissions(NAME))
-        return {s: {g.name: (g.auto_score, g.manual_score, g.score)
-                    for g in gb.find_submission_notebook(NAME, NAME, s).grades}  # fmt: skip
-                for s in students}  # fmt: skip
+        return {
+            s: {
+                g.name: (g.auto_score, g.manual_score, g.score)
+                for g in gb.find_submission_notebook(NAME, NAME, s).grades
+            }
+            for s in students
+        }
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +178,9 @@ def graded(postgres_url, tmp_path_factory):
     def run(which: str, *args: str) -> subprocess.CompletedProcess:
         root = courses[which]
         started = time.perf_counter()
-        result = subprocess.run([*KIT, *args], cwd=root, env=envs[which], capture_output=True, text=True,
-                                timeout=600)  # fmt: skip
+        result = subprocess.run(
+            [*KIT, *args], cwd=root, env=envs[which], capture_output=True, text=True, timeout=600
+        )
         seconds[f"{which} {args[0]}"] = seconds.get(f"{which} {args[0]}", 0) + time.perf_counter() - started
         return result
 
@@ -182,8 +204,12 @@ def graded(postgres_url, tmp_path_factory):
         graded = run(which, "grade", NAME)
         root = courses[which]
         url = postgres_url if which == "postgres" else f"sqlite:///{root / 'gradebook.db'}"
-        out[which] = {"grade": graded, "report": _read_csv(root / "grading_report.csv"),
-                      "grades": _read_csv(root / "grades.csv"), "cells": _cells(url)}  # fmt: skip
+        out[which] = {
+            "grade": graded,
+            "report": _read_csv(root / "grading_report.csv"),
+            "grades": _read_csv(root / "grades.csv"),
+            "cells": _cells(url),
+        }
     regraded = run("postgres", "grade", NAME)
     out["regrade"] = {"grade": regraded, "report": _read_csv(courses["postgres"] / "grading_report.csv")}
     print("timings:", {k: f"{v:.1f} s" for k, v in seconds.items()})

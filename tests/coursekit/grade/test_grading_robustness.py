@@ -67,8 +67,9 @@ def not_a_notebook(release, answers):
 
 def wrong_notebook(release, answers):
     """Some other notebook of the student's (a lesson, an empty one) handed in by mistake."""
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# My notes"),
-                                           nbformat.v4.new_code_cell("print('hello')")])
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# My notes"), nbformat.v4.new_code_cell("print('hello')")]
+    )
 
 
 def kernel_death(release, answers):
@@ -111,28 +112,28 @@ def deleted_test_wrong_answer(release, answers):
     return nb
 
 
-ATTACK = '''
+ATTACK = """
 # "helper" cell added by the student after the setup cell
 def _drop_checks(lines):
     if any("assert" in line for line in lines):
         return ["pass\\n"]
     return [line for line in lines if "NotImplementedError" not in line]
 get_ipython().input_transformers_cleanup.append(_drop_checks)
-'''
+"""
 
-ATTACK_EXC = '''
+ATTACK_EXC = """
 def _ignore(shell, etype, value, tb, tb_offset=None):
     return None
 get_ipython().set_custom_exc((Exception,), _ignore)
-'''
+"""
 
 
-ATTACK_ALL = '''
+ATTACK_ALL = """
 get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])  # every later cell does nothing
-'''
+"""
 
 
-CLASS_PATCH = '''
+CLASS_PATCH = """
 # patches the shell's class, not the shell: every later error is swallowed
 from IPython.core.interactiveshell import InteractiveShell
 _run_code = InteractiveShell.run_code
@@ -143,9 +144,9 @@ async def _quiet(self, code_obj, result=None, *, async_=False):
         pass
     return False
 InteractiveShell.run_code = _quiet
-'''
+"""
 
-SNAPSHOT_EDIT = '''
+SNAPSHOT_EDIT = """
 # edits the grader's own snapshot in sys.modules, so its guard "restores" the student's transformer
 import ast, sys
 class _NoAsserts(ast.NodeTransformer):
@@ -157,9 +158,9 @@ for _name, _module in list(sys.modules.items()):
     if "grader" in _name and hasattr(_module, "ast"):
         _module.ast.append(_NoAsserts())
 get_ipython().ast_transformers.append(_NoAsserts())
-'''
+"""
 
-EVENT_DISGUISE = '''
+EVENT_DISGUISE = """
 # an event callback that says it is IPython's and adds an AST transformer before every cell
 import ast
 class _NoAsserts(ast.NodeTransformer):
@@ -173,18 +174,19 @@ def _before(info=None):
         ip.ast_transformers.append(_NoAsserts())
 _before.__module__ = "IPython.core.events"
 get_ipython().events.register("pre_run_cell", _before)
-'''
+"""
 
-EINSUM = '''
+EINSUM = """
 # a wrong matmul_numpy (A @ B.T), and numpy's einsum patched to agree with it in the tests
 _einsum = np.einsum
 np.einsum = lambda spec, a, b, *rest, **kw: (
     a @ b.T if spec == "ik,kj->ij" else _einsum(spec, a, b, *rest, **kw))
-'''
+"""
 
 
 def _attack(source: str):
     """A hand-in builder: the blank release (no answers), the cell ``source`` added after the setup cell."""
+
     def make(release, answers):
         nb = copy.deepcopy(release)
         nb.cells.insert(nb.cells.index(_cell(nb, "setup")) + 1, nbformat.v4.new_code_cell(source))
@@ -235,10 +237,11 @@ def edited_test_cells(release, answers):
 def forbidden_import(release, answers):
     """matmul by numpy: its tests pass, but Part A forbids the import."""
     nb = perfect(release, answers)
-    timing = answers["matmul_python"][answers["matmul_python"].index("def time_matmul"):]
+    timing = answers["matmul_python"][answers["matmul_python"].index("def time_matmul") :]
     _cell(nb, "matmul_python").source = (
         "import time\n\nimport numpy as np\n\n\ndef matmul(A, B):\n"
-        "    return (np.array(A) @ np.array(B)).tolist()\n\n\n" + timing)
+        "    return (np.array(A) @ np.array(B)).tolist()\n\n\n" + timing
+    )
     return nb
 
 
@@ -277,7 +280,7 @@ def colab_resaved(release, answers):
     return nb
 
 
-SNOOP = '''
+SNOOP = """
 # a student cell looking for the solutions, the gradebook and the other hand-ins
 import os
 ROOT = {root!r}
@@ -305,7 +308,7 @@ try:
     print("LEAKED write")
 except OSError as err:
     print("blocked write", type(err).__name__)
-'''
+"""
 
 _COURSE_ROOT = {}  # set by the fixture: the snooping cell needs the course's absolute path
 
@@ -318,14 +321,14 @@ def snoop(release, answers):
     return nb
 
 
-AUDIT_HOOK = '''
+AUDIT_HOOK = """
 # prints the source of every later cell as it is compiled: the hidden tests included
 import sys
 def _spy(event, args):
     if event == "compile" and args and isinstance(args[0], (str, bytes)):
         print(args[0] if isinstance(args[0], str) else args[0].decode(errors="ignore"))
 sys.addaudithook(_spy)
-'''
+"""
 
 
 def audit_hook_spy(release, answers):
@@ -400,8 +403,12 @@ def batch(tmp_path_factory):
             path.write_text(json.dumps(made, indent=1))
     collected = subprocess.run([*tool, "collect", str(handins)], **run)
     n_nbgrader = sum("nbgrader" in cell.metadata for cell in release.cells)  # what a strip removes
-    return {"root": root, "collect": collected, "n_nbgrader": n_nbgrader,
-            **grade_batch(root, NAME, env, timeout=900)}
+    return {
+        "root": root,
+        "collect": collected,
+        "n_nbgrader": n_nbgrader,
+        **grade_batch(root, NAME, env, timeout=900),
+    }
 
 
 def _cells(batch, student):
@@ -446,9 +453,11 @@ def test_import_rule_static():
     check = grading_checks.check_rules
     assert check(NAME, nb(ok)) == []
     assert check(NAME, nb("%matplotlib inline\nimport matplotlib.pyplot as plt", ok)) == []
-    for bad in ("import numpy as np\n\ndef matmul(A, B):\n    return np.dot(A, B)",
-                "from math import fsum\n\ndef matmul(A, B):\n    return A",
-                "def matmul(A, B):\n    return __import__('numpy').dot(A, B)"):  # fmt: skip
+    for bad in (
+        "import numpy as np\n\ndef matmul(A, B):\n    return np.dot(A, B)",
+        "from math import fsum\n\ndef matmul(A, B):\n    return A",
+        "def matmul(A, B):\n    return __import__('numpy').dot(A, B)",
+    ):
         (violation,) = check(NAME, nb(bad))
         assert "points withheld" in violation.message and violation.withhold == PART_A
     (violation,) = check(NAME, nb("import numpy as xp", "def matmul(A, B):\n    return xp.dot(A, B)"))

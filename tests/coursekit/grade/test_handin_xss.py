@@ -48,20 +48,33 @@ HTML_OUTPUTS = [
 ]
 JAVASCRIPT_OUTPUT = "window.__xss_js = 1"
 MARKDOWN_OUTPUT = '<img src="x" onerror="window.__xss_md_output = 1"> *kept emphasis*'
-ANSWER = ("I measured the exponent.\n\n<script>window.__xss_markdown = 1</script>\n\n"
-          '<img src="x" onerror="window.__xss_markdown_img = 1"> and '
-          "[a link](javascript:window.__xss_markdown_link=1)\n")  # fmt: skip
-GLOBALS = ["__xss_script", "__xss_img", "__xss_link", "__xss_iframe", "__xss_js", "__xss_md_output",
-           "__xss_markdown", "__xss_markdown_img", "__xss_markdown_link"]  # fmt: skip
+ANSWER = (
+    "I measured the exponent.\n\n<script>window.__xss_markdown = 1</script>\n\n"
+    '<img src="x" onerror="window.__xss_markdown_img = 1"> and '
+    "[a link](javascript:window.__xss_markdown_link=1)\n"
+)
+GLOBALS = [
+    "__xss_script",
+    "__xss_img",
+    "__xss_link",
+    "__xss_iframe",
+    "__xss_js",
+    "__xss_md_output",
+    "__xss_markdown",
+    "__xss_markdown_img",
+    "__xss_markdown_link",
+]
 LINKS = ["click me", "a link"]
-HOSTILE_CELL = "\n".join([
-    "from IPython.display import HTML, Javascript, display",
-    *(f"display(HTML({html!r}))" for html in HTML_OUTPUTS),
-    f"display(Javascript({JAVASCRIPT_OUTPUT!r}))",
-    f"display({{'text/markdown': {MARKDOWN_OUTPUT!r}}}, raw=True)",
-    "import pandas as pd",
-    "display(pd.DataFrame({'n': [10, 20], 'seconds': [0.125, 0.75]}))",
-])  # fmt: skip
+HOSTILE_CELL = "\n".join(
+    [
+        "from IPython.display import HTML, Javascript, display",
+        *(f"display(HTML({html!r}))" for html in HTML_OUTPUTS),
+        f"display(Javascript({JAVASCRIPT_OUTPUT!r}))",
+        f"display({{'text/markdown': {MARKDOWN_OUTPUT!r}}}, raw=True)",
+        "import pandas as pd",
+        "display(pd.DataFrame({'n': [10, 20], 'seconds': [0.125, 0.75]}))",
+    ]
+)
 # After clicking every link: which globals are set, and the page's title.
 FIRED = """([names, links]) => {
   for (const a of document.querySelectorAll('a')) if (links.includes(a.textContent.trim())) a.click();
@@ -86,8 +99,9 @@ def graded(make_course, perfect_handin):
     scratch = Path(tempfile.mkdtemp(prefix="course-xss-test-"))
     scratch.chmod(0o755)
     (scratch / "data").mkdir()
-    env = dict(os.environ, COURSE_DATA_DIR=str(scratch / "data"), TMPDIR=str(scratch),
-               COURSE_GRADING_TIMEOUT="30")  # fmt: skip
+    env = dict(
+        os.environ, COURSE_DATA_DIR=str(scratch / "data"), TMPDIR=str(scratch), COURSE_GRADING_TIMEOUT="30"
+    )
     try:
         yield _grade(make_course, perfect_handin, env, scratch)
     finally:
@@ -142,8 +156,10 @@ def test_the_payloads_run_when_rendered_as_they_are(browser, tmp_path):
         return nbformat.v4.new_output("display_data", data=data)
 
     outputs = [output({"text/html": html}) for html in HTML_OUTPUTS]
-    outputs += [output({"application/javascript": JAVASCRIPT_OUTPUT}),
-                output({"text/markdown": MARKDOWN_OUTPUT})]
+    outputs += [
+        output({"application/javascript": JAVASCRIPT_OUTPUT}),
+        output({"text/markdown": MARKDOWN_OUTPUT}),
+    ]
     cell = nbformat.v4.new_code_cell(HOSTILE_CELL, outputs=outputs)
     nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell(ANSWER)])
     page_file = tmp_path / "unsanitized.html"
@@ -202,7 +218,7 @@ def test_normal_feedback_still_renders_its_outputs(graded, browser):
     page_file = graded["root"] / "feedback" / "s_ok" / NAME / f"{NAME}.html"
     page = _open(browser, page_file.as_uri(), "xss-feedback-normal.png", wait_for="Part A")
     plots = page.evaluate("""() => Array.from(document.querySelectorAll('.output_png img'))
-        .map(img => img.complete && img.naturalWidth > 0)""")  # fmt: skip
+        .map(img => img.complete && img.naturalWidth > 0)""")
     assert len(plots) >= 2 and all(plots), plots
     radius = page.evaluate("() => getComputedStyle(document.querySelector('.panel')).borderRadius")
     assert radius == "4px"  # bootstrap's panels: the inline styles apply under the policy

@@ -19,7 +19,7 @@ from tests.helpers import kit
 
 NAME = "matmul_timing"
 AUTO = 10  # autograded points of matmul_timing
-VERBOSE = '''
+VERBOSE = """
 
 _quiet_matmul = matmul
 
@@ -28,10 +28,13 @@ def matmul(A, B):
     if len(A) <= 3:  # the test cell's small products, not the timed ones (printing costs time)
         print(("epoch 1/1 - loss 0.1234 - accuracy 0.9876 " * 24 + "\\n") * 240, end="")  # about 240 kB
     return _quiet_matmul(A, B)
-'''
+"""
 HUGE_LINE = "import sys\nfor _ in range(768):\n    sys.stdout.write('x' * 2**20)\nprint()"
-DEEP = {"deepminus": "x = " + "-" * 100_000 + "1", "deepplus": "x = 1" + " + 1" * 5_000,
-        "deepindex": "a = [0]\nx = a" + "[0]" * 5_000}  # fmt: skip
+DEEP = {
+    "deepminus": "x = " + "-" * 100_000 + "1",
+    "deepplus": "x = 1" + " + 1" * 5_000,
+    "deepindex": "a = [0]\nx = a" + "[0]" * 5_000,
+}
 
 pytestmark = pytest.mark.slow
 

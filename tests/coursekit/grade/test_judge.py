@@ -45,8 +45,7 @@ def _student(kc, code: str = "", cells=()) -> judge.Student:
 
 
 def test_values_come_back_as_data(kernel):
-    student = _student(kernel, "import numpy as np, pandas as pd, torch\n"
-                               "def f(x):\n    return x\n")  # fmt: skip
+    student = _student(kernel, "import numpy as np, pandas as pd, torch\ndef f(x):\n    return x\n")
     assert student.f([1, 2.5, "a", None, True]) == [1, 2.5, "a", None, True]
     assert student.f((1, (2, 3))) == (1, (2, 3))
     assert student.eval("{1: 'one', (2, 3): [4]}") == {1: "one", (2, 3): [4]}
@@ -67,8 +66,10 @@ def test_values_come_back_as_data(kernel):
 
 def test_an_always_equal_answer_arrives_as_a_plain_value(kernel):
     """An object that claims to equal anything is its plain value once it leaves the kernel."""
-    liars = ("class Liar(float):\n    def __eq__(self, other):\n        return True\n"
-             "class LiarList(list):\n    def __eq__(self, other):\n        return True\n")
+    liars = (
+        "class Liar(float):\n    def __eq__(self, other):\n        return True\n"
+        "class LiarList(list):\n    def __eq__(self, other):\n        return True\n"
+    )
     student = _student(kernel, liars)
     value = student.eval("Liar(1.0)")
     assert type(value) is float and value != 2.0
@@ -85,7 +86,7 @@ def test_the_kernel_cannot_answer_for_the_judge(kernel):
     quiet = judge.Student(run=lambda code: ("", None))  # a kernel that prints nothing
     with pytest.raises(judge.StudentError, match="printed no answer"):
         quiet.eval("1")
-    forged = judge.Student(run=lambda code: ("course-judge-0000:{\"value\": 1}\n", None))  # a guessed nonce
+    forged = judge.Student(run=lambda code: ('course-judge-0000:{"value": 1}\n', None))  # a guessed nonce
     with pytest.raises(judge.StudentError):
         forged.eval("1")
 
@@ -100,14 +101,18 @@ def test_verdicts_are_the_judges():
 
 
 def test_split_and_source():
-    cell = ("assert f(1) == 1\nprint('ok')\n\n"
-            "### BEGIN HIDDEN TESTS\nassert student.f(2) == 2\n### END HIDDEN TESTS\n")
+    cell = (
+        "assert f(1) == 1\nprint('ok')\n\n"
+        "### BEGIN HIDDEN TESTS\nassert student.f(2) == 2\n### END HIDDEN TESTS\n"
+    )
     visible, judged = judge.split(cell)
     assert "student" not in visible and "print('ok')" in visible
     assert judged.strip() == "assert student.f(2) == 2"
     assert judge.split("assert True\n") == ("assert True\n", None)
-    student = judge.Student(run=lambda code: ("", None), cells=[
-        "def f(x):\n    return 1", "%time y = 2\ndef f(x):\n    return x", "print(f(3))"])
+    student = judge.Student(
+        run=lambda code: ("", None),
+        cells=["def f(x):\n    return 1", "%time y = 2\ndef f(x):\n    return x", "print(f(3))"],
+    )
     assert student.source("f").startswith("%time")  # the last definition, magics and all
     assert student.source("y") == ""  # only top-level definitions (y is set by the magic)
     assert student.source("g") == ""

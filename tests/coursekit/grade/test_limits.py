@@ -29,47 +29,67 @@ NAME = "matmul_timing"
 SECRET = "pg-secret-7d1f"  # in the grader's environment: no kernel may see it
 ATTACKS = {
     "memory": "blob = bytearray(900 * 2**20)  # 900 MiB against a 512 MiB limit\nblob[::4096] = b'x' * len(blob[::4096])",
-    "processes": ("import subprocess\nkids = []\ntry:\n    for _ in range(200):\n"
-                  "        kids.append(subprocess.Popen(['sleep', '3001']))\n"
-                  "except OSError as err:\n    print('FORK REFUSED', len(kids), err)"),
-    "orphans": ("import os\nos.system('setsid sleep 3002 > /dev/null 2>&1 &')\n"
-                "os.system('nohup sleep 3002 > /dev/null 2>&1 &')\nprint('ORPHANS STARTED')"),
-    "disk": ("try:\n    with open('big.bin', 'wb') as f:\n        for _ in range(300):\n"
-             "            f.write(b'x' * 2**20)\nexcept OSError as err:\n    print('DISK', err)\n    raise"),
-    "network": ("import os, socket\ntry:\n    socket.create_connection(('127.0.0.1', int(PORT)), timeout=5)\n"
-                "    print('NETWORK OPEN')\nexcept OSError as err:\n    print('NETWORK BLOCKED', err)"),
+    "processes": (
+        "import subprocess\nkids = []\ntry:\n    for _ in range(200):\n"
+        "        kids.append(subprocess.Popen(['sleep', '3001']))\n"
+        "except OSError as err:\n    print('FORK REFUSED', len(kids), err)"
+    ),
+    "orphans": (
+        "import os\nos.system('setsid sleep 3002 > /dev/null 2>&1 &')\n"
+        "os.system('nohup sleep 3002 > /dev/null 2>&1 &')\nprint('ORPHANS STARTED')"
+    ),
+    "disk": (
+        "try:\n    with open('big.bin', 'wb') as f:\n        for _ in range(300):\n"
+        "            f.write(b'x' * 2**20)\nexcept OSError as err:\n    print('DISK', err)\n    raise"
+    ),
+    "network": (
+        "import os, socket\ntry:\n    socket.create_connection(('127.0.0.1', int(PORT)), timeout=5)\n"
+        "    print('NETWORK OPEN')\nexcept OSError as err:\n    print('NETWORK BLOCKED', err)"
+    ),
     "environment": "import os\nprint('ENV', sorted(os.environ))\nprint('SECRET' if any('SECRET' in v for v in os.environ.values()) else 'CLEAN')",
-    "proc": ("import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\nseen = ''\nfor p in pids:\n"
-             "    try:\n        seen += open(f'/proc/{p}/environ', errors='replace').read()\n"
-             "    except OSError:\n        pass\nprint('PIDS', len(pids), 'LEAK' if 'SECRET' in seen else 'NOLEAK')"),
-    "privileges": ("import os\nstatus = open('/proc/self/status').read()\n"
-                   "print([line for line in status.splitlines() if line.startswith(('Cap', 'NoNewPrivs', 'Uid'))])\n"
-                   "try:\n    os.setuid(0)\n    print('BECAME ROOT')\nexcept OSError as err:\n    print('SETUID REFUSED', err)"),
+    "proc": (
+        "import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\nseen = ''\nfor p in pids:\n"
+        "    try:\n        seen += open(f'/proc/{p}/environ', errors='replace').read()\n"
+        "    except OSError:\n        pass\nprint('PIDS', len(pids), 'LEAK' if 'SECRET' in seen else 'NOLEAK')"
+    ),
+    "privileges": (
+        "import os\nstatus = open('/proc/self/status').read()\n"
+        "print([line for line in status.splitlines() if line.startswith(('Cap', 'NoNewPrivs', 'Uid'))])\n"
+        "try:\n    os.setuid(0)\n    print('BECAME ROOT')\nexcept OSError as err:\n    print('SETUID REFUSED', err)"
+    ),
     # four busy processes for 4 s: on 2 cores they would take 2 cores; the kernel has 1 (--jobs 2)
-    "cpu": ("import resource, subprocess, sys, time\nstart = time.time()\n"
-            "loop = 'import time\\nend = time.time() + 4\\nwhile time.time() < end:\\n    pass'\n"
-            "kids = [subprocess.Popen([sys.executable, '-c', loop]) for _ in range(4)]\n"
-            "for kid in kids:\n    kid.wait()\nused = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-            "print('CPU CORES USED', round((used.ru_utime + used.ru_stime) / (time.time() - start), 2))"),
+    "cpu": (
+        "import resource, subprocess, sys, time\nstart = time.time()\n"
+        "loop = 'import time\\nend = time.time() + 4\\nwhile time.time() < end:\\n    pass'\n"
+        "kids = [subprocess.Popen([sys.executable, '-c', loop]) for _ in range(4)]\n"
+        "for kid in kids:\n    kid.wait()\nused = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print('CPU CORES USED', round((used.ru_utime + used.ru_stime) / (time.time() - start), 2))"
+    ),
     # the grader's session keyring holds a key (the fixture adds it): the kernel must not see it
     "keyring": "print('KEYRING LEAK' if 'coursekit-test-key' in open('/proc/keys').read() else 'KEYRING CLEAN')",
     # the seccomp filter (x86-64 numbers): each call answers EPERM; without the filter, ptrace,
     # keyctl, clone and unshare of a user namespace succeed for the kernel's uid
-    "syscalls": ("import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                 "calls = {'unshare_user': (272, 0x10000000), 'clone_user': (56, 0x10000000 | 17, 0, 0, 0, 0),\n"
-                 "         'keyctl': (250, 0, -3), 'ptrace': (101, 0, 0, 0, 0), 'bpf': (321, 0, 0, 0),\n"
-                 "         'io_uring_setup': (425, 1, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0),\n"
-                 "         'userfaultfd': (323, 0), 'mount': (165, 0, 0, 0, 0, 0)}\n"
-                 "for name, args in calls.items():\n    got = libc.syscall(*args)\n    if got == 0 and name == 'clone_user':\n"
-                 "        os._exit(0)\n    print('SYSCALL', name, got, ctypes.get_errno())\n"
-                 "done = subprocess.run(['unshare', '-U', '-r', 'id'], capture_output=True, text=True)\n"
-                 "print('UNSHARE', done.returncode, done.stdout.strip(), done.stderr.strip())"),
-    "descriptors": ("import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
-                    "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"),
+    "syscalls": (
+        "import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "calls = {'unshare_user': (272, 0x10000000), 'clone_user': (56, 0x10000000 | 17, 0, 0, 0, 0),\n"
+        "         'keyctl': (250, 0, -3), 'ptrace': (101, 0, 0, 0, 0), 'bpf': (321, 0, 0, 0),\n"
+        "         'io_uring_setup': (425, 1, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0),\n"
+        "         'userfaultfd': (323, 0), 'mount': (165, 0, 0, 0, 0, 0)}\n"
+        "for name, args in calls.items():\n    got = libc.syscall(*args)\n    if got == 0 and name == 'clone_user':\n"
+        "        os._exit(0)\n    print('SYSCALL', name, got, ctypes.get_errno())\n"
+        "done = subprocess.run(['unshare', '-U', '-r', 'id'], capture_output=True, text=True)\n"
+        "print('UNSHARE', done.returncode, done.stdout.strip(), done.stderr.strip())"
+    ),
+    "descriptors": (
+        "import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+        "        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n    except OSError:\n        pass"
+    ),
 }
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(jail.available() is not None, reason=f"no jail here: {jail.available()}"),
+]
 
 
 def _key_in_session_keyring() -> None:
@@ -105,10 +125,14 @@ def graded(request, make_course, perfect_handin):
     threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
     root = make_course([NAME])
     toml = root / "course.toml"
-    toml.write_text(toml.read_text().replace("grading = { cell_timeout_s = 60 }",
-                                             "grading = { cell_timeout_s = 60, memory_gib = 0.5, processes = 64, "
-                                             "disk_gib = 0.1, warm_kernels = "
-                                             f"{'true' if request.param == 'warm' else 'false'} }}"))  # fmt: skip
+    toml.write_text(
+        toml.read_text().replace(
+            "grading = { cell_timeout_s = 60 }",
+            "grading = { cell_timeout_s = 60, memory_gib = 0.5, processes = 64, "
+            "disk_gib = 0.1, warm_kernels = "
+            f"{'true' if request.param == 'warm' else 'false'} }}",
+        )
+    )
     handins = root / "handins"
     handins.mkdir()
     nbformat.write(perfect_handin(root, NAME), handins / f"perfect__{NAME}.ipynb")
@@ -129,7 +153,9 @@ def graded(request, make_course, perfect_handin):
 
 def _printed(graded, student: str) -> str:
     nb = nbformat.read(graded["root"] / "autograded" / student / NAME / f"{NAME}.ipynb", as_version=4)
-    return "\n".join(o.get("text", "") + str(o.get("evalue", "")) for c in nb.cells for o in c.get("outputs", []))
+    return "\n".join(
+        o.get("text", "") + str(o.get("evalue", "")) for c in nb.cells for o in c.get("outputs", [])
+    )
 
 
 def _row(graded, student):
@@ -141,7 +167,10 @@ def _row(graded, student):
 def test_limits_are_named_on_every_row(graded):
     assert "limits: memory, processes, disk" in graded["result"].stdout
     for row in graded["report"].values():
-        assert "limits: memory 0.5 GiB without swap, 64 processes, CPU 1 core(s) at top weight, disk 0.1 GiB, network off" in row["notes"], row
+        assert (
+            "limits: memory 0.5 GiB without swap, 64 processes, CPU 1 core(s) at top weight, disk 0.1 GiB, network off"
+            in row["notes"]
+        ), row
         assert ("warm kernel" in row["notes"]) == (graded["kind"] == "warm"), row
 
 
@@ -221,11 +250,15 @@ def test_seccomp_refuses_namespaces_keys_tracing(graded):
     """No user namespace (neither the unshare command nor a raw clone), no keys, no ptrace, bpf,
     io_uring, perf events, userfaultfd or mount: each refused with EPERM by the jail's filter."""
     printed = _printed(graded, "syscalls")
-    answers = {line.split()[1]: line.split()[2:] for line in printed.splitlines() if line.startswith("SYSCALL ")}
+    answers = {
+        line.split()[1]: line.split()[2:] for line in printed.splitlines() if line.startswith("SYSCALL ")
+    }
     assert len(answers) == 9, printed[-2000:]
     for name, (got, err) in answers.items():
         assert (got, err) == ("-1", str(errno.EPERM)), (name, got, err)
-    assert "UNSHARE 1 " in printed and "Operation not permitted" in printed and "uid=0" not in printed, printed[-500:]
+    assert "UNSHARE 1 " in printed and "Operation not permitted" in printed and "uid=0" not in printed, (
+        printed[-500:]
+    )
 
 
 def test_keyring_unreachable(graded):

@@ -15,8 +15,14 @@ from coursekit.grade.warm import notebook_modules
 
 
 def _nbgrader(grade_id: str, *, grade: bool, solution: bool, points: int = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}  # fmt: skip
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -31,8 +37,10 @@ def _test_cell(source: str, grade_id: str = "test_x") -> nbformat.NotebookNode:
 
 def test_limit_output_bytes_cuts_text_and_keeps_errors():
     cell = new_code_cell("print('x' * 10**6)")
-    cell.outputs = [new_output("stream", name="stdout", text="x" * 1_000_000),
-                    new_output("error", ename="AssertionError", evalue="wrong", traceback=["t" * 50_000] * 9)]
+    cell.outputs = [
+        new_output("stream", name="stdout", text="x" * 1_000_000),
+        new_output("error", ename="AssertionError", evalue="wrong", traceback=["t" * 50_000] * 9),
+    ]
     nb = new_notebook(cells=[cell])
     LimitOutputBytes(max_text_bytes=1_000, max_bytes=100_000).preprocess(nb, {})
     out = nb.cells[0].outputs
@@ -70,11 +78,16 @@ def test_limit_output_bytes_leaves_small_cells_alone():
 
 def test_hide_hidden_tests_keeps_verdict_not_code():
     hidden = "assert f(12345) == 24690, 'hidden check failed'"
-    test = _test_cell("assert f(1) == 2, 'f(1) should be 2'\n### BEGIN HIDDEN TESTS\n"
-                      "assert f(12345) == 24690, 'hidden check failed'\n### END HIDDEN TESTS")  # fmt: skip
-    test.outputs = [new_output("stream", name="stdout", text="assert f(12345) == 24690\n"),
-                    new_output("error", ename="AssertionError", evalue="hidden check failed",
-                               traceback=[f"----> 3 {hidden}"])]  # fmt: skip
+    test = _test_cell(
+        "assert f(1) == 2, 'f(1) should be 2'\n### BEGIN HIDDEN TESTS\n"
+        "assert f(12345) == 24690, 'hidden check failed'\n### END HIDDEN TESTS"
+    )
+    test.outputs = [
+        new_output("stream", name="stdout", text="assert f(12345) == 24690\n"),
+        new_output(
+            "error", ename="AssertionError", evalue="hidden check failed", traceback=[f"----> 3 {hidden}"]
+        ),
+    ]
     spy = new_code_cell("print('spy')")  # a cell that printed the hidden test (an audit hook, say)
     spy.outputs = [new_output("stream", name="stdout", text=f"hello\n{hidden}\n")]
     nb = new_notebook(cells=[new_markdown_cell("# A"), spy, test])
@@ -94,8 +107,12 @@ def test_import_rule_of_part_a():
     (rule,) = checks.RULES["matmul_timing"]
     ok = new_notebook(cells=[new_code_cell("import time\n\ndef matmul(a, b):\n    return time.time()")])
     assert checks.check_import_rule(rule, ok) == []
-    numpy = new_notebook(cells=[new_code_cell("import numpy as np"),
-                                new_code_cell("import time\n\ndef matmul(a, b):\n    return np.dot(a, b)")])
+    numpy = new_notebook(
+        cells=[
+            new_code_cell("import numpy as np"),
+            new_code_cell("import time\n\ndef matmul(a, b):\n    return np.dot(a, b)"),
+        ]
+    )
     assert any("'np'" in p for p in checks.check_import_rule(rule, numpy))
     sneaky = new_code_cell("def matmul(a, b):\n    return __import__('numpy').dot(a, b)")
     sneaky = new_notebook(cells=[sneaky])
@@ -112,7 +129,8 @@ def test_guarded_execute_undoes_tampering_before_a_test(tmp_path, monkeypatch):
     tamper = new_code_cell(
         "ip = get_ipython()\n"
         "ip.input_transformers_post.append(lambda lines: [l for l in lines if 'assert' not in l])",
-        metadata=_nbgrader("answer", grade=False, solution=True))
+        metadata=_nbgrader("answer", grade=False, solution=True),
+    )
     nb = new_notebook(cells=[new_code_cell("x = 1"), tamper, _test_cell("assert x == 2, 'x must be 2'")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
@@ -130,13 +148,17 @@ def test_guarded_execute_caps_output_as_it_arrives(tmp_path, monkeypatch):
     from nbgrader.utils import determine_grade
 
     monkeypatch.setenv("COURSE_FAST", "1")
-    many = _test_cell("import sys, time\nfor _ in range(12):\n    print('x' * 999_999)\n"
-                      "    sys.stdout.flush()\n"
-                      "    time.sleep(0.01)", "test_many")  # fmt: skip
+    many = _test_cell(
+        "import sys, time\nfor _ in range(12):\n    print('x' * 999_999)\n"
+        "    sys.stdout.flush()\n"
+        "    time.sleep(0.01)",
+        "test_many",
+    )
     huge = _test_cell("import sys\nsys.stdout.write('y' * 40_000_000)\nsys.stdout.flush()", "test_huge")
-    fails = _test_cell("import sys\nsys.stdout.write('z' * 40_000_000)\nsys.stdout.flush()\n"
-                       "assert False, 'wrong'",
-                       "test_fails")  # the lost output must not hide the failure
+    fails = _test_cell(
+        "import sys\nsys.stdout.write('z' * 40_000_000)\nsys.stdout.flush()\nassert False, 'wrong'",
+        "test_fails",
+    )  # the lost output must not hide the failure
     nb = new_notebook(cells=[many, huge, fails, new_code_cell("print('after')")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     GuardedExecute(timeout=60, allow_errors=True).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
@@ -166,20 +188,24 @@ def test_first_failure_names_the_cell_that_raised_or_a_test_on_stderr():
     stderr = [new_output("stream", name="stderr", text="w")]
     failing_test = new_code_cell("assert f()", metadata=test, outputs=stderr)
     assert _first_failure(new_notebook(cells=[ok, failing_test])) == "test cell 2 (test_a) wrote to stderr"
-    raised = new_code_cell("f()", outputs=[new_output("error", ename="RuntimeError", evalue="requires grad",
-                                                      traceback=[])])  # fmt: skip
+    raised = new_code_cell(
+        "f()", outputs=[new_output("error", ename="RuntimeError", evalue="requires grad", traceback=[])]
+    )
     said = _first_failure(new_notebook(cells=[ok, raised]))
     assert said == "cell 2 (cell 2) raised RuntimeError: requires grad"
 
 
 def test_notebook_modules_reads_top_level_imports_of_code_cells():
-    cells = [new_markdown_cell("import os"),
-             new_code_cell("%matplotlib inline\nimport keras\nimport numpy as np"),
-             new_code_cell("from tensorflow import keras as k\nfrom . import mine"), new_code_cell("def f(:")]
+    cells = [
+        new_markdown_cell("import os"),
+        new_code_cell("%matplotlib inline\nimport keras\nimport numpy as np"),
+        new_code_cell("from tensorflow import keras as k\nfrom . import mine"),
+        new_code_cell("def f(:"),
+    ]
     assert notebook_modules(cells) == ("keras", "numpy", "tensorflow")
 
 
-DEEP = ["x = " + "-" * 100_000 + "1", "x = 1" + " + 1" * 5_000, "a = [0]\nx = a" + "[0]" * 5_000]  # fmt: skip
+DEEP = ["x = " + "-" * 100_000 + "1", "x = 1" + " + 1" * 5_000, "a = [0]\nx = a" + "[0]" * 5_000]
 
 
 def test_cells_too_deep_to_parse_are_skipped_not_a_grader_failure():

@@ -29,13 +29,15 @@ HOSTILE = [
     '<object data="x.swf"></object><embed src="x.swf">',
     '<form action="https://evil.example"><input name="password"><button>go</button></form>',
     '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
-    '<scr<script>ipt>alert(1)</script>',
+    "<scr<script>ipt>alert(1)</script>",
     '<base href="https://evil.example/"><meta http-equiv="refresh" content="0;url=https://evil.example">',
     '<div style="background: url(javascript:alert(1)); position: fixed">x</div>',
 ]
 # none of this may be left
-RUNS = ("<script onerror onload ontoggle javascript: <iframe <svg <math <object <embed <form <input <base "
-        "<meta position data:text").split()
+RUNS = (
+    "<script onerror onload ontoggle javascript: <iframe <svg <math <object <embed <form <input <base "
+    "<meta position data:text"
+).split()
 SAFE = [
     "<b>bold</b> <i>it</i> <code>x &lt; y</code>",
     '<table border="1" class="dataframe"><thead><tr><th>n</th></tr></thead><tbody><tr><td>1</td></tr>'
@@ -75,15 +77,19 @@ def test_what_notebooks_show_stays(html):
 
 
 def test_outputs_cleaned_scripts_and_widgets_dropped():
-    nb = new_notebook(cells=[_code(
-        _display({"text/html": HOSTILE[0] + SAFE[0], "text/plain": "<HTML>"}),
-        _display({"application/javascript": "alert(1)", "text/plain": "<Javascript>"}),
-        _display({"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "w"}),
-        _display({"image/png": 'x"><script>alert(1)</script>', "text/plain": "<Figure>"}),
-        _display({"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
-        _display({"text/markdown": "<img src=x onerror=alert(1)> *kept*"}),
-        new_output("stream", name="stdout", text="<script>printed, escaped by the template</script>"),
-    )])  # fmt: skip
+    nb = new_notebook(
+        cells=[
+            _code(
+                _display({"text/html": HOSTILE[0] + SAFE[0], "text/plain": "<HTML>"}),
+                _display({"application/javascript": "alert(1)", "text/plain": "<Javascript>"}),
+                _display({"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "w"}),
+                _display({"image/png": 'x"><script>alert(1)</script>', "text/plain": "<Figure>"}),
+                _display({"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+                _display({"text/markdown": "<img src=x onerror=alert(1)> *kept*"}),
+                new_output("stream", name="stdout", text="<script>printed, escaped by the template</script>"),
+            )
+        ]
+    )
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nb, pre = _clean(nb)
     html, js, widget, bad_png, png, md, stream = nb.cells[0].outputs
@@ -98,8 +104,9 @@ def test_outputs_cleaned_scripts_and_widgets_dropped():
 
 
 def test_markdown_with_html_that_runs_is_rewritten_clean():
-    source = ("# Notes\n\n> a quote\n\n<script>alert(1)</script>\n\n"
-              "see <img src=x onerror=alert(1)> and $a < b$")  # fmt: skip
+    source = (
+        "# Notes\n\n> a quote\n\n<script>alert(1)</script>\n\nsee <img src=x onerror=alert(1)> and $a < b$"
+    )
     nb, _ = _clean(new_notebook(cells=[new_markdown_cell(source)]))
     cell = nb.cells[0]
     rendered = markdown_html(cell.source)
@@ -109,9 +116,11 @@ def test_markdown_with_html_that_runs_is_rewritten_clean():
 
 
 def test_clean_markdown_and_raw_cells_are_kept_as_written():
-    markdown = ("# Part A\n\n> quote, `x < y`, **bold**, $a<b$, <b>ok</b>, <br>\n\n"
-                "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
-                "![plot](attachment:p.png) [link](https://example.org) <!-- a comment -->\n")  # fmt: skip
+    markdown = (
+        "# Part A\n\n> quote, `x < y`, **bold**, $a<b$, <b>ok</b>, <br>\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "![plot](attachment:p.png) [link](https://example.org) <!-- a comment -->\n"
+    )
     cell = new_markdown_cell(markdown, attachments={"p.png": {"image/png": "iVBORw0KGgo="}})
     raw = new_raw_cell("<b>raw</b>", metadata={"raw_mimetype": "text/html"})
     nb = new_notebook(cells=[cell, raw])
@@ -146,7 +155,9 @@ def test_course_notebooks_pass_unchanged():
 
 
 def test_feedback_page_has_a_content_security_policy():
-    policy = content_security_policy("https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=x")
+    policy = content_security_policy(
+        "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=x"
+    )
     assert "script-src https://cdnjs.cloudflare.com/ajax/libs/mathjax/ 'unsafe-eval';" in policy
     assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
     html, _ = FeedbackExporter(template_name="lab").from_notebook_node(new_notebook(cells=[_code()]))

@@ -19,9 +19,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 # x86-64 numbers; without the filter (as this test's uid) the first four succeed
-CALLS = {"unshare_user": (272, 0x10000000), "keyctl_session": (250, 0, -3),
-         "ptrace_traceme": (101, 0, 0, 0, 0), "bpf": (321, 0, 0, 0), "io_uring_setup": (425, 1, 0),
-         "userfaultfd": (323, 0), "clone3": (435, 0, 0)}  # fmt: skip
+CALLS = {
+    "unshare_user": (272, 0x10000000),
+    "keyctl_session": (250, 0, -3),
+    "ptrace_traceme": (101, 0, 0, 0, 0),
+    "bpf": (321, 0, 0, 0),
+    "io_uring_setup": (425, 1, 0),
+    "userfaultfd": (323, 0),
+    "clone3": (435, 0, 0),
+}
 
 PROBE = """
 import ctypes, errno, os, subprocess, sys
