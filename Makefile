@@ -93,8 +93,11 @@ site: setup
 check-publish: setup
 	@d=$$(mktemp -d) && $(KIT) publish "$$d/students" && rm -rf "$$d"
 
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in one process); a module's tests stay
+# on one worker (tests/conftest.py), so module and shared session fixtures run once
+TEST_WORKERS ?= auto
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # A stand-in of Colab's runtime (colab/pip-freeze.txt's versions, ~7 GB): tests/coursekit/test_colab.py
 # runs the published course in it. `coursekit colab refresh` updates Colab's list first.
