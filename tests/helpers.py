@@ -94,13 +94,18 @@ def kit(root: Path, *args: str, env: dict | None = None, timeout: int = 900) -> 
     return subprocess.run([*KIT, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def grade_batch(root: Path, name: str, env: dict | None = None, timeout: int = 900) -> dict:
-    """``coursekit grade NAME`` in ``root``, timed; its process, seconds and grading_report.csv by student."""
+def grade_batch(
+    root: Path, name: str, env: dict | None = None, timeout: int = 900, canary: bool = False
+) -> dict:
+    """``coursekit grade NAME`` in ``root``, timed; its process, seconds and grading_report.csv by student.
+
+    Without the canary unless asked: tests/coursekit/grade/test_canary.py tests it, and the whole
+    workflow of test_assignments.py runs it; elsewhere it would grade the worked solution again."""
     import csv
     import time
 
     started = time.perf_counter()
-    graded = kit(root, "grade", name, env=env, timeout=timeout)
+    graded = kit(root, "grade", name, *([] if canary else ["--no-canary"]), env=env, timeout=timeout)
     seconds = time.perf_counter() - started
     with open(root / "grading_report.csv", newline="") as f:
         report = {r["student_id"]: r for r in csv.DictReader(f)}
