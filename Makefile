@@ -93,11 +93,12 @@ site: setup
 check-publish: setup
 	@d=$$(mktemp -d) && $(KIT) publish "$$d/students" && rm -rf "$$d"
 
-# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in one process); a module's tests stay
-# on one worker (tests/conftest.py), so module and shared session fixtures run once
-TEST_WORKERS ?= auto
+# One process by default: on 2 cores the suite is CPU-bound and two workers gained 3 %.
+# With more cores: make test TEST_WORKERS=auto (pytest-xdist; a module's tests stay on one worker,
+# so its module fixtures run once; the lessons are executed by test_lessons and test_site each).
+TEST_WORKERS ?= 0
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # A stand-in of Colab's runtime (colab/pip-freeze.txt's versions, ~7 GB): tests/coursekit/test_colab.py
 # runs the published course in it. `coursekit colab refresh` updates Colab's list first.

@@ -22,23 +22,6 @@ def _trust_where_no_jail() -> None:
 
 _trust_where_no_jail()
 
-# Modules that share a session fixture's work: the lessons' executions fill ``lesson_cache``, the
-# site built from it reuses them.
-SHARED_GROUPS = {"tests/lessons/test_lessons.py": "lessons", "tests/coursekit/test_site.py": "lessons"}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``) a module's tests run
-    in one worker, so its module fixtures (a graded batch, a started cluster) run once, and the
-    modules of :data:`SHARED_GROUPS` share one worker. Modules with slow tests come first: the
-    group that starts last bounds the run, so it should be a short one."""
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))
-    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable: order kept within
-
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
