@@ -290,6 +290,19 @@ def _autograde(
         retry_locked(_forget, name, student, root, True)
 
 
+def not_graded(name: str, student: str, reason: str) -> dict:
+    """The report row of a hand-in that got no grade, and why."""
+    return {
+        "student_id": student,
+        "assignment": name,
+        "status": "not graded",
+        "reason": reason,
+        "score": "",
+        "max_score": "",
+        "notes": "",
+    }
+
+
 def _grade_safely(name: str, student: str, root: Path, threads: int | None, workers: dict) -> dict:
     import threading
 
@@ -301,15 +314,7 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
     try:
         return grade_one(name, student, root, threads, workers[key])
     except Exception as err:  # a bug of ours must not stop the batch either
-        return {
-            "student_id": student,
-            "assignment": name,
-            "status": "not graded",
-            "reason": f"grading error {type(err).__name__}: {err}",
-            "score": "",
-            "max_score": "",
-            "notes": "",
-        }
+        return not_graded(name, student, f"grading error {type(err).__name__}: {err}")
 
 
 def trusted_mode() -> bool:

@@ -376,7 +376,7 @@ def grade_remote(name: str, student: str, files: dict[str, bytes]) -> dict:
     """Grade one hand-in on this Dask worker exactly as local grading does; the result as data."""
     from distributed import get_worker
 
-    from coursekit.grade.batch import grade_one
+    from coursekit.grade.batch import grade_one, not_graded
 
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
@@ -393,15 +393,7 @@ def grade_remote(name: str, student: str, files: dict[str, bytes]) -> dict:
     try:
         row = grade_one(name, student, root, threads, process)
     except Exception as err:  # a bug of ours: this hand-in is not graded, the others go on
-        row = {
-            "student_id": student,
-            "assignment": name,
-            "status": "not graded",
-            "reason": f"grading error {type(err).__name__}: {err}",
-            "score": "",
-            "max_score": "",
-            "notes": "",
-        }
+        row = not_graded(name, student, f"grading error {type(err).__name__}: {err}")
     out: dict[str, bytes] = {}
     for folder in _handin_paths(name, student).values():
         out.update(_read_tree(root / folder, folder))
@@ -503,18 +495,6 @@ def _due_dates(root: Path, names: list[str]) -> dict[str, str | None]:
     return found
 
 
-def _not_graded(name: str, student: str, reason: str) -> dict:
-    return {
-        "student_id": student,
-        "assignment": name,
-        "status": "not graded",
-        "reason": reason,
-        "score": "",
-        "max_score": "",
-        "notes": "",
-    }
-
-
 class SchedulerLost(CourseError):
     """The Dask scheduler went away during the run."""
 
@@ -578,7 +558,7 @@ def _run(
     from distributed.client import FutureCancelledError, FuturesCancelledError
     from distributed.scheduler import KilledWorker
 
-    from coursekit.grade.batch import _forget, already_graded, submitted_students
+    from coursekit.grade.batch import _forget, already_graded, not_graded, submitted_students
     from coursekit.grade.gradebook import retry_locked
     from coursekit.grade.progress import Progress
     from coursekit.grade.report import write_report
@@ -623,7 +603,7 @@ def _run(
             files, reason = handin_files(root, name, student)
             if reason:
                 retry_locked(_forget, name, student, root)
-                _finish(_not_graded(name, student, reason), rows, failed, progress)
+                _finish(not_graded(name, student, reason), rows, failed, progress)
                 continue
             future = client.submit(
                 grade_remote,
@@ -653,14 +633,14 @@ def _run(
                 row = store(root, name, student, future.result())
             except KilledWorker as err:
                 retry_locked(_forget, name, student, root)
-                row = _not_graded(
+                row = not_graded(
                     name,
                     student,
                     f"killed its worker {_deaths(err)} times (Dask's distributed.scheduler.allowed-failures "
                     "+ 1; the workers' logs say how); look at it by hand",
                 )
             except Exception as err:
-                row = _not_graded(name, student, f"grading error {type(err).__name__}: {str(err)[:300]}")
+                row = not_graded(name, student, f"grading error {type(err).__name__}: {str(err)[:300]}")
             _finish(row, rows, failed, progress)
             write_report(rows, root)  # a run stopped later keeps what it graded
         if any(f.status == "cancelled" for f in pending) or client.status not in ("running", "connecting"):
