@@ -2,7 +2,7 @@
 # # Assignment 2 (PyTorch): fully-connected or convolutional layers?
 #
 # Slides: 課題3. How does replacing the convolutional layers of a small MNIST model by
-# fully-connected (`nn.Linear`) layers change the **training time** and the **test accuracy**?
+# fully-connected (`nn.Linear`) layers change the **training time** and the **accuracy**?
 # MNIST is easy, so ask the sharper question: **how small can the model get and still keep
 # its accuracy, and which layer type gets there?**
 #
@@ -15,6 +15,11 @@
 # * Say exactly **which model** you trained (layers, sizes, number of parameters): "I changed
 #   one layer into two" cannot be checked by anybody.
 # * Timing: the live plot costs time, so it is **off while you time** a model.
+# * **Choose on the validation split, test once.** The setup cell holds back the last 10,000
+#   training images (200 in fast mode) as a *validation split*: every comparison and every
+#   choice in this notebook is made on it. The test set is used once, at the end, for the one
+#   model you chose (lesson 05: a test accuracy that was used to choose is no longer a fair
+#   estimate of the next, unseen images).
 # * When the notebook is graded (and in CI) it runs in *fast mode*: 1,000 training images and
 #   one epoch, so grading takes seconds. **Run all** before you hand in: your plots and the
 #   numbers in your discussion must come from your full run.
@@ -23,7 +28,7 @@
 # # Assignment 2 (Keras): fully-connected or convolutional layers?
 #
 # Slides: 課題3. How does replacing the convolutional layers of a small MNIST model by
-# fully-connected (`Dense`) layers change the **training time** and the **test accuracy**?
+# fully-connected (`Dense`) layers change the **training time** and the **accuracy**?
 # MNIST is easy, so ask the sharper question: **how small can the model get and still keep
 # its accuracy, and which layer type gets there?**
 #
@@ -36,6 +41,11 @@
 # * Say exactly **which model** you trained (layers, sizes, number of parameters): "I changed
 #   one layer into two" cannot be checked by anybody.
 # * Timing: the live plot costs time, so it is **off while you time** a model.
+# * **Choose on the validation split, test once.** The setup cell holds back the last 10,000
+#   training images (200 in fast mode) as a *validation split*: every comparison and every
+#   choice in this notebook is made on it. The test set is used once, at the end, for the one
+#   model you chose (lesson 05: a test accuracy that was used to choose is no longer a fair
+#   estimate of the next, unseen images).
 # * When the notebook is graded (and in CI) it runs in *fast mode*: 1,000 training images and
 #   one epoch, so grading takes seconds. **Run all** before you hand in: your plots and the
 #   numbers in your discussion must come from your full run.
@@ -101,9 +111,11 @@ from course_utils.torch_training import evaluate, fit
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, one epoch
 seed_everything(0)
 data = load_mnist(n_train=fast_or(None, 1000), n_test=fast_or(None, 500))
+dev = data.holdout(fast_or(10_000, 200))  # training part + validation part; no test images in it
 EPOCHS = fast_or(3, 1)
-train_loader, test_loader = data.torch_loaders(batch_size=64)
-print(data, "| epochs:", EPOCHS)
+train_loader, val_loader = dev.torch_loaders(batch_size=64)  # train on one part, choose on the other
+_, test_loader = data.torch_loaders(batch_size=64)  # the test set: used once, at the end
+print(dev, "| epochs:", EPOCHS)
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
 # {{install}}
@@ -125,9 +137,11 @@ from course_utils.report import check_figure  # the report rules a program can c
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, one epoch
 seed_everything(0)
 data = load_mnist(n_train=fast_or(None, 1000), n_test=fast_or(None, 500))
+dev = data.holdout(fast_or(10_000, 200))  # training part + validation part; no test images in it
 EPOCHS = fast_or(3, 1)
-x_train, y_train, x_test, y_test = data.arrays()  # float32 images in [0, 1], shape (N, 28, 28, 1)
-print(data, "| epochs:", EPOCHS)
+x_train, y_train, x_val, y_val = dev.arrays()  # float32 images in [0, 1], shape (N, 28, 28, 1)
+_, _, x_test, y_test = data.arrays()  # the test set: used once, at the end
+print(dev, "| epochs:", EPOCHS)
 
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "seed_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
@@ -397,28 +411,29 @@ assert int(student.eval("n_params(_fc_model())")) > 0, "the model has no trainab
 # `train_and_evaluate(model, epochs)` trains a fresh model with Adam and the cross-entropy
 # loss, **without the live plot** (drawing costs time that does not belong to the model), times
 # only the training with `time.perf_counter()`, and returns the number of parameters, the
-# training time in seconds and the accuracy on the **test** set.
+# training time in seconds and the accuracy on the **validation** split (not on the test set:
+# these numbers are for choosing).
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_and_evaluate", "locked": false, "solution": true, "task": false} tags=["pytorch"]
 def train_and_evaluate(model, epochs=EPOCHS):
     # Train model on train_loader without the live plot, time the training only, then
-    # evaluate on test_loader. Returns a dict with the keys
-    # "n_params" (int), "train_time_s" (float, seconds) and "test_accuracy" (float in [0, 1]).
+    # evaluate on val_loader. Returns a dict with the keys
+    # "n_params" (int), "train_time_s" (float, seconds) and "val_accuracy" (float in [0, 1]).
     ### BEGIN SOLUTION
     optimizer = torch.optim.Adam(model.parameters())
     t0 = time.perf_counter()
     fit(model, train_loader, epochs=epochs, optimizer=optimizer, live=False, verbose=False)
     train_time_s = time.perf_counter() - t0
-    _, accuracy = evaluate(model, test_loader)
-    return {"n_params": n_params(model), "train_time_s": train_time_s, "test_accuracy": accuracy}
+    _, accuracy = evaluate(model, val_loader)
+    return {"n_params": n_params(model), "train_time_s": train_time_s, "val_accuracy": accuracy}
     ### END SOLUTION
 
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "train_and_evaluate", "locked": false, "solution": true, "task": false} tags=["keras"]
 def train_and_evaluate(model, epochs=EPOCHS):
     # Compile and train model on (x_train, y_train) without the live plot, time the training
-    # only, then evaluate on (x_test, y_test). Returns a dict with the keys
-    # "n_params" (int), "train_time_s" (float, seconds) and "test_accuracy" (float in [0, 1]).
+    # only, then evaluate on (x_val, y_val). Returns a dict with the keys
+    # "n_params" (int), "train_time_s" (float, seconds) and "val_accuracy" (float in [0, 1]).
     ### BEGIN SOLUTION
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -426,8 +441,8 @@ def train_and_evaluate(model, epochs=EPOCHS):
     t0 = time.perf_counter()
     model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
     train_time_s = time.perf_counter() - t0
-    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    return {"n_params": n_params(model), "train_time_s": train_time_s, "test_accuracy": float(accuracy)}
+    _, accuracy = model.evaluate(x_val, y_val, verbose=0)
+    return {"n_params": n_params(model), "train_time_s": train_time_s, "val_accuracy": float(accuracy)}
     ### END SOLUTION
 
 
@@ -449,21 +464,21 @@ seed_everything(0)
 _tiny = _linear_model()
 _r = train_and_evaluate(_tiny, epochs=3)
 assert isinstance(_r, dict), f"train_and_evaluate must return a dict, got {type(_r).__name__}"
-_missing = {"n_params", "train_time_s", "test_accuracy"} - set(_r)
+_missing = {"n_params", "train_time_s", "val_accuracy"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
 assert int(_r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {_r['n_params']}"
 assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
+assert 0 <= float(_r["val_accuracy"]) <= 1, f"val_accuracy is a fraction in [0, 1], got {_r['val_accuracy']}"
 
 ### BEGIN HIDDEN TESTS
 # 3 epochs of a linear model on the 1,000 fast-mode images reached 65-76 % (seeds 0-9; PyTorch, and
 # Keras on TensorFlow and on PyTorch; chance: 10 %); below 30 % it did not learn.
 r = student.eval("_r")
-assert isinstance(r, dict) and {"n_params", "train_time_s", "test_accuracy"} <= set(r), \
-    "train_and_evaluate must return a dict with n_params, train_time_s and test_accuracy"
+assert isinstance(r, dict) and {"n_params", "train_time_s", "val_accuracy"} <= set(r), \
+    "train_and_evaluate must return a dict with n_params, train_time_s and val_accuracy"
 assert int(r["n_params"]) == 7850, f"a 784 -> 10 layer has 7,850 parameters, the dict says {r['n_params']}"
 assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0.3 < float(r["test_accuracy"]) <= 1, f"the linear model reached only {float(r['test_accuracy']):.1%}: is it trained?"
+assert 0.3 < float(r["val_accuracy"]) <= 1, f"the linear model reached only {float(r['val_accuracy']):.1%}: is it trained?"
 other = student.eval("(seed_everything(0), train_and_evaluate(_linear_model(bias=False), epochs=1))[1]")
 assert int(other["n_params"]) == 7840, "n_params must count the model it is given (784 -> 10 without bias: 7,840)"
 ### END HIDDEN TESTS
@@ -475,7 +490,7 @@ assert int(other["n_params"]) == 7840, "n_params must count the model it is give
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "live", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
 # Watch the seed model learn (live plot on; not timed). Run it once, then go on.
 seed_everything(0)
-history = fit(SeedNet(), train_loader, test_loader, epochs=EPOCHS, live=True)
+history = fit(SeedNet(), train_loader, val_loader, epochs=EPOCHS, live=True)
 history
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "live", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
@@ -485,7 +500,7 @@ model = build_seed_model()
 model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
 callback = LivePlotCallback()
-model.fit(x_train, y_train, epochs=EPOCHS, batch_size=64, validation_data=(x_test, y_test),
+model.fit(x_train, y_train, epochs=EPOCHS, batch_size=64, validation_data=(x_val, y_val),
           verbose=0, callbacks=[callback])
 callback.history
 
@@ -495,7 +510,7 @@ callback.history
 # Train the slides' model, your fully-connected model with its default width, and **smaller
 # models of both kinds**, and collect one row per model in the DataFrame `results` with the
 # columns `model` (a short description), `has_conv` (bool), `n_params`, `train_time_s` and
-# `test_accuracy`. Build every model fresh, call `seed_everything(0)` before each so your runs
+# `val_accuracy`. Build every model fresh, call `seed_everything(0)` before each so your runs
 # are repeatable. Design **at least two smaller models** yourself (fewer parameters than the
 # default fully-connected one; add them to `CANDIDATES` or train them in a loop of your own);
 # rows for more models are welcome.
@@ -536,7 +551,7 @@ for name, (has_conv, build) in CANDIDATES.items():
     row = train_and_evaluate(build(), epochs=EPOCHS)
     rows.append({"model": name, "has_conv": has_conv, **row})
     print(f"{name:32s} {row['n_params']:>9,d} parameters  {row['train_time_s']:6.2f} s  "
-          f"{row['test_accuracy']:.1%}")
+          f"{row['val_accuracy']:.1%}")
 ### END SOLUTION
 results = pd.DataFrame(rows)
 results
@@ -575,20 +590,20 @@ for name, (has_conv, build) in CANDIDATES.items():
     row = train_and_evaluate(build(), epochs=EPOCHS)
     rows.append({"model": name, "has_conv": has_conv, **row})
     print(f"{name:32s} {row['n_params']:>9,d} parameters  {row['train_time_s']:6.2f} s  "
-          f"{row['test_accuracy']:.1%}")
+          f"{row['val_accuracy']:.1%}")
 ### END SOLUTION
 results = pd.DataFrame(rows)
 results
 
 # %% nbgrader={"schema_version": 3, "grade": true, "grade_id": "test_results", "locked": true, "solution": false, "task": false, "points": 1} deletable=false editable=false
 assert isinstance(results, pd.DataFrame), f"results must be a DataFrame, got {type(results).__name__}"
-_missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
+_missing = {"model", "has_conv", "n_params", "train_time_s", "val_accuracy"} - set(results.columns)
 assert not _missing, f"results lacks the columns {sorted(_missing)}"
 assert len(results) >= 4, f"train the two given models and at least two smaller ones: {len(results)} rows"
 assert results["has_conv"].astype(bool).any() and (~results["has_conv"].astype(bool)).any(), \
     "results needs models with and without convolutional layers"
 assert (results["train_time_s"] > 0).all(), "every train_time_s must be positive (seconds)"
-assert results["test_accuracy"].between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
+assert results["val_accuracy"].between(0, 1).all(), "val_accuracy is a fraction in [0, 1]"
 
 ### BEGIN HIDDEN TESTS
 import pandas as pd
@@ -596,12 +611,12 @@ import pandas as pd
 SEED_TOTAL = 40 + 148 + 295_040 + 1_290  # the slides' model, by the formulas
 results, default = student.eval("(results, int(n_params(_fc_model())))")
 assert isinstance(results, pd.DataFrame), "results must be a DataFrame"
-missing = {"model", "has_conv", "n_params", "train_time_s", "test_accuracy"} - set(results.columns)
+missing = {"model", "has_conv", "n_params", "train_time_s", "val_accuracy"} - set(results.columns)
 assert not missing, f"results lacks the columns {sorted(missing)}"
 conv = results["has_conv"].astype(bool)
 assert conv.any() and (~conv).any(), "results needs models with and without convolutional layers"
 assert (results["train_time_s"].astype(float) > 0).all(), "every train_time_s must be positive (seconds)"
-assert results["test_accuracy"].astype(float).between(0, 1).all(), "test_accuracy is a fraction in [0, 1]"
+assert results["val_accuracy"].astype(float).between(0, 1).all(), "val_accuracy is a fraction in [0, 1]"
 counts = [int(c) for c in results["n_params"]]
 assert SEED_TOTAL in counts, f"the slides' model ({SEED_TOTAL:,} parameters) is not in results"
 assert default in counts, "your default fully-connected model is not in results"
@@ -611,7 +626,7 @@ assert sum(c < default for c in counts) >= 2, "design at least two models smalle
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Task 5: plot (graded by hand, 1 point)
 #
-# Two panels: training time against the number of parameters, and test accuracy against the
+# Two panels: training time against the number of parameters, and validation accuracy against the
 # number of parameters, with convolutional and fully-connected models told apart (colour or
 # marker, with a legend) and every axis labelled **with its unit** (the number of parameters
 # is a count; a log scale helps). Label the points with the model names if it stays readable.
@@ -623,9 +638,9 @@ for has_conv, part in results.groupby("has_conv"):
     style = dict(marker="s" if has_conv else "o", linestyle="none", markersize=8,
                  label="with convolution" if has_conv else "fully connected only")
     ax_time.plot(part["n_params"], part["train_time_s"], **style)
-    ax_acc.plot(part["n_params"], 100 * part["test_accuracy"], **style)
+    ax_acc.plot(part["n_params"], 100 * part["val_accuracy"], **style)
 for _, row in results.iterrows():
-    ax_acc.annotate(row["model"], (row["n_params"], 100 * row["test_accuracy"]), fontsize=7,
+    ax_acc.annotate(row["model"], (row["n_params"], 100 * row["val_accuracy"]), fontsize=7,
                     xytext=(4, 4), textcoords="offset points")
 for ax in (ax_time, ax_acc):
     ax.set_xscale("log")
@@ -634,9 +649,9 @@ for ax in (ax_time, ax_acc):
     ax.legend()
 ax_time.set_yscale("log")
 ax_time.set_ylabel(f"training time for {EPOCHS} epoch(s) [s]")
-ax_acc.set_ylabel("test accuracy [%]")
+ax_acc.set_ylabel("validation accuracy [%]")
 ax_time.set_title("training time")
-ax_acc.set_title("test accuracy")
+ax_acc.set_title("validation accuracy")
 ### END SOLUTION
 plt.show()
 
@@ -644,21 +659,55 @@ plt.show()
 # The report rules, checked on the figure above (no points by itself; see "Report rules").
 check_figure(fig)
 
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ## The test set, once
+#
+# Choose **one** model from `results` by its validation accuracy: the smallest model whose
+# validation accuracy is within one percentage point of the slides' model. Name it in
+# `CHOSEN`, train it once more exactly as for its row (fresh, `seed_everything(0)`) and measure
+# it on the test set. This is the only cell that touches the test set; your discussion reports
+# its number next to the validation accuracy.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_test", "locked": false, "solution": true, "task": false} tags=["pytorch"]
+### BEGIN SOLUTION
+seed_accuracy = results.loc[results["n_params"] == n_params(SeedNet()), "val_accuracy"].iloc[0]
+kept = results[results["val_accuracy"] >= seed_accuracy - 0.01]
+CHOSEN = kept.sort_values("n_params")["model"].iloc[0]
+seed_everything(0)
+final_model = CANDIDATES[CHOSEN][1]()
+chosen_row = train_and_evaluate(final_model, epochs=EPOCHS)  # trains it as for results
+_, test_accuracy = evaluate(final_model, test_loader)
+### END SOLUTION
+print(f"chosen on the validation split: {CHOSEN}; test accuracy {test_accuracy:.1%}")
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_test", "locked": false, "solution": true, "task": false} tags=["keras"]
+### BEGIN SOLUTION
+seed_accuracy = results.loc[results["n_params"] == n_params(build_seed_model()), "val_accuracy"].iloc[0]
+kept = results[results["val_accuracy"] >= seed_accuracy - 0.01]
+CHOSEN = kept.sort_values("n_params")["model"].iloc[0]
+seed_everything(0)
+final_model = CANDIDATES[CHOSEN][1]()
+chosen_row = train_and_evaluate(final_model, epochs=EPOCHS)  # compiles and trains it as for results
+_, test_accuracy = final_model.evaluate(x_test, y_test, verbose=0)
+### END SOLUTION
+print(f"chosen on the validation split: {CHOSEN}; test accuracy {test_accuracy:.1%}")
+
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discussion_md", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
 # ## Task 6: discussion (graded by hand, 3 points)
 #
 # 1. **What did you change?** Describe each model you trained exactly (layers, sizes, number
 #    of parameters) and why you changed it (1 point).
 # 2. **What do the results show?** Training time and accuracy of the models, compared with
-#    numbers; the smallest model that keeps the accuracy of the slides' model (say within one
-#    percentage point), and whether fully-connected or convolutional layers get there, with a
-#    reason (2 points).
+#    numbers (validation accuracy; the test accuracy of the one model you chose); the smallest
+#    model that keeps the accuracy of the slides' model (within one percentage point), whether
+#    fully-connected or convolutional layers get there, and why the training times differ as
+#    they do, each with a reason (2 points).
 #
 # A report that answers the question reads like this (slides, 想定されるレポートの例):
 # "Simply removing the convolutional layers makes the input of `fc1` 784 instead of 2,304
 # values, so I changed `fc1` to `nn.Linear(784, 128)`. The model then trained in XX s per epoch
-# and reached XX % test accuracy. To make it smaller, I reduced ... The smallest model that
-# kept 97 % accuracy was ..., with XX parameters, so for this task ... layers are better
+# and reached XX % validation accuracy. To make it smaller, I reduced ... The smallest model
+# that kept 97 % accuracy was ..., with XX parameters (XX % on the test set), so for this task ... layers are better
 # because ...".
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discussion_md", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
@@ -667,15 +716,16 @@ check_figure(fig)
 # 1. **What did you change?** Describe each model you trained exactly (layers, sizes, number
 #    of parameters) and why you changed it (1 point).
 # 2. **What do the results show?** Training time and accuracy of the models, compared with
-#    numbers; the smallest model that keeps the accuracy of the slides' model (say within one
-#    percentage point), and whether fully-connected or convolutional layers get there, with a
-#    reason (2 points).
+#    numbers (validation accuracy; the test accuracy of the one model you chose); the smallest
+#    model that keeps the accuracy of the slides' model (within one percentage point), whether
+#    fully-connected or convolutional layers get there, and why the training times differ as
+#    they do, each with a reason (2 points).
 #
 # A report that answers the question reads like this (slides, 想定されるレポートの例):
 # "Simply removing the convolutional layers makes the input of `fc1` 784 instead of 2,304
 # values, so I changed `fc1` to `Dense(784, 128)`. The model then trained in XX s per epoch
-# and reached XX % test accuracy. To make it smaller, I reduced ... The smallest model that
-# kept 97 % accuracy was ..., with XX parameters, so for this task ... layers are better
+# and reached XX % validation accuracy. To make it smaller, I reduced ... The smallest model
+# that kept 97 % accuracy was ..., with XX parameters (XX % on the test set), so for this task ... layers are better
 # because ...".
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discussion_changes", "locked": false, "solution": true, "task": false, "points": 1} tags=["pytorch"]

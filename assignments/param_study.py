@@ -2,7 +2,7 @@
 # # Assignment 3 ({{Track}}): parameters, training time and accuracy
 #
 # Slides: 課題4. Use a simple neural network to find out how its parameters change the
-# **training time** and the **test accuracy**: the number of nodes, the number of layers, the
+# **training time** and the **accuracy**: the number of nodes, the number of layers, the
 # activation function, the number of epochs and the loss function.
 #
 # The slides allow any layers: 基本的には全結合層と畳み込み層が良いが、それ以外を利用しても良い
@@ -20,6 +20,10 @@
 #   accuracy rose from 88 % to 96 % while the time doubled"), and a reason for every effect you
 #   describe. "It changed a little; the reason is future work" earns nothing. A difference is
 #   only a finding when it is larger than what repeating the same run changes.
+# * **Study on the validation split, test once.** The setup cell holds back 5,000 of the training
+#   images (200 in fast mode) as a *validation split*: the whole study and your recommendation
+#   are made on it. The test set is used once, at the end, for the configuration you recommend
+#   (lesson 05: a test accuracy that was used to choose is no longer a fair estimate).
 # * **Bonus (+1):** repeat part of the study on a data set that is *not* a ready-made download
 #   such as `torchvision.datasets` or `sklearn.datasets`: a CSV or JSON file you collected or
 #   found yourself. Hand the file in together with the notebook.
@@ -88,9 +92,11 @@ from course_utils.torch_training import evaluate, fit
 
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, tiny sweeps
 seed_everything(0)
-data = load_mnist(n_train=fast_or(20000, 1000), n_test=fast_or(5000, 500))
-train_loader, test_loader = data.torch_loaders(batch_size=64)
-print(data)
+data = load_mnist(n_train=fast_or(25000, 1000), n_test=fast_or(5000, 500))
+dev = data.holdout(fast_or(5000, 200))  # training part + validation part; no test images in it
+train_loader, val_loader = dev.torch_loaders(batch_size=64)  # train on one part, choose on the other
+_, test_loader = data.torch_loaders(batch_size=64)  # the test set: used once, at the end
+print(dev)
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "setup", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
 # {{install}}
@@ -111,9 +117,11 @@ from course_utils.report import check_figure  # the report rules a program can c
 
 FAST = fast_mode()  # True while nbgrader grades this notebook: small data, tiny sweeps
 seed_everything(0)
-data = load_mnist(n_train=fast_or(20000, 1000), n_test=fast_or(5000, 500))
-x_train, y_train, x_test, y_test = data.arrays()  # float32 images in [0, 1], shape (N, 28, 28, 1)
-print(data)
+data = load_mnist(n_train=fast_or(25000, 1000), n_test=fast_or(5000, 500))
+dev = data.holdout(fast_or(5000, 200))  # training part + validation part; no test images in it
+x_train, y_train, x_val, y_val = dev.arrays()  # float32 images in [0, 1], shape (N, 28, 28, 1)
+_, _, x_test, y_test = data.arrays()  # the test set: used once, at the end
+print(dev)
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "build_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Task 1: a configurable network (autograded, 1 point)
@@ -257,7 +265,7 @@ LOSSES = {"cross_entropy": nn.CrossEntropyLoss(), "mse": mse_on_probabilities}
 def train_once(config):
     # Train build_mlp(nodes, layers, activation) for config["epochs"] epochs with Adam and the
     # loss config["loss"] ("cross_entropy" or "mse"), without the live plot. Time the training
-    # only. Returns a dict: "train_time_s", "test_accuracy" (in [0, 1]), "final_loss" (the
+    # only. Returns a dict: "train_time_s", "val_accuracy" (in [0, 1]), "final_loss" (the
     # mean training loss of the last epoch) and "n_params".
     ### BEGIN SOLUTION
     model = build_mlp(config["nodes"], config["layers"], config["activation"])
@@ -266,8 +274,8 @@ def train_once(config):
     history = fit(model, train_loader, epochs=config["epochs"], optimizer=optimizer,
                   loss_fn=LOSSES[config["loss"]], live=False, verbose=False)
     train_time_s = time.perf_counter() - t0
-    _, accuracy = evaluate(model, test_loader)
-    return {"train_time_s": train_time_s, "test_accuracy": float(accuracy),
+    _, accuracy = evaluate(model, val_loader)  # on the validation split
+    return {"train_time_s": train_time_s, "val_accuracy": float(accuracy),
             "final_loss": float(history["loss"].iloc[-1]), "n_params": n_params(model)}
     ### END SOLUTION
 
@@ -280,7 +288,7 @@ def train_once(config):
     # Train build_mlp(nodes, layers, activation) for config["epochs"] epochs with Adam and the
     # loss config["loss"]: "cross_entropy" on the logits, or "mse" between the softmax
     # probabilities and the one-hot labels. No live plot; time the training only. Returns a
-    # dict: "train_time_s", "test_accuracy" (in [0, 1]), "final_loss" (training loss of the
+    # dict: "train_time_s", "val_accuracy" (in [0, 1]), "final_loss" (training loss of the
     # last epoch) and "n_params".
     ### BEGIN SOLUTION
     model = build_mlp(config["nodes"], config["layers"], config["activation"])
@@ -296,8 +304,8 @@ def train_once(config):
     t0 = time.perf_counter()
     history = model.fit(x_train, targets, epochs=config["epochs"], batch_size=64, verbose=0)
     train_time_s = time.perf_counter() - t0
-    predicted = np.argmax(model.predict(x_test, batch_size=1000, verbose=0), axis=1)
-    return {"train_time_s": train_time_s, "test_accuracy": float(np.mean(predicted == y_test)),
+    predicted = np.argmax(model.predict(x_val, batch_size=1000, verbose=0), axis=1)  # the validation split
+    return {"train_time_s": train_time_s, "val_accuracy": float(np.mean(predicted == y_val)),
             "final_loss": float(history.history["loss"][-1]), "n_params": n_params(model)}
     ### END SOLUTION
 
@@ -306,26 +314,26 @@ def train_once(config):
 _config = {"nodes": 16, "layers": 1, "activation": "relu", "epochs": 1, "loss": "cross_entropy"}
 _r = train_once(dict(_config))
 assert isinstance(_r, dict), f"train_once must return a dict, got {type(_r).__name__}"
-_missing = {"train_time_s", "test_accuracy", "final_loss", "n_params"} - set(_r)
+_missing = {"train_time_s", "val_accuracy", "final_loss", "n_params"} - set(_r)
 assert not _missing, f"the dict lacks the keys {sorted(_missing)}"
 assert float(_r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0 <= float(_r["test_accuracy"]) <= 1, f"test_accuracy is a fraction in [0, 1], got {_r['test_accuracy']}"
+assert 0 <= float(_r["val_accuracy"]) <= 1, f"val_accuracy is a fraction in [0, 1], got {_r['val_accuracy']}"
 assert int(_r["n_params"]) == 784 * 16 + 16 + 16 * 10 + 10, "n_params does not match the configuration"
 _r_mse = train_once(dict(_config, loss="mse"))
-assert 0 <= float(_r_mse["test_accuracy"]) <= 1 and float(_r_mse["final_loss"]) >= 0, "the mse loss does not work"
+assert 0 <= float(_r_mse["val_accuracy"]) <= 1 and float(_r_mse["final_loss"]) >= 0, "the mse loss does not work"
 
 ### BEGIN HIDDEN TESTS
-KEYS = {"train_time_s", "test_accuracy", "final_loss", "n_params"}
+KEYS = {"train_time_s", "val_accuracy", "final_loss", "n_params"}
 r, r_mse = student.eval("(_r, _r_mse)")
 for result in (r, r_mse):
     assert isinstance(result, dict) and KEYS <= set(result), f"train_once must return a dict with {sorted(KEYS)}"
 assert float(r["train_time_s"]) > 0, "train_time_s must be positive (seconds)"
-assert 0 <= float(r["test_accuracy"]) <= 1, "test_accuracy is a fraction in [0, 1]"
+assert 0 <= float(r["val_accuracy"]) <= 1, "val_accuracy is a fraction in [0, 1]"
 assert int(r["n_params"]) == 784 * 16 + 16 + 16 * 10 + 10, "n_params does not match the configuration"
-assert 0 <= float(r_mse["test_accuracy"]) <= 1 and float(r_mse["final_loss"]) >= 0, "the mse loss does not work"
+assert 0 <= float(r_mse["val_accuracy"]) <= 1 and float(r_mse["final_loss"]) >= 0, "the mse loss does not work"
 # 3 epochs of 64 ReLU nodes reach 70-80 % in fast mode (chance: 10 %), whatever the seed.
 r3 = student.train_once({"nodes": 64, "layers": 1, "activation": "relu", "epochs": 3, "loss": "cross_entropy"})
-assert float(r3["test_accuracy"]) > 0.5, f"3 epochs reached only {float(r3['test_accuracy']):.1%}: is the model trained?"
+assert float(r3["val_accuracy"]) > 0.5, f"3 epochs reached only {float(r3['val_accuracy']):.1%}: is the model trained?"
 r2 = student.train_once({"nodes": 8, "layers": 2, "activation": "sigmoid", "epochs": 2, "loss": "cross_entropy"})
 assert int(r2["n_params"]) == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params is wrong for 2 layers of 8 nodes"
 ### END HIDDEN TESTS
@@ -338,7 +346,7 @@ assert int(r2["n_params"]) == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, "n_params i
 # plots below and the tests rely on.
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "run_sweep", "locked": false, "solution": true, "task": false}
-COLUMNS = ["parameter", "value", "train_time_s", "test_accuracy", "final_loss", "n_params"]
+COLUMNS = ["parameter", "value", "train_time_s", "val_accuracy", "final_loss", "n_params"]
 BASE = {"nodes": 64, "layers": 1, "activation": "relu", "epochs": fast_or(3, 1), "loss": "cross_entropy"}
 
 
@@ -356,7 +364,7 @@ def run_sweep(sweep, base=BASE):
             result = train_once(config)
             rows.append({"parameter": parameter, "value": value, **result})
             print(f"{parameter:>10} = {value!s:<13} {result['train_time_s']:7.2f} s  "
-                  f"{result['test_accuracy']:.1%}")
+                  f"{result['val_accuracy']:.1%}")
     return pd.DataFrame(rows, columns=COLUMNS)
     ### END SOLUTION
 
@@ -376,7 +384,7 @@ assert [int(v) for v in _df["n_params"]] == [784 * n + n + n * 10 + 10 for n in 
 ### BEGIN HIDDEN TESTS
 import pandas as pd
 
-COLUMNS = ["parameter", "value", "train_time_s", "test_accuracy", "final_loss", "n_params"]
+COLUMNS = ["parameter", "value", "train_time_s", "val_accuracy", "final_loss", "n_params"]
 df, base, before = student.eval("(_df, _base, _copy)")
 assert isinstance(df, pd.DataFrame) and list(df.columns) == COLUMNS, f"run_sweep must return a DataFrame with the columns {COLUMNS}"
 assert list(df["parameter"]) == ["nodes", "nodes"] and [int(v) for v in df["value"]] == [4, 8], "one row per value expected"
@@ -387,7 +395,7 @@ base = {"nodes": 4, "layers": 1, "activation": "relu", "epochs": 1, "loss": "cro
 df = student.eval("run_sweep({'activation': ['tanh'], 'loss': ['mse'], 'layers': [2]}, base=base)", base=base)
 assert isinstance(df, pd.DataFrame) and list(df.columns) == COLUMNS
 assert list(df["parameter"]) == ["activation", "loss", "layers"], "rows must follow the order of the sweep"
-assert (df["train_time_s"].astype(float) > 0).all() and df["test_accuracy"].astype(float).between(0, 1).all()
+assert (df["train_time_s"].astype(float) > 0).all() and df["val_accuracy"].astype(float).between(0, 1).all()
 assert int(df["n_params"].iloc[2]) == 784 * 4 + 4 + 4 * 4 + 4 + 4 * 10 + 10, "layers from the sweep not used"
 assert int(df["n_params"].iloc[0]) == 784 * 4 + 4 + 4 * 10 + 10, "nodes from base not used"
 ### END HIDDEN TESTS
@@ -431,7 +439,7 @@ for _p, _part in results.groupby("parameter"):
 ### BEGIN HIDDEN TESTS
 import pandas as pd
 
-COLUMNS = ["parameter", "value", "train_time_s", "test_accuracy", "final_loss", "n_params"]
+COLUMNS = ["parameter", "value", "train_time_s", "val_accuracy", "final_loss", "n_params"]
 results = student.eval("results")
 assert isinstance(results, pd.DataFrame) and list(results.columns) == COLUMNS, \
     "results must be the DataFrame returned by run_sweep(SWEEP)"
@@ -440,13 +448,13 @@ assert not missing, f"the study must sweep all five parameters; missing: {sorted
 for parameter, part in results.groupby("parameter"):
     assert part["value"].astype(str).nunique() >= 2, f"sweep at least two values of {parameter!r}"
 assert (results["train_time_s"].astype(float) > 0).all(), "all training times must be positive"
-assert results["test_accuracy"].astype(float).between(0, 1).all(), "all accuracies must be in [0, 1]"
+assert results["val_accuracy"].astype(float).between(0, 1).all(), "all accuracies must be in [0, 1]"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "plot_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Task 5: plots (graded by hand, 1 point)
 #
-# For each parameter, the training time and the test accuracy against the parameter's value:
+# For each parameter, the training time and the validation accuracy against the parameter's value:
 # one row of panels per quantity or one panel per parameter with two y-axes, as long as every
 # axis has a label **with its unit** (time in s, accuracy in %, nodes and layers are counts).
 # Use a log scale for nodes. Bar charts suit the activation and the loss.
@@ -460,7 +468,7 @@ for column, parameter in enumerate(parameters):
     ax_time, ax_acc = axes[0, column], axes[1, column]
     numeric = pd.api.types.is_numeric_dtype(pd.Series(list(part["value"])))
     for ax, y, label in ((ax_time, part["train_time_s"], "training time [s]"),
-                         (ax_acc, 100 * part["test_accuracy"], "test accuracy [%]")):
+                         (ax_acc, 100 * part["val_accuracy"], "validation accuracy [%]")):
         if numeric:
             ax.plot(part["value"].astype(float), y, "o-")
             if parameter == "nodes":
@@ -482,13 +490,53 @@ plt.show()
 # The report rules, checked on the figure above (no points by itself; see "Report rules").
 check_figure(fig)
 
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# ## The test set, once
+#
+# Put the configuration you recommend (from the validation accuracies of your study) in
+# `RECOMMENDED`, train it once more (`seed_everything(0)` first) and measure it on the test
+# set. This is the only cell that touches the test set; your discussion reports its number
+# next to the validation accuracy.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_test", "locked": false, "solution": true, "task": false} tags=["pytorch"]
+### BEGIN SOLUTION
+best = results.loc[results["val_accuracy"].astype(float).idxmax()]
+RECOMMENDED = {**BASE, best["parameter"]: best["value"]}
+seed_everything(0)
+final_model = build_mlp(int(RECOMMENDED["nodes"]), int(RECOMMENDED["layers"]), RECOMMENDED["activation"])
+fit(final_model, train_loader, epochs=int(RECOMMENDED["epochs"]), optimizer=torch.optim.Adam(final_model.parameters()),
+    loss_fn=LOSSES[RECOMMENDED["loss"]], live=False, verbose=False)
+_, test_accuracy = evaluate(final_model, test_loader)
+### END SOLUTION
+print(f"recommended: {RECOMMENDED}; test accuracy {test_accuracy:.1%}")
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "final_test", "locked": false, "solution": true, "task": false} tags=["keras"]
+### BEGIN SOLUTION
+best = results.loc[results["val_accuracy"].astype(float).idxmax()]
+RECOMMENDED = {**BASE, best["parameter"]: best["value"]}
+seed_everything(0)
+final_model = build_mlp(int(RECOMMENDED["nodes"]), int(RECOMMENDED["layers"]), RECOMMENDED["activation"])
+targets = y_train
+if RECOMMENDED["loss"] == "mse":
+    final_model = keras.Sequential([final_model, keras.layers.Softmax()])
+    final_model.compile(optimizer="adam", loss="mse")
+    targets = keras.utils.to_categorical(y_train, 10)
+else:
+    final_model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+final_model.fit(x_train, targets, epochs=int(RECOMMENDED["epochs"]), batch_size=64, verbose=0)
+predicted = np.argmax(final_model.predict(x_test, batch_size=1000, verbose=0), axis=1)
+test_accuracy = float(np.mean(predicted == y_test))
+### END SOLUTION
+print(f"recommended: {RECOMMENDED}; test accuracy {test_accuracy:.1%}")
+
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discussion_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # ## Task 6: discussion (graded by hand, 3 points)
 #
 # For each parameter: what happens to the training time and to the accuracy, with numbers
 # from your run, and **why** (count the multiply-adds of a layer; think about vanishing
 # gradients of the sigmoid, about over-fitting, about what the mse loss rewards). Finish with a
-# recommendation: which setting gives the best accuracy for the time it costs?
+# recommendation: which setting gives the best accuracy for the time it costs, and what it
+# reached on the test set, measured once?
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discussion", "locked": false, "solution": true, "task": false, "points": 3}
 # *Model answer (PyTorch, 20,000 training and 5,000 test images, base: 64 ReLU nodes, 1 layer,
@@ -593,7 +641,7 @@ if OWN_DATA.exists():
     rows = []
     for nodes in (2, 8, 32):
         seconds, accuracy = train_tabular(features, table[label_column], nodes=nodes)
-        rows.append({"nodes": nodes, "train_time_s": round(seconds, 2), "test_accuracy": round(accuracy, 3)})
+        rows.append({"nodes": nodes, "train_time_s": round(seconds, 2), "val_accuracy": round(accuracy, 3)})
     display(pd.DataFrame(rows))
     ### END SOLUTION
 else:
