@@ -93,12 +93,12 @@ site: setup
 check-publish: setup
 	@d=$$(mktemp -d) && $(KIT) publish "$$d/students" && rm -rf "$$d"
 
-# One process by default: on 2 cores the suite is CPU-bound and two workers gained 3 %.
-# With more cores: make test TEST_WORKERS=auto (pytest-xdist; a module's tests stay on one worker,
-# so its module fixtures run once; the lessons are executed by test_lessons and test_site each).
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers: most of the suite (kernels, Keras' per-step overhead) keeps one core
+# busy per process. A file's tests stay on one worker (its module fixtures run once), the longest
+# files start first (tests/conftest.py). One process: make test TEST_WORKERS=0.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # A stand-in of Colab's runtime (colab/pip-freeze.txt's versions, ~7 GB): tests/coursekit/test_colab.py
 # runs the published course in it. `coursekit colab refresh` updates Colab's list first.

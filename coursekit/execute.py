@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from filelock import FileLock
 
 from coursekit.config import environment, inherited
 
@@ -93,14 +94,23 @@ def execute(
     ``CellExecutionError`` and nothing is stored.
     """
     target = cached(path, cache, fast) if cache is not None else None
-    if reuse and target is not None and target.exists():
-        return nbformat.read(target, as_version=4), 0.0
+    if target is None:
+        return _run(path, timeout, fast, None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One run per cached copy at a time: a second process (pytest-xdist's other worker, a
+    # `coursekit publish` beside `coursekit execute`) waits for the copy instead of running again.
+    with FileLock(target.with_suffix(".lock")):
+        if reuse and target.exists():
+            return nbformat.read(target, as_version=4), 0.0
+        return _run(path, timeout, fast, target)
+
+
+def _run(path: Path, timeout: int, fast: bool, target: Path | None) -> tuple[nbformat.NotebookNode, float]:
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     run_notebook(nb, path.parent, timeout, env=lesson_env(fast))
     seconds = time.perf_counter() - t0
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.part")
         nbformat.write(nb, partial)
         partial.replace(target)  # atomic: a reader never sees half a notebook

@@ -40,10 +40,50 @@ def mnist_small(data_dir):
 
 
 @pytest.fixture(scope="session")
-def lesson_cache(tmp_path_factory) -> Path:
-    """One cache of executed lesson notebooks per test session: the lessons' execution tests
-    fill it, the site test reuses it (whichever runs first executes)."""
-    return tmp_path_factory.mktemp("executed")
+def lesson_cache(tmp_path_factory, worker_id) -> Path:
+    """One cache of executed lesson notebooks per test run, shared by pytest-xdist's workers: the
+    lessons' execution tests fill it, the site test reuses it (whichever runs first executes; a
+    notebook being executed by the other worker is waited for, see coursekit.execute)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, above gw0, gw1
+    cache = shared / "executed"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
+# The test files that take longest, measured with `pytest --durations=0` (seconds per file on 2
+# cores, 2026-12-06). `make test` runs files on two workers (`--dist loadfile`): a file's tests stay
+# on one worker, so its module fixtures run once; starting the longest first keeps both busy to the
+# end. The site test comes last: by then the lessons it shows are executed (lesson_cache).
+LONGEST_FIRST = [
+    "tests/coursekit/test_colab.py",  # 402
+    "tests/coursekit/grade/test_cluster.py",  # 377
+    "tests/lessons/test_lecture_solutions.py",  # 272
+    "tests/coursekit/grade/test_assignments.py",  # 247
+    "tests/lessons/test_lessons.py",  # 210: executes the lessons the site shows
+    "tests/test_browser.py",  # 101
+    "tests/coursekit/grade/test_hostile_output.py",  # 99
+    "tests/coursekit/grade/test_limits.py",  # 97
+    "tests/coursekit/grade/test_canary.py",  # 81
+    "tests/coursekit/grade/test_grading_robustness.py",  # 75
+    "tests/coursekit/grade/test_gradebook_postgres.py",  # 66
+    "tests/coursekit/grade/test_grading_scale.py",  # 66
+    "tests/coursekit/collect/test_hostile_files.py",  # 65
+    "tests/coursekit/test_publish.py",  # 65
+]
+LAST = ["tests/coursekit/test_site.py"]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Longest files first, the site last; within a file, pytest's order."""
+
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        if path in LAST:
+            return len(LONGEST_FIRST) + 1
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside a file is kept
 
 
 @pytest.fixture(scope="session")
