@@ -33,7 +33,10 @@ def test_two_processes_sharing_a_cache_run_a_notebook_once(tmp_path: Path):
     cache = tmp_path / "cache"
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", RUN_ONE, str(notebook), str(cache)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", RUN_ONE, str(notebook), str(cache)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
