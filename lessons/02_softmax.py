@@ -15,7 +15,8 @@
 # 5. avoid a classic bug: a softmax layer in front of a loss that already contains softmax.
 #
 # Sources: *Pythonと深層学習* §3.2 (the formula) and the practical course 深層実習 第7,8回
-# (the 1-D examples and the CrossEntropyLoss remark).
+# (the 1-D examples and the remark on a softmax in front of PyTorch's `CrossEntropyLoss`, which
+# holds for Keras' losses with `from_logits=True` too).
 
 # %% [markdown]
 # ## Setup
@@ -300,7 +301,8 @@ assert np.isclose(framework, by_hand, atol=1e-5)
 #
 # The course slide: *"この後ろに softmax を付けている例もあるが、CrossEntropyLoss に softmax が
 # 含まれるので不要 — 2 回 softmax しても動作はするので、無駄に気がつきにくい"*: some examples add a
-# softmax layer after the last `Linear`, but `CrossEntropyLoss` already contains the softmax;
+# softmax layer after the last `Linear`, but `CrossEntropyLoss` already contains the softmax (that
+# is PyTorch; in Keras the same holds for a loss with `from_logits=True`);
 # softmax twice still *runs*, so the mistake is easy to miss.
 #
 # What goes wrong: the loss then sees probabilities $0 \dots 1$ as scores. Softmax of numbers that

@@ -165,7 +165,7 @@ assert np.allclose(flipped, -by_hand)
 # - 4×4 input, 3×3 filter, $P=0, S=1$: $(4 - 3)/1 + 1 = 2$ → our 2×2 result (**valid** padding);
 # - $P = 1$: $(4 + 2 - 3)/1 + 1 = 4$ → same size as the input (**same** padding): the report pads a
 #   frame of zeros so that the image does not shrink;
-# - MNIST 28×28 with `Conv2d(1, 4, 3)`: $28 - 3 + 1 = 26$.
+# - MNIST 28×28 with 4 filters of 3×3 (Keras `Conv2D(4, 3)`, PyTorch `Conv2d(1, 4, 3)`): $28 - 3 + 1 = 26$.
 
 # %%
 def out_size(h, f, p=0, s=1):
@@ -529,6 +529,7 @@ print("the picture was redrawn", len(renders), "times")
 #
 # 1. In the playground, find a kernel that detects only the *bottom* edges of strokes.
 # 2. What does a kernel whose numbers sum to 0 do on a flat (constant) region? And one summing to 1?
-# 3. How many parameters does `Conv2d(3, 6, 5)` (CIFAR-10, lesson 6) have? Check in {{Track}}.
+# 3. How many parameters does a convolution from 3 to 6 channels with 5×5 filters have (Keras
+#    `Conv2D(6, 5)` on colour images, PyTorch `Conv2d(3, 6, 5)`; CIFAR-10, lesson 6)? Check in {{Track}}.
 # 4. Compute the output size of a 32×32 image after a 5×5 conv (valid), a 2×2 pooling, another 5×5
 #    conv and another pooling. (Answer in lesson 6: 5×5.)

@@ -209,7 +209,9 @@ print(f"validation accuracy after one epoch: {correct / len(val_loader.dataset):
 #    $\ln 10 \approx 2.30$ for digits. Much more means wrong scaling, labels or loss.
 # 3. **Over-fit one batch.** 100 steps on the same 64 images must drive the loss towards 0 and
 #    the accuracy to 100 %. A model that cannot learn 64 images by heart has a bug in the loop
-#    (a forgotten `zero_grad`, a detached loss, labels that do not match the images).
+#    (PyTorch: a forgotten `zero_grad`, a loss cut off from its graph by `.item()`; Keras: a
+#    hand-written loop that computes the loss outside its `GradientTape`; both: labels that do not
+#    match the images).
 # 4. **Gradient norms.** The size of each layer's gradient: all zeros means nothing flows back
 #    (a dead layer, a frozen parameter), huge values mean too large a learning rate.
 # 5. **NaN.** A loss that is `nan` or `inf` never recovers: stop at once and say so.
@@ -430,8 +432,8 @@ plt.show()
 # 200 validation digits — 20 zeros, then 20 ones, …, 20 nines — with the accuracy on a right-hand axis.
 # When the network has learned, each colour forms a "mountain" (山) over its own 20 digits.
 #
-# The network is the course's small CNN from lesson 3 (`Conv2d(1, 4, 3)` → `Conv2d(4, 4, 3)` →
-# `Linear(2304, 128)` → `Linear(128, 10)`). The picture is made the way the slides show: one line
+# The network is the course's small CNN from lesson 3 (two 3×3 convolutions with 4 filters each,
+# then fully connected layers 2,304 → 128 → 10). The picture is made the way the slides show: one line
 # object per class, updated with `set_ydata`, and a twin y-axis (`ax.twinx()`) for the accuracy;
 # the figure is replaced in place through a display handle. In the same loop a `LivePlot` draws
 # the training loss with the accuracy on its twin axis.

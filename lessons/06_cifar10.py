@@ -262,8 +262,8 @@ print(table.to_string(index=False))
 # %% [markdown]
 # ### Save and load the weights
 #
-# Training takes time, so save the learned weights (the tutorial: `torch.save(net.state_dict(),
-# "./cifar_net.pth")`). We write to a temporary folder that disappears afterwards — weights are
+# Training takes time, so save the learned weights (the PyTorch tutorial: `torch.save(net.state_dict(),
+# "./cifar_net.pth")`; Keras: `save_weights` and `load_weights`). We write to a temporary folder that disappears afterwards — weights are
 # never committed to the course repository.
 
 # %% tags=["keras"]

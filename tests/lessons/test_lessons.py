@@ -156,6 +156,69 @@ def test_import_check_catches_a_mix_up():
     assert "keras.layers" in modules and _is_forbidden("keras.layers", FORBIDDEN["pytorch"])
 
 
+# API names that belong to one framework. A cell both notebooks get (no track tag) may name them
+# only next to the other framework (its API or its name: "Keras: `restore_best_weights=True`;
+# PyTorch: `load_state_dict`"); a quoted listing of a source (a fenced block in a markdown cell,
+# like lesson 8's slide code) is exempt.
+FRAMEWORK_API = {
+    "pytorch": re.compile(
+        r"\btorch(?:vision|info)?\.|\bnn\.[A-Z]\w+|\bF\.[a-z_]+\(|\bstate_dict\b|\bDataLoader\b|"
+        r"\bTensorDataset\b|\bSummaryWriter\b|\brequires_grad(?:_)?\b|\bno_grad\b|\.backward\(|\bzero_grad\b|\bload_state_dict\b|"
+        r"\b(?:Conv|BatchNorm|MaxPool|AvgPool)[123]d\b|\b(?:CrossEntropy|NLL|BCEWithLogits)Loss\b"
+    ),
+    "keras": re.compile(
+        r"\bkeras\.|\btf\.[a-z]|\bGradientTape\b|\bfrom_logits\b|\b(?:get|set|save|load)_weights\b|"
+        r"\bmodel\.summary\(|\bBatchNormalization\b|\bkernel_regularizer\b|\bDense\(|\b(?:Conv|MaxPooling)[123]D\b|"
+        r"\bSparseCategoricalCrossentropy\b"
+    ),
+}
+FRAMEWORK_NAME = {"pytorch": re.compile(r"\bPyTorch\b"), "keras": re.compile(r"\bKeras\b")}
+FENCED = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def _one_framework_apis(cell) -> dict[str, list[str]]:
+    """The API names of the one framework an untagged cell names alone (empty: fine)."""
+    text = FENCED.sub("", cell.source) if cell.cell_type == "markdown" else cell.source
+    found = {track: sorted({m.group(0) for m in api.finditer(text)}) for track, api in FRAMEWORK_API.items()}
+    alone = {}
+    for track, other in (("keras", "pytorch"), ("pytorch", "keras")):
+        if found[track] and not found[other] and not FRAMEWORK_NAME[other].search(text):
+            alone[track] = found[track]
+    return alone
+
+
+SOURCES = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py")) + sorted(
+    (ROOT / "solutions" / "lectures" / "src").glob("[0-9][0-9]_*.py")
+)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_untagged_cell_names_one_frameworks_api(source):
+    """Both notebooks get an untagged cell: it must not teach one framework's API alone."""
+    course = Course.load(ROOT)
+    problems = []
+    for index, cell in enumerate(notebooks.read_cells(source, course.tracks)):
+        if set(cell.metadata.get("tags", [])) & set(TRACKS):
+            continue
+        for track, names in _one_framework_apis(cell).items():
+            first = cell.source.strip().splitlines()[0][:70]
+            problems.append(f"cell {index} ({first!r}) names only {track}'s {names}: tag it or name both")
+    assert not problems, f"{source.name}:\n" + "\n".join(problems)
+
+
+def test_api_check_catches_one_framework_prose():
+    md = nbformat.v4.new_markdown_cell
+    assert _one_framework_apis(md("Print the model: `print(model)` and `torchinfo.summary(model)`.")) == {
+        "pytorch": ["torchinfo."]
+    }
+    assert _one_framework_apis(md("Keep the weights: `get_weights` / a cloned `state_dict`.")) == {}
+    assert _one_framework_apis(md("PyTorch: `load_state_dict`; Keras: `restore_best_weights`.")) == {}
+    assert _one_framework_apis(md("The slide:\n```python\nself.fc1 = nn.Linear(9216, 128)\n```")) == {}
+    assert _one_framework_apis(nbformat.v4.new_code_cell("opt = keras.optimizers.Adam()")) == {
+        "keras": ["keras."]
+    }
+
+
 # ------------------------------------------------------------------ (b) execution
 
 
