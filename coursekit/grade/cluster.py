@@ -182,6 +182,7 @@ class GradingPlugin(WorkerPlugin):
         self.slots: dict[int, tuple[Path, object, int | None]] = {}
         self.lock = threading.Lock()
         self.nthreads = worker.state.nthreads
+        self.host_slots = await _slots_on_host(worker)
         self.folder: Path | None = None
         started = time.perf_counter()
         try:
@@ -191,7 +192,13 @@ class GradingPlugin(WorkerPlugin):
         if problems:
             self.state = {"ok": False, "reason": " | ".join(problems)}
             return
-        self.state = {"ok": True, "reason": "", "canary_s": round(time.perf_counter() - started, 1)}
+        self.state = {
+            "ok": True,
+            "reason": "",
+            "canary_s": round(time.perf_counter() - started, 1),
+            "kernel_cores": self.kernel_cores() or os.cpu_count() or 1,
+            "host_slots": self.host_slots,
+        }
         await worker.set_resources(**{RESOURCE: self.nthreads})
 
     def _prepare(self, local_directory: str) -> list[str]:
@@ -291,13 +298,18 @@ class GradingPlugin(WorkerPlugin):
                 root = self.folder / f"slot-{len(self.slots) + 1}"
                 shutil.copytree(self.folder / "course", root)
                 (root / "grading_logs").mkdir(exist_ok=True)
-                threads = max(1, (os.cpu_count() or 1) // self.nthreads) if self.nthreads > 1 else None
+                threads = self.kernel_cores()
                 self.slots[key] = (
                     root,
                     Worker(root, grading_env(threads), root / "grading_logs" / "worker.log"),
                     threads,
                 )
             return self.slots[key]
+
+    def kernel_cores(self) -> int | None:
+        """Cores (and threads) of one kernel: the machine's cores shared by all grading threads on
+        it, as local grading shares them among its jobs (None: a single slot gets them all)."""
+        return max(1, (os.cpu_count() or 1) // self.host_slots) if self.host_slots > 1 else None
 
     async def teardown(self, worker) -> None:
         """The run is over (or the worker closes): no more hand-ins here, its folder removed."""
@@ -307,6 +319,17 @@ class GradingPlugin(WorkerPlugin):
             process.close()
         if getattr(self, "folder", None):
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def _slots_on_host(worker) -> int:
+    """Grading threads on this worker's machine: its own and those of the cluster's other workers on
+    the same host when it is set up (two ``dask worker --nthreads 1`` on one machine: 2)."""
+    try:
+        known = (await worker.scheduler.identity())["workers"].values()
+    except Exception:  # an old scheduler or a lost connection: count this worker alone
+        return worker.state.nthreads
+    same_host = sum(int(w.get("nthreads") or 0) for w in known if w.get("host") == worker.ip)
+    return max(same_host, worker.state.nthreads)
 
 
 def _worker_state(dask_worker) -> dict:
@@ -706,7 +729,12 @@ def _report_workers(client) -> int:
         label = f"{address} ({info.get(address, {}).get('name', '?')})"
         if state.get("ok"):
             good += 1
-            print(f"worker {label}: canary passed in {state.get('canary_s', '?')} s", flush=True)
+            print(
+                f"worker {label}: canary passed in {state.get('canary_s', '?')} s; "
+                f"{state.get('kernel_cores', '?')} core(s) per kernel ({state.get('host_slots', '?')} "
+                f"grading thread(s) on its machine)",
+                flush=True,
+            )
         else:
             print(f"worker {label} takes no hand-in: {state.get('reason')}", flush=True)
     return good
