@@ -13,7 +13,7 @@
 #   WHEELS           optional folder of wheels to install first (keras, IPython, torchinfo...)
 #   LIMIT_S          seconds per notebook before it is stopped (default 480)
 #   THREADS          CPU threads per notebook (default 2: 8 notebooks on 16 cores)
-#   LESSONS          default "05_mnist 06_cifar10 07_generalisation 08_modern_cnns"
+#   LESSONS          default "05_mnist 06_cifar10 07_generalisation 08_modern_cnns 09_transfer_learning"
 #   PACK_LOGS=1      put the logs into one logs.tar.gz (for tools that return few files)
 #   DRY_RUN_FAST=1   fast mode (COURSE_FAST=1) instead, to check the script on a small CPU
 #   OFFLINE=1        no network there: downloads (ImageNet weights) fail at once instead of hanging
@@ -62,7 +62,7 @@ fi
 
 start=$(date +%s)
 pids=()
-for lesson in ${LESSONS:-05_mnist 06_cifar10 07_generalisation 08_modern_cnns}; do
+for lesson in ${LESSONS:-05_mnist 06_cifar10 07_generalisation 08_modern_cnns 09_transfer_learning}; do
     for track in pytorch keras; do
         timeout -k 10 "$limit" "$python" "$here/gpu_lessons.py" run "$nb_dir/$track/$lesson.ipynb" \
             > "$out/logs/${track}_$lesson.log" 2>&1 &

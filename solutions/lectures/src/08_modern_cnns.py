@@ -1,12 +1,12 @@
 # %% [markdown]
-# # Lesson 08 (modern CNNs and transfer learning): solutions of the exercises ({{Track}})
+# # Lesson 08 (modern CNNs): solutions of the exercises ({{Track}})
 #
-# Worked answers to the four exercises at the end of `lessons/08_modern_cnns.py`, in {{Track}}
+# Worked answers to the three exercises at the end of `lessons/08_modern_cnns.py`, in {{Track}}
 # (the other track's notebook solves them the same way with the other framework), with the
 # lesson's networks and data: the lecture's MNIST CNN (conv 1→32, conv 32→64, max pooling,
 # fc 9,216→128, fc 128→10), the first `N_TRAIN` MNIST training images for training and the last
 # `N_VAL` for validation, the VGG and residual blocks of section 5 on the course's CIFAR-10
-# subset, Adam (0.001), batch size 64 (32 on the few target images).
+# subset, Adam (0.001), batch size 64.
 #
 # **Fast mode** (`COURSE_FAST=1`) trains on a few hundred images for one epoch: the printed
 # numbers are noise, and only the code is checked. Run without `COURSE_FAST` for the real
@@ -50,7 +50,7 @@ print("fast mode:", fast_mode())
 
 N_TRAIN = fast_or(20_000, 600)
 N_VAL = fast_or(10_000, 500)
-BATCH, T_BATCH = 64, 32
+BATCH = 64
 
 mnist = load_mnist()  # fast mode: the first 2,000 training and 500 test images
 x_all, y_all, x_test, y_test = mnist.arrays(normalize="unit", layout=LAYOUT)
@@ -246,77 +246,6 @@ assert count_params(vgg) == vgg_by_hand and count_params(residual) == residual_b
 # %% [markdown]
 # ## Exercise 2
 #
-# *Repeat the transfer experiment of section 6.1 with 5, 20 and 100 labelled images per class
-# for methods (a) and (b). For which sizes does the pretrained source help, and by how much?*
-#
-# The source network is trained once on the digits 0–4, as in the lesson; the target is the
-# digits 5–9 (offline), with `PER_CLASS` images per class from the training split, validation
-# images of the digits 5–9 from the validation split. Each run has the same budget in
-# gradient steps (`STEPS`), so that the larger sets are not favoured by more updates.
-
-# %%
-T_EPOCHS = fast_or(30, 2)  # epochs at 20 images per class, as in the lesson; scaled to equal steps
-sizes = fast_or([5, 20, 100], [5, 20])
-seed_everything(0)
-source = train(make_net(5), x_train[y_train < 5], y_train[y_train < 5], epochs=1)
-print(f"source network: validation accuracy on digits 0-4 "
-      f"{accuracy(source, x_val[y_val < 5], y_val[y_val < 5]):.4f}")
-pool_x, pool_y = x_train[y_train >= 5], y_train[y_train >= 5] - 5
-tx_val, ty_val = x_val[y_val >= 5], y_val[y_val >= 5] - 5
-
-# %% tags=["keras"]
-def target_net(method):
-    seed_everything(0)
-    model = make_net(5)
-    if method == "frozen convolutions":
-        for name in ("conv1", "conv2"):
-            model.get_layer(name).set_weights(source.get_layer(name).get_weights())
-            model.get_layer(name).trainable = False
-    return model
-
-
-# %% tags=["pytorch"]
-def target_net(method):
-    seed_everything(0)
-    model = make_net(5)
-    if method == "frozen convolutions":
-        for name in ("conv1", "conv2"):
-            getattr(model, name).load_state_dict(getattr(source, name).state_dict())
-            getattr(model, name).requires_grad_(False)
-    return model
-
-
-# %%
-rows = []
-for per_class in sizes:
-    picked = np.concatenate([np.flatnonzero(pool_y == c)[:per_class] for c in range(5)])
-    epochs = max(1, round(T_EPOCHS * 20 / per_class))  # the same number of steps for every size
-    epochs = min(epochs, T_EPOCHS * 4)
-    row = {"images per class": per_class, "epochs": epochs}
-    for method in ("from scratch", "frozen convolutions"):
-        t0 = time.perf_counter()
-        model = train(target_net(method), pool_x[picked], pool_y[picked], epochs, batch_size=T_BATCH)
-        row[f"{method}: val acc %"] = 100 * accuracy(model, tx_val, ty_val)
-        row[f"{method}: s"] = time.perf_counter() - t0
-    row["gain of transfer (points)"] = row["frozen convolutions: val acc %"] - row["from scratch: val acc %"]
-    rows.append(row)
-table = pd.DataFrame(rows)
-print(table.round(2).to_string(index=False))
-
-# %% [markdown]
-# **Answer (the table above).** Read the last column. With very few labelled images (5 per
-# class) a network trained from scratch has almost nothing to learn its 18,816 convolution
-# weights from, and the copied features of the source task give the frozen network a head start:
-# transfer pays most where data is scarcest. As the target set grows, training from scratch
-# catches up, because it can learn features of its own, fitted to the target task; with enough
-# data it may overtake the frozen network, whose features were learned for other classes (and
-# fine-tuning, method (c), is then the better choice). Digits 5–9 are close to digits 0–4 (the
-# same strokes), which is the friendly case for transfer; from digits to clothes (Fashion-MNIST)
-# or from ImageNet to medical images the copied features fit less well.
-
-# %% [markdown]
-# ## Exercise 3
-#
 # *How close to Gabor filters are the learned 3×3 filters? For each of the 32 conv1 filters of
 # the trained lecture CNN find the most similar filter of a 3×3 Gabor bank (8 orientations,
 # phases 0 and 90°; similarity: the absolute cosine of the angle between the two 9-vectors),
@@ -366,7 +295,7 @@ plt.show()
 # trained on ImageNet, where the similarity is far clearer.
 
 # %% [markdown]
-# ## Exercise 4
+# ## Exercise 3
 #
 # *Plain against residual, deeper: train both networks of section 5 with 1, 3 and 6 blocks per
 # stage. How do their validation accuracies change with depth?*
