@@ -512,16 +512,15 @@ callback.history
 # columns `model` (a short description), `has_conv` (bool), `n_params`, `train_time_s` and
 # `val_accuracy`. Build every model fresh, call `seed_everything(0)` before each so your runs
 # are repeatable. Design **at least two smaller models** yourself (fewer parameters than the
-# default fully-connected one; add them to `CANDIDATES` or train them in a loop of your own);
-# rows for more models are welcome.
+# default fully-connected one) and add them to `CANDIDATES` in the first cell below; the second
+# cell trains every candidate and collects the rows (or trains models of your own in a loop of
+# your own). Rows for more models are welcome.
 
-# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "results", "locked": false, "solution": true, "task": false} tags=["pytorch"]
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "candidates", "locked": false, "solution": true, "task": false} tags=["pytorch"]
 CANDIDATES = {  # name: (has convolutional layers, a function building a fresh model)
     "seed: conv 4, conv 4, fc 128": (True, SeedNet),
     "FCNet(): fc 128": (False, FCNet),
 }
-
-rows = []  # one dict per model
 
 
 ### BEGIN SOLUTION
@@ -544,25 +543,13 @@ CANDIDATES.update({  # name: (has convolutional layers, how to build a fresh mod
     "conv 4, pool, fc": (True, SmallConvNet),
     "conv 2, pool, fc": (True, lambda: SmallConvNet(channels=2)),
 })
-
-
-for name, (has_conv, build) in CANDIDATES.items():
-    seed_everything(0)
-    row = train_and_evaluate(build(), epochs=EPOCHS)
-    rows.append({"model": name, "has_conv": has_conv, **row})
-    print(f"{name:32s} {row['n_params']:>9,d} parameters  {row['train_time_s']:6.2f} s  "
-          f"{row['val_accuracy']:.1%}")
 ### END SOLUTION
-results = pd.DataFrame(rows)
-results
 
-# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "results", "locked": false, "solution": true, "task": false} tags=["keras"]
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "candidates", "locked": false, "solution": true, "task": false} tags=["keras"]
 CANDIDATES = {  # name: (has convolutional layers, a function building a fresh model)
     "seed: conv 4, conv 4, fc 128": (True, build_seed_model),
     "build_fc_model(): fc 128": (False, build_fc_model),
 }
-
-rows = []  # one dict per model
 
 
 ### BEGIN SOLUTION
@@ -583,8 +570,11 @@ CANDIDATES.update({  # name: (has convolutional layers, how to build a fresh mod
     "conv 4, pool, fc": (True, build_small_conv_model),
     "conv 2, pool, fc": (True, lambda: build_small_conv_model(channels=2)),
 })
+### END SOLUTION
 
-
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "results", "locked": false, "solution": true, "task": false}
+rows = []  # one dict per model: train every candidate (or models of your own) and collect the rows
+### BEGIN SOLUTION
 for name, (has_conv, build) in CANDIDATES.items():
     seed_everything(0)
     row = train_and_evaluate(build(), epochs=EPOCHS)
