@@ -924,10 +924,22 @@ check_figure(fig)
 # ten times slower than numpy (the ratio depends a lot on the machine). **Why is implementing
 # the loop in C not enough?** Give your hypotheses and **check them with an experiment** you
 # design yourself. If a reason can be removed, implement the improvement and show that the
-# speed approaches numpy. GPUs are not allowed here (numpy does not use one).
+# speed approaches numpy. No GPU in this comparison (numpy does not use one); the variant below
+# compares a GPU with a GPU.
 #
 # On Colab or Linux you can write C from a notebook cell with `%%writefile matmul.c`, compile it
 # with `!gcc -O3 -march=native matmul.c -o matmul` and run it with `!./matmul 1024`.
+#
+# **A harder variant the slides allow: cupy against a GPU kernel of your own.** Where there is an
+# NVIDIA GPU (on Colab: *Runtime → Change runtime type → T4 GPU*; `HAVE_CUPY` of Part B says
+# whether cupy runs), you may instead compare cupy's `cp.matmul` (NVIDIA's cuBLAS) with a
+# matrix-product kernel you write yourself, for example in CUDA C through `cupy.RawKernel`:
+# first one GPU thread per element of the result, then tiles of A and B loaded into shared
+# memory. The same questions apply: why is your kernel slower than cuBLAS, which reasons can
+# you remove, and how close do you get? GPU calls return before the GPU has finished: call
+# `cp.cuda.Device().synchronize()` before you stop the clock, and leave out the first call (it
+# compiles the kernel). The grading machine has no GPU, so put every GPU cell under
+# `if HAVE_CUPY:` and report the numbers of your own GPU run in your answer.
 # Add as many cells as you need below; write your answer in the next cell.
 
 # %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "optional_c", "locked": false, "solution": true, "task": false, "points": 5}
