@@ -23,6 +23,25 @@ def _trust_where_no_jail() -> None:
 _trust_where_no_jail()
 
 
+def _share_the_cores_among_workers() -> None:
+    """Under pytest-xdist, each worker grades in its share of the machine: ``coursekit grade``
+    never runs more kernels than cores, but two workers each grading with one job per core would,
+    and a timed hand-in (matmul_timing fits exponents to its own timings) would then lose points to
+    the other worker's load. So a worker's grading runs take cores / workers jobs, and their
+    kernels as many threads and cores (the jail's CPU quota follows ``OMP_NUM_THREADS``)."""
+    from coursekit.nbgrader_cli import THREAD_VARS
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        os.environ.setdefault("COURSE_GRADING_JOBS", share)
+        for var in THREAD_VARS:
+            os.environ.setdefault(var, share)
+
+
+_share_the_cores_among_workers()
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real data folder (``../shared/data`` in CI); tests needing it skip without it."""
