@@ -13,6 +13,9 @@ and in addition
   ``run_cell``, a patched builtin), so the test runs as written. The guard prints a random
   token; when it does not come back the notebook is reported as interfering with grading;
 * when the kernel dies (``os._exit``, a segfault, out of memory) it records in which cell;
+* a cell the kernel went idle on without answering (IPython failed outside the cell: code nested
+  too deeply for Python's compiler) fails after :data:`NO_REPLY_S`, not after the cell's time
+  limit;
 * the kernel runs in its own jail (:mod:`coursekit.grade.jail`), which hides the course, the
   gradebook and the other students; each hidden test is decided by the judge outside it
   (:mod:`coursekit.grade.judge`);
@@ -33,6 +36,7 @@ class or module the guard itself uses). Only process isolation stops that.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import importlib.util
@@ -293,6 +297,15 @@ class _FirstRunFailed(Exception):
 # hand-in longer than FIRST_RUN_S, is run again on TensorFlow with the course's own limits, so an
 # endless loop costs this much more, not a second full cell timeout.
 FIRST_RUN_CELL_S, FIRST_RUN_S = 60, 300
+
+# A kernel sends a cell's reply before it says "idle". When IPython fails outside the cell (a
+# RecursionError while compiling code nested thousands deep), ipykernel logs it, goes idle and
+# never replies: waiting for the reply would cost the cell's whole time limit, for nothing.
+NO_REPLY_S = 5.0
+NO_REPLY = (
+    "the kernel went idle without answering this cell: IPython could not run it (for example, code "
+    "nested too deeply for Python's compiler). The cell counts as failed; the next cells still run."
+)
 
 
 @dataclass
@@ -715,9 +728,12 @@ class GuardedExecute(Execute):
         does not is put back into the cell (it decides the grade)."""
         raise_on, self.raise_on_iopub_timeout = self.raise_on_iopub_timeout, False
         try:
-            reply = await super()._async_poll_for_reply(
-                msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive
+            poll = asyncio.ensure_future(
+                super()._async_poll_for_reply(
+                    msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive
+                )
             )
+            reply = await self._reply_or_silence(poll, msg_id, task_poll_output_msg, task_poll_kernel_alive)
         finally:
             self.raise_on_iopub_timeout = raise_on
         if task_poll_output_msg.cancelled() and raise_on and not self._refused():
@@ -739,6 +755,30 @@ class GuardedExecute(Execute):
                 )
             )
         return reply
+
+    async def _reply_or_silence(self, poll, msg_id, idle, alive) -> dict:
+        """The cell's reply from ``poll``; or, :data:`NO_REPLY_S` after the kernel said "idle"
+        (``idle`` done) with no reply, an error reply of our own (:data:`NO_REPLY`)."""
+        await asyncio.wait({poll, idle}, return_when=asyncio.FIRST_COMPLETED)
+        if not poll.done() and not idle.cancelled() and idle.exception() is None:
+            done, _ = await asyncio.wait({poll}, timeout=NO_REPLY_S)
+            if not done:
+                poll.cancel()
+                alive.cancel()  # as nbclient does once a reply came
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poll
+                self.log.warning("The kernel went idle without answering cell: %s", NO_REPLY)
+                record({"event": "no_reply", "seconds": NO_REPLY_S})
+                return {
+                    "parent_header": {"msg_id": msg_id},
+                    "content": {
+                        "status": "error",
+                        "ename": "NoReply",
+                        "evalue": NO_REPLY,
+                        "traceback": [f"NoReply: {NO_REPLY}"],
+                    },
+                }
+        return await poll
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, capped: beyond ``self._kept_bytes`` of a cell's output

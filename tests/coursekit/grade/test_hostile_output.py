@@ -10,6 +10,7 @@ nested too deeply for Python's parser (``ast.parse`` raises RecursionError or Me
 from __future__ import annotations
 
 import csv
+import json
 import os
 
 import nbformat
@@ -103,6 +104,28 @@ def test_a_cell_too_deep_to_parse_fails_alone(graded):
         outputs = _outputs(graded, student)
         errors = [o for cell in outputs.values() for o in cell if o.get("output_type") == "error"]
         assert errors, (student, "the cell nested too deeply should fail")
+        # IPython cannot even answer for some (the kernel goes idle without a reply): that cell fails
+        # at once, not after the cell's time limit
+        assert not any("Timeout" in e["ename"] or "timed out" in e["evalue"] for e in errors), (
+            student,
+            errors,
+        )
+        if any(e["ename"] == "NoReply" for e in errors):
+            timing = [e for e in _events(graded, student) if e["event"] == "timing"][-1]
+            assert max(seconds for _, _, seconds in timing["cells"]) < 60, timing
+    said = {
+        e["ename"]
+        for student in DEEP
+        for cell in _outputs(graded, student).values()
+        for e in cell
+        if e.get("output_type") == "error"
+    }
+    assert "NoReply" in said, said  # a kernel that never answers exists here: the case is tested
+
+
+def _events(graded, student):
+    path = graded["root"] / "grading_logs" / f"{student}__{NAME}.events"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def test_a_huge_line_reaches_neither_the_worker_nor_its_log(graded):
