@@ -45,20 +45,27 @@ browser-deps:
 
 # Debian's bubblewrap for the grading jail (coursekit.grade.jail: namespaces, cgroups, rlimits).
 # Best effort: without it `coursekit grade` says which limits are off, and the limit tests skip.
-sandbox-deps:
+sandbox-deps: | postgres-deps
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null) ; } || \
 	  echo "bubblewrap not installed: grading runs without resource limits (apt-get install bubblewrap)"
 
 # Debian's PostgreSQL server binaries (initdb, pg_ctl) for tests/test_gradebook_postgres.py, which
 # starts a private server of its own (no system service is used). Best effort, like browser-deps.
-postgres-deps:
+postgres-deps: | browser-deps  # one apt-get at a time, also under make -j
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) ; } || \
 	  echo "PostgreSQL not installed: the PostgreSQL gradebook test will be skipped (apt-get install postgresql)"
 
-$(STAMP): requirements.txt pyproject.toml
+# What `coursekit colab standin` needs before the rest is installed (pydantic reads course.toml):
+# `make -j2 setup colab` (CI) then fills both environments at once, each pip unpacking on its own core.
+BOOT    := $(VENV)/.boot
+$(BOOT): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet $$(grep -E '^pydantic==' requirements.txt)
+	touch $@
+
+$(STAMP): $(BOOT) requirements.txt pyproject.toml
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps -e .
 	# triton (pulled in by torch) crashes the process when TensorFlow was imported first;
@@ -102,8 +109,8 @@ test: setup
 
 # A stand-in of Colab's runtime (colab/pip-freeze.txt's versions, ~7 GB): tests/coursekit/test_colab.py
 # runs the published course in it. `coursekit colab refresh` updates Colab's list first.
-colab: setup
-	$(KIT) colab standin $(COLAB)
+colab: $(BOOT)
+	PYTHONPATH=$(CURDIR) $(PY) -m coursekit colab standin $(COLAB)
 
 lint: setup
 	$(VENV)/bin/ruff check .
