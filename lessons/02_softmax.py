@@ -219,7 +219,7 @@ def show_scores(model, x, y, class_names, title):
 
 
 x3, y3 = animals.x.to_numpy(np.float32), animals.label.to_numpy()
-epochs = fast_or(300, 60)
+epochs = fast_or(300, 25)
 seed_everything(0)
 model3 = build(3)
 live = LivePlot(panels={"training loss": ["3 classes"]}, xlabel="epoch")

@@ -160,7 +160,7 @@ def accuracy(model, X, y):
 # to `make_optimizer` changes.
 
 # %%
-epochs = fast_or(150, 20)
+epochs = fast_or(150, 8)
 settings = {"GD": None, "SGD": 16, "momentum": 16, "Adagrad": 16, "Adam": 16}
 rates = (0.005, 0.05, 0.5)
 results = {}
@@ -224,7 +224,7 @@ plt.show()
 # only two units per layer the starting weights matter a lot.
 
 # %%
-xor_epochs = fast_or(400, 100)
+xor_epochs = fast_or(400, 30)
 xor = {}
 for activation in ("tanh", "relu", "sigmoid"):
     accs = []

@@ -135,7 +135,7 @@ animals = pd.read_csv(DATA / "inusarukiji_1d.csv")
 x3, y3 = animals.x.to_numpy(np.float32), animals.label.to_numpy()
 row10 = pd.read_csv(DATA / "ten_classes_1d.csv")
 x10, y10 = row10.x.to_numpy(np.float32), row10.label.to_numpy()
-epochs = fast_or(300, 60)
+epochs = fast_or(300, 25)
 
 # %% [markdown]
 # ## Exercise 1

@@ -191,7 +191,7 @@ print(pd.DataFrame(rows).to_string(index=False))
 width = fast_or(32, 16)
 n_improved = len(x_train)  # fast mode: 1,800
 batch_size = fast_or(128, 32)  # fast mode: more, smaller steps in the few epochs
-improved_epochs = fast_or(10, 2)
+improved_epochs = fast_or(10, 1)
 
 
 # %% tags=["keras"]
@@ -199,7 +199,7 @@ def conv_block(filters, batch_norm=True):
     if batch_norm:
         # momentum=0.9: the running statistics used in evaluation follow the batches as fast as
         # PyTorch's BatchNorm2d (its momentum=0.1 means the same). With Keras' default 0.99 they
-        # still hold mostly their starting values after fast mode's 126 steps, and the test
+        # still hold mostly their starting values after fast mode's 57 steps, and the test
         # accuracy of a network that trains well stays near chance.
         return [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
                 keras.layers.BatchNormalization(momentum=0.9), keras.layers.Activation("relu")]
