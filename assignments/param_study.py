@@ -531,7 +531,7 @@ print(f"recommended: {RECOMMENDED}; validation accuracy {final['val_accuracy']:.
 # recommendation: which setting gives the best accuracy for the time it costs, and what it
 # reached on the test set, measured once?
 
-# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discussion", "locked": false, "solution": true, "task": false, "points": 3}
+# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discussion", "locked": false, "solution": true, "task": false, "points": 3} tags=["pytorch"]
 # *Model answer (PyTorch, 20,000 training images, accuracies on the 5,000 validation images;
 # base: 64 ReLU nodes, 1 layer, 3 epochs, cross-entropy; one run of the sweep on an otherwise
 # idle 2-core CPU):* First, how large a difference must be to count. `run_sweep` seeds every
@@ -563,6 +563,42 @@ print(f"recommended: {RECOMMENDED}; validation accuracy {final['val_accuracy']:.
 # Recommendation: 512 nodes gave the best validation accuracy, 95.1 % in 2.09 s, more than
 # 8 epochs of the base network (94.6 % in 2.99 s). Measured once on the 5,000 test images,
 # the recommended configuration reached 94.4 %, 0.7 points below its validation accuracy: the
+# validation accuracy of the best of 22 runs is a slightly optimistic estimate, which is why
+# the test set is kept for this one measurement.
+
+# %% [markdown] nbgrader={"schema_version": 3, "grade": true, "grade_id": "discussion", "locked": false, "solution": true, "task": false, "points": 3} tags=["keras"]
+# *Model answer (Keras, 20,000 training images, accuracies on the 5,000 validation images;
+# base: 64 ReLU nodes, 1 layer, 3 epochs, cross-entropy; one run of the sweep on an otherwise
+# idle 2-core CPU):* First, how large a difference must be to count. `run_sweep` seeds every
+# run with 0, so the base configuration, which appears in four of the sweeps, reached exactly
+# 93.7 % each time: repeating a seeded run shows nothing about the noise. The base
+# configuration with the seeds 1, 2 and 3 reached 93.4 %, 93.6 % and 93.7 %, so differences
+# below about half a percentage point are not findings. Its four runs in the sweep took 1.81 s
+# to 2.09 s, so time differences below about 15 % are not findings either.
+# The **number of nodes** had the largest effect on the accuracy: 74.8 % with 4 nodes, 88.1 %
+# with 8, 93.7 % with 64 and 95.9 % with 512, with diminishing returns: a wider layer has more
+# units with which to tell the digit shapes apart. The time hardly moved up to 128 nodes (1.50 s
+# to 2.33 s) although the multiply-adds per image grew 32-fold (784 × nodes + 10 × nodes: 3,176
+# for 4 nodes, 101,632 for 128): each of the 939 optimiser steps has a fixed cost, already
+# 1.5 s in total. Only at 256 and 512 nodes (203,264 and 406,528 multiply-adds) did the time
+# rise clearly, to 3.74 s and 3.95 s.
+# **More layers** changed the accuracy little: 93.7 %, 94.3 %, 94.1 %, 93.7 % and 94.4 % for 1,
+# 2, 3, 4 and 6 layers, at most 0.7 points above one layer, small next to the nodes. Each extra
+# layer added about 0.2 s (1.88 s to 2.91 s from 1 to 6 layers) although its 4,096
+# multiply-adds are only 8 % of the first layer's 50,816: for small layers the cost per layer
+# (one more matrix product, activation and gradient per step) counts, not its size. Of the
+# **activations**, the sigmoid was worse (91.5 % against 93.7 % for ReLU and 93.4 % for tanh),
+# far beyond the spread between seeds; its gradient is at most 1/4 and vanishes where a unit
+# saturates, so it learns more slowly in 3 epochs (a likely reason, not tested here). The times
+# of the three were the same within the noise (1.80 s to 2.00 s): an activation costs little
+# next to the matrix products. More **epochs** raised the accuracy from 91.1 % (1 epoch) through
+# 92.8 % and 94.3 % to 95.1 % (8 epochs), still rising, and each further epoch added about
+# 0.5 s (0.95 s for 1 epoch, 4.68 s for 8). The **mse** loss on the softmax probabilities
+# reached 93.2 % against 93.7 % for the cross-entropy, a difference at the edge of the seeds'
+# spread, so not a clear finding; the times were the same (2.06 s and 2.09 s).
+# Recommendation: 512 nodes gave the best validation accuracy, 95.9 % in 3.95 s, more than
+# 8 epochs of the base network (95.1 % in 4.68 s). Measured once on the 5,000 test images,
+# the recommended configuration reached 94.8 %, 1.1 points below its validation accuracy: the
 # validation accuracy of the best of 22 runs is a slightly optimistic estimate, which is why
 # the test set is kept for this one measurement.
 

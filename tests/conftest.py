@@ -70,25 +70,26 @@ def lesson_cache(tmp_path_factory, worker_id) -> Path:
     return cache
 
 
-# The test files that take longest, measured with `pytest --durations=0` (seconds per file on 2
-# cores, 2026-12-06). `make test` runs files on two workers (`--dist loadfile`): a file's tests stay
-# on one worker, so its module fixtures run once; starting the longest first keeps both busy to the
-# end. The site test comes last: by then the lessons it shows are executed (lesson_cache).
+# The test files that take longest: seconds per file under `make test` (2 cores, `pytest
+# --durations=0`, 2026-12-07), before that day's cuts where a second figure follows (expected after
+# them). `make test` runs files on two workers (`--dist loadfile`): a file's tests stay on one worker,
+# so its module fixtures run once; starting the longest first keeps both busy to the end. The site
+# test comes last: by then the lessons it shows are executed (lesson_cache).
 LONGEST_FIRST = [
-    "tests/coursekit/test_colab.py",  # 402
-    "tests/coursekit/grade/test_cluster.py",  # 377
-    "tests/lessons/test_lecture_solutions.py",  # 272
-    "tests/coursekit/grade/test_assignments.py",  # 247
-    "tests/lessons/test_lessons.py",  # 210: executes the lessons the site shows
-    "tests/test_browser.py",  # 101
-    "tests/coursekit/grade/test_hostile_output.py",  # 99
-    "tests/coursekit/grade/test_limits.py",  # 97
-    "tests/coursekit/grade/test_canary.py",  # 81
-    "tests/coursekit/grade/test_grading_robustness.py",  # 75
-    "tests/coursekit/grade/test_gradebook_postgres.py",  # 66
-    "tests/coursekit/grade/test_grading_scale.py",  # 66
-    "tests/coursekit/collect/test_hostile_files.py",  # 65
-    "tests/coursekit/test_publish.py",  # 65
+    "tests/coursekit/test_colab.py",  # 529 (Keras lessons 01, 02 trained less in fast mode)
+    "tests/coursekit/grade/test_cluster.py",  # 430
+    "tests/coursekit/grade/test_assignments.py",  # 308
+    "tests/lessons/test_lecture_solutions.py",  # 319, about 260
+    "tests/lessons/test_lessons.py",  # 304, about 250: executes the lessons the site shows
+    "tests/coursekit/grade/test_limits.py",  # 92
+    "tests/coursekit/grade/test_grading_robustness.py",  # 114
+    "tests/test_browser.py",  # 108
+    "tests/coursekit/grade/test_hostile_output.py",  # 229, about 100 (no wait for a silent kernel)
+    "tests/coursekit/collect/test_hostile_files.py",  # 90
+    "tests/coursekit/grade/test_canary.py",  # 78
+    "tests/coursekit/grade/test_gradebook_postgres.py",  # 69
+    "tests/coursekit/test_publish.py",  # 67
+    "tests/coursekit/grade/test_grading_scale.py",  # 94, about 65 (two runs, not three)
 ]
 LAST = ["tests/coursekit/test_site.py"]
 

@@ -345,7 +345,7 @@ def grade(
     from coursekit.grade.progress import Progress
 
     names = names or graded_names(root)
-    failed, rows = [], []
+    failed, rows, closing = [], [], []
     if autograde:
         from coursekit.grade import jail
 
@@ -398,7 +398,8 @@ def grade(
                     if row["status"] != "graded":
                         failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
             for worker in workers.values():
-                worker.close()
+                worker.close(wait=False)
+            closing += workers.values()
             if students:
                 seconds = time.perf_counter() - started
                 print(
@@ -416,4 +417,6 @@ def grade(
         failed.append("export")
     else:
         print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
+    for worker in closing:
+        worker.close()
     return failed
