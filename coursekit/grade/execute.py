@@ -758,26 +758,33 @@ class GuardedExecute(Execute):
 
     async def _reply_or_silence(self, poll, msg_id, idle, alive) -> dict:
         """The cell's reply from ``poll``; or, :data:`NO_REPLY_S` after the kernel said "idle"
-        (``idle`` done) with no reply, an error reply of our own (:data:`NO_REPLY`)."""
-        await asyncio.wait({poll, idle}, return_when=asyncio.FIRST_COMPLETED)
-        if not poll.done() and not idle.cancelled() and idle.exception() is None:
-            done, _ = await asyncio.wait({poll}, timeout=NO_REPLY_S)
-            if not done:
-                poll.cancel()
-                alive.cancel()  # as nbclient does once a reply came
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poll
-                self.log.warning("The kernel went idle without answering cell: %s", NO_REPLY)
-                record({"event": "no_reply", "seconds": NO_REPLY_S})
-                return {
-                    "parent_header": {"msg_id": msg_id},
-                    "content": {
-                        "status": "error",
-                        "ename": "NoReply",
-                        "evalue": NO_REPLY,
-                        "traceback": [f"NoReply: {NO_REPLY}"],
-                    },
-                }
+        (``idle`` done) with no reply, an error reply of our own (:data:`NO_REPLY`). Cancelled (nbclient
+        does so when the kernel dies), it cancels ``poll`` too: no stale wait reads a later reply."""
+        try:
+            await asyncio.wait({poll, idle}, return_when=asyncio.FIRST_COMPLETED)
+            silent = not poll.done() and not idle.cancelled() and idle.exception() is None
+            if silent:
+                done, _ = await asyncio.wait({poll}, timeout=NO_REPLY_S)
+                silent = not done
+        except asyncio.CancelledError:
+            poll.cancel()
+            raise
+        if silent:
+            poll.cancel()
+            alive.cancel()  # as nbclient does once a reply came
+            with contextlib.suppress(asyncio.CancelledError):
+                await poll
+            self.log.warning("The kernel went idle without answering cell: %s", NO_REPLY)
+            record({"event": "no_reply", "seconds": NO_REPLY_S})
+            return {
+                "parent_header": {"msg_id": msg_id},
+                "content": {
+                    "status": "error",
+                    "ename": "NoReply",
+                    "evalue": NO_REPLY,
+                    "traceback": [f"NoReply: {NO_REPLY}"],
+                },
+            }
         return await poll
 
     def output(self, outs, msg, display_id, cell_index):
