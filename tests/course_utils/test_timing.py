@@ -17,11 +17,13 @@ def quadratic(n: int) -> int:
 
 
 def test_quadratic_exponent_is_about_two():
-    df = time_function(quadratic, [100, 200, 400, 800], repeats=3)
+    # nine repeats: the fastest of them escapes the other pytest-xdist worker's load (with three,
+    # a fresh-clone CI once measured N^2.54); the band still tells N^2 from N^1 and N^3
+    df = time_function(quadratic, [100, 200, 400, 800], repeats=9)
     assert df.columns.tolist() == ["label", "n", "min_s", "median_s", "repeats"]
     assert (df["min_s"] <= df["median_s"]).all()
     law = fit_power_law(df["n"], df["min_s"])
-    assert 1.7 < law.exponent < 2.3, str(law)
+    assert 1.6 < law.exponent < 2.5, str(law)
     assert law.r2 > 0.95
     ax = plot_timing(df)
     assert ax.get_xlabel() and "[s]" in ax.get_ylabel()
