@@ -131,17 +131,17 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
         handins = Path(tmp) / "handins"
         handins.mkdir()
         with redirect_stdout(log):
+            try:
+                refused = release(scratch, names)  # one nbgrader process releases them all
+            except CourseError as err:  # a source to fix: name the course's file, not the copy's
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise CourseError(str(err).replace(str(scratch.root), str(course.root))) from err
+            failed += [f"{name}: generate_assignment failed" for name in names if name in refused]
+            failed += [problem for problem in refused if problem not in names]
             for name in names:
-                try:
-                    refused = release(scratch, [name])
-                except CourseError as err:  # a source to fix: name the course's file, not the copy's
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    raise CourseError(str(err).replace(str(scratch.root), str(course.root))) from err
-                if refused:
-                    failed.append(f"{name}: generate_assignment failed")
-                    continue
-                solution = scratch.root / "solutions" / f"{name}.ipynb"
-                shutil.copy(solution, handins / f"reference__{name}.ipynb")
+                if name not in refused:
+                    solution = scratch.root / "solutions" / f"{name}.ipynb"
+                    shutil.copy(solution, handins / f"reference__{name}.ipynb")
             failed += collect(handins, None, scratch.root)
             started = time.perf_counter()
             grade(names, scratch.root, jobs=jobs)

@@ -110,11 +110,27 @@ def pytest_collection_modifyitems(config, items) -> None:
 def make_course(tmp_path_factory):
     """Factory of scratch courses: ``make_course(["matmul_timing"], env=...)`` copies this course
     (configuration, sources, solutions, student material) into a fresh folder and releases the
-    named assignments there, so a test grades without touching the repository."""
+    named assignments there, so a test grades without touching the repository.
+
+    The first course of each set of names is released with ``coursekit release``; later ones are
+    copies of it (release/ and the gradebook the release wrote), which saves an nbgrader run per
+    test module. A release in another gradebook (``env`` naming one) is never a copy."""
+    import shutil
+
+    from coursekit.grade.gradebook import ENV as GRADEBOOK_ENV
     from tests.helpers import scratch_course
 
+    released: dict[tuple[str, ...], Path] = {}
+
     def make(names=(), env: dict | None = None) -> Path:
-        return scratch_course(tmp_path_factory.mktemp("course"), list(names), env)
+        key = tuple(sorted(names))
+        if env is not None and env.get(GRADEBOOK_ENV) != os.environ.get(GRADEBOOK_ENV):
+            return scratch_course(tmp_path_factory.mktemp("course"), list(names), env)
+        if key not in released:
+            released[key] = scratch_course(tmp_path_factory.mktemp("released"), list(names), env)
+        target = tmp_path_factory.mktemp("course")
+        shutil.copytree(released[key], target, dirs_exist_ok=True, symlinks=True)
+        return target
 
     return make
 

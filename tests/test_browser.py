@@ -104,7 +104,8 @@ _LAB_STATE = """() => {
     text: Array.from(c.node.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]')).map(e => e.innerText).join('\\n'),
     errors: c.model.type === 'code' ? c.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue) : [],
   }));
-  return {status: w.sessionContext.kernelDisplayStatus, cells};
+  const session = w.sessionContext.session;
+  return {status: w.sessionContext.kernelDisplayStatus, kernel: !!(session && session.kernel), cells};
 }"""
 
 
@@ -194,6 +195,19 @@ print("PLOT" + json.dumps(dict(
 """
 
 
+def _eval(page, script: str, arg=None):
+    """``page.evaluate``, or None while the page is navigating (JupyterLab reloads itself after
+    ``?reset``; an evaluation then loses its context): for the predicates of :func:`_wait`."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return page.evaluate(script, arg)
+    except PlaywrightError as err:
+        if "context was destroyed" in str(err) or "navigation" in str(err):
+            return None
+        raise
+
+
 def _wait(predicate, timeout, what, interval=0.5):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -212,7 +226,12 @@ def _is_training_cell(source: str) -> bool:
 
 def run_all_and_watch(page, name: str):
     """Run all cells, counting the pictures of every output and polling the notebook's state."""
-    _wait(lambda: (page.evaluate(_LAB_STATE) or {}).get("status") == "idle", 180, "the kernel to start")
+
+    def started() -> bool:  # the notebook's kernel idle, and its session (the workspace may still restore)
+        state = _eval(page, _LAB_STATE) or {}
+        return state.get("status") == "idle" and state.get("kernel")
+
+    _wait(started, 180, "the kernel to start")
     page.evaluate(_COUNT_REDRAWS)
     page.evaluate(_KERNEL_RUN, _RECORD_PLOTS)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")  # don't await it
@@ -363,12 +382,12 @@ def test_nbgrader_formgrader_and_assignment_list(server, browser):
     # a fresh workspace (no notebooks reopened from the earlier tests), fully restored
     # before the command runs: restoring a layout afterwards would close the new panel
     page.goto(f"{server.url}/lab?reset&token={server.token}")
-    _wait(lambda: page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"), 120, "JupyterLab")
-    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    restored = "() => window.jupyterapp && window.jupyterapp.shell ? window.jupyterapp.restored.then(() => true) : null"
+    _wait(lambda: _eval(page, restored), 120, "JupyterLab")
 
     def nbgrader_commands():
-        commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
-        return [c for c in commands if "nbgrader" in c.lower()]
+        commands = _eval(page, "() => window.jupyterapp ? window.jupyterapp.commands.listCommands() : null")
+        return [c for c in commands or [] if "nbgrader" in c.lower()]
 
     commands = _wait(nbgrader_commands, 120, "nbgrader's JupyterLab extension")
     student = [c for c in commands if "assignment" in c and "list" in c]

@@ -317,6 +317,15 @@ def _grade_safely(name: str, student: str, root: Path, threads: int | None, work
         return not_graded(name, student, f"grading error {type(err).__name__}: {err}")
 
 
+def _add_students(root: Path, students: list[str]) -> None:
+    """Every student in the gradebook (as nbgrader's autograde adds them; their details untouched)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(root)) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+
+
 def trusted_mode() -> bool:
     """``coursekit grade --trusted``: grade without the jail (a single-user machine, said in every row)."""
     return bool(environment().trusted)
@@ -335,8 +344,9 @@ def grade(
 
     One nbgrader autograde per submission: a hand-in that breaks nbgrader
     (or kills its kernel) cannot stop the others. ``jobs`` submissions are graded at once,
-    each in its own process and kernel with ``cores / jobs`` threads; the gradebook takes their
-    writes one at a time (SQLite's lock, retried; or a PostgreSQL server).
+    each in its own kernel with ``cores / jobs`` threads, by ``jobs`` worker processes that take
+    the hand-ins of every assignment in turn; the gradebook takes their writes one at a time
+    (SQLite's lock, retried; or a PostgreSQL server).
     grading_report.csv says, for every (student, assignment), "graded" with the score or
     "not graded" with the reason. ``resume``: only hand-ins without a grade yet (:func:`already_graded`).
     """
@@ -345,7 +355,7 @@ def grade(
     from coursekit.grade.progress import Progress
 
     names = names or graded_names(root)
-    failed, rows, closing = [], [], []
+    failed, rows = [], []
     if autograde:
         from coursekit.grade import jail
 
@@ -381,42 +391,69 @@ def grade(
                 f"{name}: no release/{name}/{name}.ipynb to check hand-ins against: "
                 "run coursekit release first"
             )
-            continue
-        if autograde:
-            students = todo[name]
-            started = time.perf_counter()
-            workers: dict = {}
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                n = len(students)
-                args = [name] * n, students, [root] * n, [threads] * n, [workers] * n
-                graded = pool.map(_grade_safely, *args)
-                for row in graded:
-                    rows.append(row)
-                    progress.write(show_row(row))
-                    progress.update(row["status"] == "graded")
-                    write_report(rows, root)  # a run stopped later keeps what it graded (--resume)
-                    if row["status"] != "graded":
-                        failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
-            for worker in workers.values():
-                worker.close(wait=False)
-            closing += workers.values()
-            if students:
-                seconds = time.perf_counter() - started
+        # autograde wrote each student's feedback in its worker; after manual grading, all again
+        elif not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
+            failed.append(f"generate_feedback {name}")
+    # one queue of every hand-in, assignment after assignment, for one set of worker processes:
+    # a job that finishes its assignment's last hand-in starts on the next assignment at once
+    queue = [(name, student) for name, students in todo.items() for student in students]
+    # a student's hand-ins of two assignments may be graded at once: each autograde would add the
+    # student to the gradebook, and the second add fails (UNIQUE constraint), so add them first
+    retry_locked(_add_students, root, sorted({student for _, student in queue}))
+    workers: dict = {}
+    started: dict[str, float] = {}
+    left = {name: len(students) for name, students in todo.items()}
+
+    def one(task: tuple[str, str]) -> dict:
+        started.setdefault(task[0], time.perf_counter())
+        return _grade_safely(*task, root, threads, workers)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for row in pool.map(one, queue):
+            name = row["assignment"]
+            rows.append(row)
+            progress.write(show_row(row))
+            progress.update(row["status"] == "graded")
+            write_report(rows, root)  # a run stopped later keeps what it graded (--resume)
+            if row["status"] != "graded":
+                failed.append(f"{row['student_id']} {name}: not graded: {row['reason']}")
+            left[name] -= 1
+            if not left[name]:
+                seconds = time.perf_counter() - started[name]
+                count = len(todo[name])
                 print(
-                    f"{name}: {len(students)} submission(s) in {seconds:.1f} s with {jobs} job(s), "
-                    f"{seconds / len(students):.1f} s each",
+                    f"{name}: {count} submission(s) in {seconds:.1f} s with {jobs} job(s), "
+                    f"{seconds / count:.1f} s each",
                     flush=True,
                 )
-        # autograde wrote each student's feedback in its worker; after manual grading, all again
-        if not autograde and not nbgrader("generate_feedback", name, "--force", root=root):
-            failed.append(f"generate_feedback {name}")
     progress.close()
     if rows:
         print(f"report: {write_report(rows, root)}")
-    if not nbgrader("export", "--to", "grades.csv", root=root):
-        failed.append("export")
-    else:
-        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
-    for worker in closing:
+    exporter = next(iter(workers.values()), None)
+    for worker in workers.values():
+        if worker is not exporter:
+            worker.close(wait=False)  # their teardown overlaps the export
+    failed += export_grades(root, exporter)
+    for worker in workers.values():
         worker.close()
     return failed
+
+
+def export_grades(root: Path, worker: Worker | None = None) -> list[str]:
+    """``nbgrader export --to grades.csv`` in ``worker`` (one of the run's: nbgrader is loaded
+    there already) or in a worker of its own; what failed."""
+    print("$ nbgrader export --to grades.csv", flush=True)
+    own = worker is None
+    if own:
+        logs = root / "grading_logs"
+        logs.mkdir(exist_ok=True)
+        worker = Worker(root, grading_env(None), logs / "worker-export.log")
+    try:
+        done = worker.export("grades.csv")
+    finally:
+        if own:
+            worker.close()
+    if done.returncode:
+        return [f"export: {done.output.strip()[-1500:]}"]
+    print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/", flush=True)
+    return []

@@ -564,13 +564,9 @@ def grade_on_cluster(names: list[str], root: Path, scheduler: str, resume: bool 
             pass
     if any("Dask scheduler" in f and "lost" in f for f in failed):
         return failed
-    from coursekit.nbgrader_cli import nbgrader
+    from coursekit.grade.batch import export_grades
 
-    if not nbgrader("export", "--to", "grades.csv", root=root):
-        failed.append("export")
-    else:
-        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/")
-    return failed
+    return failed + export_grades(root)
 
 
 def _run(

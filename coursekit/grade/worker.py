@@ -12,7 +12,9 @@ Each request is nbgrader's own ``NbGraderAPI.autograde`` (what the formgrader's 
 button runs), so every student still gets a fresh kernel and the configured preprocessors;
 a request with ``"action": "feedback"`` is ``NbGraderAPI.generate_feedback`` for that student,
 so feedback is written by the parallel workers, not afterwards by one serial nbgrader run
-(which cost about 0.6 s per student plus 2 s of start-up).
+(which cost about 0.6 s per student plus 2 s of start-up); ``"action": "release"`` is
+``NbGraderAPI.generate_assignment`` (``coursekit release`` of several assignments pays the
+start-up once), and ``"action": "export"`` is ``nbgrader export`` (grades.csv at the end of a run).
 Kernels inherit the worker's standard output; the answers use a private copy of it.
 
     python -m coursekit.grade.worker COURSE_ROOT
@@ -74,6 +76,14 @@ class Worker:
         """nbgrader's generate_feedback for one autograded student."""
         return self._ask({"assignment": name, "student": student, "action": "feedback"}, tries)
 
+    def export(self, to: str) -> Autograded:
+        """nbgrader's export of the gradebook (its configured export plugin) to the file ``to``."""
+        return self._ask({"action": "export", "to": to}, 3)
+
+    def release(self, name: str) -> Autograded:
+        """nbgrader's generate_assignment of ``name`` (its student version in ``release/``)."""
+        return self._ask({"assignment": name, "action": "release"}, 1)
+
     def _ask(self, request: dict, tries: int) -> Autograded:
         for attempt in range(tries):
             if self.proc is None or self.proc.poll() is not None:
@@ -108,6 +118,19 @@ class Worker:
             self.proc = None
 
 
+def _export(api, to: str) -> dict:
+    """What ``nbgrader export --to TO`` does, in this process (its start-up is paid already)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps.exportapp import ExportApp
+
+    app = ExportApp(coursedir=api.coursedir, parent=api)
+    app.init_plugin()
+    app.plugin_inst.to = to
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        app.plugin_inst.export(gb)
+    return {"success": True, "log": f"exported with {app.plugin_class.__name__} to {to}\n"}
+
+
 def main(root: str) -> int:
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed (kernels, warnings) goes to stderr, not into the answers
@@ -124,6 +147,10 @@ def main(root: str) -> int:
         try:
             if request.get("action") == "feedback":
                 result = api.generate_feedback(request["assignment"], request["student"], force=True)
+            elif request.get("action") == "release":
+                result = api.generate_assignment(request["assignment"], force=True, create=True)
+            elif request.get("action") == "export":
+                result = _export(api, request["to"])
             else:
                 export(COURSE_GRADING_STATUS=request["status"])
                 result = api.autograde(request["assignment"], request["student"], force=True, create=True)
