@@ -111,8 +111,12 @@ def _nbgrader_log(root: Path, name: str) -> str:
     return f"\n  nbgrader's log ({log}):\n{_indented(shown, head=True)}"
 
 
-def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
-    """Release, hand in and autograde each worked solution in a scratch copy of ``course``."""
+def selfcheck(course: Course, names: list[str], jobs: int = 1, released: bool = False) -> list[str]:
+    """Release, hand in and autograde each worked solution in a scratch copy of ``course``.
+
+    ``released``: ``course`` is a folder of this run's own with ``names`` released just now into
+    its SQLite gradebook (a Dask worker's, :mod:`coursekit.grade.cluster`): the copy takes that
+    release and gradebook instead of releasing again."""
     from contextlib import redirect_stdout
     from io import StringIO
 
@@ -132,7 +136,13 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1) -> list[str]:
         handins.mkdir()
         with redirect_stdout(log):
             try:
-                refused = release(scratch, names)  # one nbgrader process releases them all
+                if released and (course.root / "gradebook.db").is_file():
+                    shutil.copy2(course.root / "gradebook.db", scratch.root / "gradebook.db")
+                    for name in names:
+                        shutil.copytree(course.root / "release" / name, scratch.root / "release" / name)
+                    refused = []
+                else:
+                    refused = release(scratch, names)  # one nbgrader process releases them all
             except CourseError as err:  # a source to fix: name the course's file, not the copy's
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise CourseError(str(err).replace(str(scratch.root), str(course.root))) from err

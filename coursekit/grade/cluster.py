@@ -257,7 +257,7 @@ class GradingPlugin(WorkerPlugin):
             return problems
         self._due_dates(base)
         with redirect_stdout(log):
-            problems = selfcheck(course, self.names, jobs=self.nthreads)
+            problems = selfcheck(course, self.names, jobs=self.nthreads, released=True)
         return [f"canary: {p}" for p in problems]
 
     @staticmethod

@@ -100,6 +100,21 @@ def test_doctor_reports_the_same(broken):
     assert str(kept) in result.stderr
 
 
+def test_canary_of_two_assignments_at_once_passes(make_course):
+    """The canary grades one reference hand-in per assignment; with two jobs, the two start
+    together, as hand-ins of one student. Each autograde adds its student to the gradebook, and
+    once the second add failed (UNIQUE constraint: a race, seen once in five assignments, not
+    reproduced in three more runs); grading now adds the students before it starts."""
+    names = [NAME, "fc_vs_conv_pytorch"]
+    root = make_course()
+    result = kit(root, "selfcheck", *names, "--jobs", "2")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for name in names:
+        said = rf"{name} +worked solution: [0-9.]+ autograded points, all tests pass"
+        assert re.search(said, result.stdout), result.stdout[-3000:]
+    assert "2 worked solution(s) autograded" in result.stdout, result.stdout[-3000:]
+
+
 def test_doctor_shows_nbgrader_own_error(make_course):
     """When nbgrader itself fails (not a cell), its first error and traceback are shown."""
     root = make_course([NAME])
