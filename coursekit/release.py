@@ -22,8 +22,7 @@ def release(course: Course, names: list[str]) -> list[str]:
 
     failed = []
     with tempfile.NamedTemporaryFile(prefix="coursekit-release-", suffix=".log") as log:
-        worker = Worker(course.root, grading_env(None), Path(log.name))  # nbgrader's start-up once
-        try:
+        with Worker(course.root, grading_env(None), Path(log.name)) as worker:  # nbgrader's start-up once
             for name in names or course.notebook_names():
                 print(f"$ nbgrader generate_assignment {name} --force", flush=True)
                 done = worker.release(name)
@@ -31,8 +30,6 @@ def release(course: Course, names: list[str]) -> list[str]:
                     print(done.output.rstrip("\n"), flush=True)
                 if done.returncode:
                     failed.append(name)
-        finally:
-            worker.close()
         if failed and (crash := Path(log.name).read_text(errors="replace").strip()):
             print(crash[-3000:], flush=True)  # the worker itself failed (nbgrader_config.py, an import)
     return failed

@@ -111,6 +111,11 @@ def _nbgrader_log(root: Path, name: str) -> str:
     return f"\n  nbgrader's log ({log}):\n{_indented(shown, head=True)}"
 
 
+def _release_files(root: Path, names: list[str]) -> list[Path]:
+    """What a released course holds for ``names``: its gradebook and one release folder each."""
+    return [root / "gradebook.db", *(root / "release" / name for name in names)]
+
+
 def selfcheck(course: Course, names: list[str], jobs: int = 1, released: bool = False) -> list[str]:
     """Release, hand in and autograde each worked solution in a scratch copy of ``course``.
 
@@ -136,7 +141,13 @@ def selfcheck(course: Course, names: list[str], jobs: int = 1, released: bool = 
         handins.mkdir()
         with redirect_stdout(log):
             try:
-                if released and (course.root / "gradebook.db").is_file():
+                if released:
+                    missing = [str(p) for p in _release_files(course.root, names) if not p.exists()]
+                    if missing:
+                        raise CourseError(
+                            f"selfcheck(released=True) needs this run's release and SQLite gradebook: "
+                            f"{', '.join(missing)} missing; release them first (coursekit release)"
+                        )
                     shutil.copy2(course.root / "gradebook.db", scratch.root / "gradebook.db")
                     for name in names:
                         shutil.copytree(course.root / "release" / name, scratch.root / "release" / name)

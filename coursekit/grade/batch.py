@@ -194,14 +194,11 @@ def grade_one(
         status = logs / f"{student}__{name}.events"
         status.unlink(missing_ok=True)
         started = time.perf_counter()
-        own = worker is None
-        if own:
-            worker = Worker(root, grading_env(threads), logs / f"worker-{student}__{name}.log")
-        try:
+        if worker is None:  # one hand-in alone: a worker of its own
+            with Worker(root, grading_env(threads), logs / f"worker-{student}__{name}.log") as own:
+                _autograde(name, student, root, own, status, row, notes)
+        else:
             _autograde(name, student, root, worker, status, row, notes)
-        finally:
-            if own:
-                worker.close()
         notes.append(f"autograde {time.perf_counter() - started:.1f} s")
     score, max_score = retry_locked(_scores, name, student, root)
     row["score"] = "" if score is None or row["status"] != "graded" else f"{score:g}"
@@ -443,16 +440,13 @@ def export_grades(root: Path, worker: Worker | None = None) -> list[str]:
     """``nbgrader export --to grades.csv`` in ``worker`` (one of the run's: nbgrader is loaded
     there already) or in a worker of its own; what failed."""
     print("$ nbgrader export --to grades.csv", flush=True)
-    own = worker is None
-    if own:
+    if worker is None:
         logs = root / "grading_logs"
         logs.mkdir(exist_ok=True)
-        worker = Worker(root, grading_env(None), logs / "worker-export.log")
-    try:
+        with Worker(root, grading_env(None), logs / "worker-export.log") as own:
+            done = own.export("grades.csv")
+    else:
         done = worker.export("grades.csv")
-    finally:
-        if own:
-            worker.close()
     if done.returncode:
         return [f"export: {done.output.strip()[-1500:]}"]
     print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}/<student>/<assignment>/", flush=True)

@@ -54,6 +54,12 @@ class Worker:
     def __init__(self, root: Path, env: dict, log: Path):
         self.root, self.env, self.log, self.proc = root, env, log, None
 
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _start(self) -> None:
         with open(self.log, "a") as log:  # the child keeps its own copy of the file
             # -P: the course directory (the worker's cwd) is not on the import path, so the modules the
@@ -96,7 +102,9 @@ class Worker:
                 line = ""
             if not line:
                 self.close()
-                return Autograded(1, f"the grading worker died on this student (log: {self.log.name})")
+                what = request.get("action", "autograde")
+                whom = f" of {request['student']}" if "student" in request else ""
+                return Autograded(1, f"the grading worker died during {what}{whom} (its log: {self.log})")
             answer = json.loads(line)
             result = Autograded(0 if answer["success"] else 1, answer["log"] + answer["error"])
             if not (result.returncode and locked(result.output)) or attempt == tries - 1:

@@ -136,3 +136,16 @@ def test_setup_error_is_not_graded_never_a_low_score(broken):
     assert row["status"] == "not graded" and row["score"] == ""
     assert "instructor's cell" in row["reason"] and "course_utils_is_not_here" in row["reason"]
     assert "not the student's fault" in row["reason"]
+
+
+def test_canary_of_a_release_that_is_not_there_says_so(make_course):
+    """``released=True`` (a Dask worker's canary) copies this run's release and gradebook; without
+    them it stops and says what is missing, instead of quietly releasing again."""
+    from coursekit.config import Course
+    from coursekit.errors import CourseError
+    from coursekit.selfcheck import selfcheck
+
+    root = make_course([NAME])
+    (root / "gradebook.db").unlink()
+    with pytest.raises(CourseError, match=r"gradebook\.db missing; release them first"):
+        selfcheck(Course.load(root), [NAME], released=True)
