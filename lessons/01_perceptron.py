@@ -153,6 +153,33 @@ plt.show()
 # our neuron, binary cross-entropy is $E/N$, and the optimiser computes the gradient for us
 # (automatic differentiation, 誤差逆伝播法 / backpropagation). We write three small helpers
 # (`build`, `train`, `predict`) once and reuse them for every network in this lesson.
+#
+# Training is the same loop in every framework: each **epoch** shuffles the examples and cuts
+# them into **mini-batches**; for each batch the network computes its outputs and the loss
+# (forward pass), backpropagation computes the gradient of the loss with respect to every
+# weight (backward pass), and the optimiser moves every weight a small step against its
+# gradient. Lesson 5 writes this loop out in full, with validation and a live plot.
+
+# %% [markdown] tags=["keras"]
+# In Keras, `model.compile(optimizer, loss)` names the optimiser and the loss, and
+# `model.fit(X, y, epochs=..., batch_size=...)` runs the whole loop; `train` below only turns
+# our options into `fit`'s arguments and callbacks (a `LambdaCallback` calls `on_epoch` after
+# every epoch).
+
+# %% [markdown] tags=["pytorch"]
+# In PyTorch we write the loop ourselves; `train` below is those lines and nothing more. For each
+# mini-batch:
+#
+# 1. `optimizer.zero_grad()` sets every gradient back to 0 (PyTorch *adds* new gradients to
+#    the old ones: forget this and each step uses the sum of all earlier gradients);
+# 2. `loss = loss_fn(model(X[idx]), y[idx])` is the forward pass;
+# 3. `loss.backward()` is backpropagation: it stores in each weight's `.grad` the gradient of
+#    `loss` with respect to that weight;
+# 4. `optimizer.step()` moves each weight using its `.grad` (for plain SGD:
+#    `w -= lr * w.grad`).
+#
+# `loss.item()` turns the loss into a Python number for the record. Lesson 5 grows this loop
+# (validation after every epoch, a live plot, the GPU).
 
 # %% tags=["keras"]
 def build(hidden=(), activation="tanh"):

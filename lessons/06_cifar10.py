@@ -348,11 +348,19 @@ plt.show()
 # - **padding 1**, so convolutions keep the size and only pooling halves it (32 → 16 → 8 → 4),
 # - a **wide dense layer** (1024 units in the notes).
 #
-# To it we add the tools of the university lecture against over-fitting (汎化誤差を小さくする
-# 技術, lesson 7 measures them one at a time):
+# To it we add three tools of the university lecture against over-fitting (汎化誤差を小さくする
+# 技術). Here is what each computes; lesson 7 measures what each one changes, one at a time:
 #
-# - **batch normalisation** after each convolution (faster, more stable training),
-# - **dropout** after each block and before the output layer,
+# - **batch normalisation** after each convolution: during training, each channel's values are
+#   shifted and scaled to mean 0 and variance 1 over the current batch, then multiplied and
+#   shifted by two learned numbers per channel. It keeps every layer's inputs in the same range
+#   while the layers before it change, which allows larger learning rates (faster, more stable
+#   training). For evaluation, the layer uses running averages of the training batches' means
+#   and variances instead, so one image's prediction never depends on the others in its batch;
+# - **dropout** after each block and before the output layer: during training, each value is set
+#   to 0 with probability $p$ (0.1, 0.2 and 0.3 after the three blocks, 0.5 before the output),
+#   and the others are multiplied by $1/(1-p)$, so no unit can rely on one particular other
+#   unit. For evaluation, dropout does nothing;
 # - **data augmentation**, the same in both tracks: each training image is flipped left-right
 #   with probability 1/2 and shifted by up to 4 pixels in each direction, the uncovered border
 #   filled with 0 (grey, after the normalisation to $[-1, 1]$). A new random version of every image
