@@ -105,7 +105,8 @@ _LAB_STATE = """() => {
     errors: c.model.type === 'code' ? c.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue) : [],
   }));
   const session = w.sessionContext.session;
-  return {status: w.sessionContext.kernelDisplayStatus, kernel: !!(session && session.kernel), cells};
+  return {path: w.context ? w.context.path : null, status: w.sessionContext.kernelDisplayStatus,
+          kernel: !!(session && session.kernel), cells};
 }"""
 
 
@@ -145,7 +146,9 @@ _COUNT_REDRAWS = """() => {
 
 # Runs code in the notebook's kernel and returns what it printed.
 _KERNEL_RUN = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const context = window.jupyterapp.shell.currentWidget.sessionContext;
+  await context.ready;
+  const kernel = context.session.kernel;
   const future = kernel.requestExecute({code, store_history: false});
   let text = '';
   future.onIOPub = (msg) => {
@@ -224,14 +227,17 @@ def _is_training_cell(source: str) -> bool:
     return keras or "history = fit(cnn" in source
 
 
-def run_all_and_watch(page, name: str):
-    """Run all cells, counting the pictures of every output and polling the notebook's state."""
+def run_all_and_watch(page, name: str, path: str):
+    """Run all cells of the notebook at ``path``, counting the pictures of every output and
+    polling the notebook's state."""
 
-    def started() -> bool:  # the notebook's kernel idle, and its session (the workspace may still restore)
+    def started() -> bool:
+        # that notebook in front (JupyterLab's workspace may still restore an earlier test's
+        # notebook, whose kernel is already idle), its kernel idle and its session there
         state = _eval(page, _LAB_STATE) or {}
-        return state.get("status") == "idle" and state.get("kernel")
+        return state.get("path") == path and state.get("status") == "idle" and state.get("kernel")
 
-    _wait(started, 180, "the kernel to start")
+    _wait(started, 180, f"{path} in front and its kernel started")
     page.evaluate(_COUNT_REDRAWS)
     page.evaluate(_KERNEL_RUN, _RECORD_PLOTS)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")  # don't await it
@@ -246,6 +252,8 @@ def run_all_and_watch(page, name: str):
         codes = [c for c in state["cells"] if c["type"] == "code" and c["source"].strip()]
         if state["status"] == "idle" and codes and all(c["count"] is not None for c in codes):
             break
+        if state["status"] == "idle" and any(c["errors"] for c in codes):
+            break  # run-all stops at an error
         time.sleep(0.3)
     page.screenshot(path=str(ARTEFACTS / f"{name}-end.png"), full_page=False)
     return state, seen
@@ -270,13 +278,16 @@ def test_live_plot_updates_in_place(server, browser, client, track):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     name = f"{client}-{track}"
     page = browser.new_page()
-    path = f"notebooks/{track}/05_mnist.ipynb?token={server.token}"
-    page.goto(f"{server.url}/lab/tree/{path}" if client == "lab" else f"{server.url}/notebooks/{path}")
-    state, _ = run_all_and_watch(page, name)
+    path = f"notebooks/{track}/05_mnist.ipynb"
+    url = f"{path}?token={server.token}"
+    page.goto(f"{server.url}/lab/tree/{url}" if client == "lab" else f"{server.url}/notebooks/{url}")
+    state, _ = run_all_and_watch(page, name, path)
     codes = [c for c in state["cells"] if c["type"] == "code" and c["source"].strip()]
-    assert all(c["count"] is not None for c in codes), "not every cell ran"
     raised = [(c["i"], c["errors"]) for c in state["cells"] if c["errors"]]  # error outputs of the model
     assert not raised, f"cells raised: {raised}"
+    assert all(c["count"] is not None for c in codes), (
+        f"not every cell ran: {[c['i'] for c in codes if c['count'] is None]} did not"
+    )
     training = [c for c in state["cells"] if _is_training_cell(c["source"])]
     assert len(training) == 1, [c["source"][:80] for c in training]
     cell = training[0]
@@ -353,8 +364,9 @@ def test_kernel_playground_widget_reacts(server, browser):
     """Convolution lesson: typing a kernel value redraws the filtered digit."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
-    page.goto(f"{server.url}/lab/tree/notebooks/pytorch/03_convolution.ipynb?token={server.token}")
-    state, _ = run_all_and_watch(page, "lab-widgets")
+    path = "notebooks/pytorch/03_convolution.ipynb"
+    page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
+    state, _ = run_all_and_watch(page, "lab-widgets", path)
     assert all(c["count"] is not None for c in state["cells"] if c["type"] == "code" and c["source"].strip())
     picture = page.locator("img.widget-image").first
     picture.scroll_into_view_if_needed()
