@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("matmul", "bench_matmul.py", [], []),
     ("autograde", "bench_autograde.py", ["--students", "20"], ["--students", "4"]),
     ("notebooks", "bench_notebooks.py", [], []),
+    ("checklist", "bench_checklist.py", ["--students", "20"], ["--students", "4"]),
 ]
 TITLES = {
     "live_overhead": "Live-plot overhead (with / without, same run, interleaved)",
@@ -37,6 +38,7 @@ TITLES = {
     "matmul": "matmul_timing assignment: times and fitted exponents",
     "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
     "notebooks": "Fast-mode execution of every lecture notebook (COURSE_FAST=1)",
+    "checklist": "The README's instructor checklist: each step's command, timed in a scratch copy",
 }
 PACKAGES = [
     "torch",
