@@ -4,7 +4,9 @@ Steps 2, 4 and 7-12 of "Run a course" (step 1, ``make course``, is timed around 
 builds the environment this script runs in), for one assignment and ``--students`` hand-ins in
 one Moodle zip ("Download all submissions", one folder per student), a mix of worked solutions,
 blank hand-ins and hand-ins with one answer left blank. Nothing of this checkout changes: the
-copy has its own release, gradebook and publish folder. Step 11 (grading by hand) is not timed.
+copy has its own release, gradebook and publish folder, and the executed lessons of ``make
+course`` (``_build/cache``), which publish's website reuses as it does in this checkout.
+Step 11 (grading by hand) is not timed.
 
     COURSE_DATA_DIR=../shared/data python -m benchmarks.bench_checklist [--students 20]
 """
@@ -25,6 +27,7 @@ from benchmarks._course import TOOL
 from benchmarks._report import ROOT, save
 
 NAME = "matmul_timing"
+CACHE = Path("_build") / "cache"
 IGNORE = shutil.ignore_patterns(".git", ".venv*", "_build", "__pycache__", "*.egg-info", ".ruff_cache")
 
 
@@ -73,6 +76,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "course"
         shutil.copytree(ROOT, course, ignore=IGNORE, symlinks=True)
+        if (ROOT / CACHE).is_dir():  # the lessons make course executed: publish's website reuses them
+            shutil.copytree(ROOT / CACHE, course / CACHE)
         _step(rows, 2, "coursekit build", ["build"], course)
         _step(rows, 4, "coursekit publish DEST", ["publish", str(Path(tmp) / "dl-course")], course)
         _step(rows, 7, f"coursekit release {NAME}", ["release", NAME], course)
