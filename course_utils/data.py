@@ -509,7 +509,7 @@ def _download(which: str, searched: list[str]):
     try:
         if not use_keras:
             try:
-                import torchvision  # noqa: F401
+                import torchvision  # only whether it is installed
             except ImportError:
                 use_keras = True
         if use_keras:

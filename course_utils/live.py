@@ -86,7 +86,7 @@ class LivePlot:
         ylabels: Mapping[str, str] | None = None,
     ) -> None:
         if budget is None:
-            budget = float(setting("COURSE_LIVE_BUDGET") or 0.015)
+            budget = _default_budget()
         if not 0 < budget <= 1:
             raise ValueError(f"budget is a fraction of wall time in (0, 1], got {budget!r}.")
         if min_interval < 0:
@@ -591,6 +591,16 @@ def _wait_for_helpers() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_wait_for_helpers)
+
+
+def _default_budget() -> float:
+    value = setting("COURSE_LIVE_BUDGET")
+    try:
+        return float(value) if value else 0.015
+    except ValueError:
+        raise ValueError(
+            f"COURSE_LIVE_BUDGET must be a fraction of wall time in (0, 1] such as 0.015, got {value!r}."
+        ) from None
 
 
 def _default_frames() -> int:

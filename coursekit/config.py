@@ -326,7 +326,7 @@ _TAKES = {
     "COURSE_FAST": "1 or 0 (true/false, yes/no)",
     "COURSE_GRADING_TRUSTED": "1 or 0",
     "COURSE_GRADING_JOBS": "a whole number, 1 or more (0: one per core)",
-    "COURSE_GRADING_SANDBOX": "1 (the jail), 0 or namespace (both with --trusted only)",
+    "COURSE_GRADING_SANDBOX": "1 (the jail) or 0 (no jail: with --trusted only)",
     "COURSE_GRADING_TIMEOUT": "whole seconds, more than 0",
     "COURSE_CLUSTER_WAIT_S": "seconds",
     "OMP_NUM_THREADS": "a whole number, 1 or more",

@@ -23,13 +23,7 @@ def isolation(course: Course) -> tuple[str, str]:
     """The isolation ``grade`` uses here (:func:`coursekit.grade.jail.isolation`), in words."""
     from coursekit.grade import jail
 
-    g = course.grading
-    limits = jail.Limits(
-        memory_bytes=int(g.memory_gib * jail.GIB),
-        processes=g.processes,
-        disk_bytes=int(g.disk_gib * jail.GIB),
-        network=g.network,
-    )
+    limits = jail.Limits.of(course.grading)
     found = jail.isolation()
     return found.mode, found.describe(limits)
 

@@ -49,7 +49,7 @@ class JupyterServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.root, self.token, self.url = root, token, f"http://127.0.0.1:{self.port}"
-        self.log = open(root / log, "w")  # noqa: SIM115
+        self.log = open(root / log, "w")
         bin_dir = str(Path(sys.executable).parent)
         cmd = [
             sys.executable,

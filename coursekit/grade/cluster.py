@@ -48,6 +48,7 @@ from coursekit.errors import CourseError
 
 PLUGIN = "coursekit-grading"
 RESOURCE = "coursekit-grading"  # a worker has it (one per thread) once its canary passed
+CANARY_RUNNING = "the canary is running"
 # packages whose versions must agree between the instructor's machine and a worker
 VERSIONED = (
     "nbgrader",
@@ -176,7 +177,7 @@ class GradingPlugin(WorkerPlugin):
     async def setup(self, worker) -> None:
         import asyncio
 
-        self.state = {"ok": False, "reason": "the canary is running"}
+        self.state = {"ok": False, "reason": CANARY_RUNNING}
         if worker.state.total_resources.get(RESOURCE):  # from an earlier run: no hand-in before this canary
             await worker.set_resources(**{RESOURCE: 0})
         self.slots: dict[int, tuple[Path, object, int | None]] = {}
@@ -597,7 +598,8 @@ def _run(
         flush=True,
     )
     client.register_plugin(plugin, name=PLUGIN)
-    good = _report_workers(client)
+    reported: set[str] = set()
+    good = _report_workers(client, reported)
     if not good:
         return [
             "no Dask worker passed its canary (above): no hand-in was graded. Fix the workers "
@@ -671,11 +673,12 @@ def _run(
                 f"scheduler and workers again, then `coursekit grade {' '.join(names)} --resume "
                 f"--scheduler {scheduler}` grades only those."
             )
+        _report_workers(client, reported, new_only=True)  # a worker that joined since: its canary
         capable = _capable(client)
         alone_since = None if capable else (alone_since or time.monotonic())
         if alone_since and time.monotonic() - alone_since > NO_WORKER_WAIT_S:
             progress.close()
-            _report_workers(client)
+            _report_workers(client, set())
             raise SchedulerLost(
                 f"no Dask worker of {scheduler} that passed its canary for {NO_WORKER_WAIT_S:g} s "
                 f"({len(pending)} hand-in(s) left, not lost: the scheduler was not): start a "
@@ -716,12 +719,32 @@ def _capable(client) -> int:
     return sum(1 for w in workers if w.get("resources", {}).get(RESOURCE))
 
 
-def _report_workers(client) -> int:
-    """Print each worker's canary; how many passed."""
-    states = client.run(_worker_state)
-    info = client.scheduler_info()["workers"]
+def _report_workers(client, reported: set[str], new_only: bool = False) -> int:
+    """Print each worker's canary (``new_only``: of the workers not in ``reported`` whose canary
+    has ended, as workers join during a run); how many passed. ``reported`` gets those printed."""
+    try:
+        info = client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:
+        info = client.scheduler_info()["workers"]
+    if new_only:
+        new = [address for address in info if address not in reported]
+        if not new:
+            return 0
+        try:
+            states = client.run(_worker_state, workers=new, on_error="return")
+        except Exception:  # any: a worker gone meanwhile is named at the next look
+            return 0
+        states = {
+            address: state
+            for address, state in states.items()
+            if isinstance(state, dict) and state.get("reason") != CANARY_RUNNING
+        }
+    else:
+        states = client.run(_worker_state)
     good = 0
     for address, state in sorted(states.items()):
+        if state.get("reason") != CANARY_RUNNING:  # one that still runs it is named when it ends
+            reported.add(address)
         label = f"{address} ({info.get(address, {}).get('name', '?')})"
         if state.get("ok"):
             good += 1

@@ -50,11 +50,9 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 
-from coursekit.config import environment
+from coursekit.config import Grading, environment
 from coursekit.errors import CourseError
 from coursekit.grade import jail, judge
-
-STATUS_ENV = "COURSE_GRADING_STATUS"
 
 # Instance attributes of the shell that would let student code rewrite or hide what runs.
 _METHODS = (
@@ -379,7 +377,7 @@ class GuardedExecute(Execute):
             failure = _first_failure(first)
         except _FirstRunFailed as stopped:  # at the first error: only the TensorFlow run can count
             failure = str(stopped)
-        except Exception as err:  # noqa: BLE001 - the TensorFlow run below decides
+        except Exception as err:  # any: the TensorFlow run below decides
             failure = f"the run stopped: {type(err).__name__}: {str(err)[:200]}"
         if failure is None:
             for event in events:
@@ -436,22 +434,11 @@ class GuardedExecute(Execute):
         if first:
             cell_timeout = min(cell_timeout or FIRST_RUN_CELL_S, FIRST_RUN_CELL_S)
             handin_timeout = min(handin_timeout or FIRST_RUN_S, FIRST_RUN_S)
-        text_bytes, total_bytes = (
-            (settings.output_text_bytes, settings.output_total_bytes) if settings else (100_000, 2_000_000)
-        )
+        limits_of = settings or Grading()  # without course.toml: Grading's documented defaults
+        text_bytes, total_bytes = limits_of.output_text_bytes, limits_of.output_total_bytes
         # as many cores as the threads `grade --jobs` gave this kernel (cores / jobs)
         cpus = float(environment().threads or os.cpu_count() or 1)
-        limits = (
-            jail.Limits(cpus=cpus)
-            if settings is None
-            else jail.Limits(
-                memory_bytes=int(settings.memory_gib * jail.GIB),
-                processes=settings.processes,
-                disk_bytes=int(settings.disk_gib * jail.GIB),
-                network=settings.network,
-                cpus=cpus,
-            )
-        )
+        limits = jail.Limits.of(limits_of, cpus)
         isolation = self._isolation
         if not isolation.jailed and not environment().trusted:  # also nbgrader's own autograde button
             raise CourseError(isolation.refusal())
@@ -503,13 +490,15 @@ class GuardedExecute(Execute):
         """The instructor's released notebook of the assignment being graded."""
         return os.path.join(self._course_root, "release", self._name or "", f"{self._name}.ipynb")
 
-    def _settings(self, name):
-        try:
-            from coursekit.config import Course
+    def _settings(self, name) -> Grading | None:
+        """This assignment's [grading] settings; None where no course.toml is (nbgrader used on
+        its own: Grading's defaults, no warm kernels, TensorFlow only). A course.toml that does
+        not load stops the run with its error: no limit falls back to a default silently."""
+        from coursekit.config import Course
 
-            return Course.load(self._course_root).grading_for(name) if name else None
-        except Exception:  # a course without course.toml (nbgrader used directly): defaults
+        if not name or not os.path.exists(os.path.join(self._course_root, "course.toml")):
             return None
+        return Course.load(self._course_root).grading_for(name)
 
     def create_kernel_manager(self):
         run = self._run

@@ -101,6 +101,18 @@ class Limits:
     network: bool = False
     cpus: float = 1.0
 
+    @classmethod
+    def of(cls, grading, cpus: float = 1.0) -> Limits:
+        """The limits of a :class:`coursekit.config.Grading` (course.toml), with ``cpus`` cores:
+        the one place a course.toml limit becomes a jail limit."""
+        return cls(
+            memory_bytes=int(grading.memory_gib * GIB),
+            processes=grading.processes,
+            disk_bytes=int(grading.disk_gib * GIB),
+            network=grading.network,
+            cpus=cpus,
+        )
+
     def describe(self) -> str:
         return (
             f"memory {self.memory_bytes / GIB:g} GiB without swap, {self.processes} processes, "
@@ -256,16 +268,6 @@ class Cgroup:
             (cpu / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
             (cpu / "cpu.weight").write_text(str(CPU_WEIGHT_V2))
         return self
-
-    def cpu_stats(self) -> dict[str, float]:
-        """``{"throttled_s": s}``: how long the kernel waited at its CPU limit."""
-        cpu = self.paths.get("cpu")
-        if not cpu or not (cpu / "cpu.stat").exists():
-            return {}
-        fields = dict(line.split() for line in (cpu / "cpu.stat").read_text().splitlines())
-        if "throttled_time" in fields:  # v1: nanoseconds
-            return {"throttled_s": int(fields["throttled_time"]) / 1e9}
-        return {"throttled_s": int(fields.get("throttled_usec", 0)) / 1e6}
 
     def procs_files(self) -> list[str]:
         return sorted({str(p / "cgroup.procs") for p in self.paths.values()})

@@ -260,7 +260,7 @@ class SanitizeHandin(SanitizeHTML):
     def _markdown(self, source: str, attachments: dict | None = None) -> str:
         try:
             rendered = markdown_html(source, attachments)
-        except Exception as err:  # noqa: BLE001 - what nbconvert cannot render, the page cannot show
+        except Exception as err:  # any: what nbconvert cannot render, the page cannot show
             self._note([f"markdown nbconvert cannot render ({type(err).__name__})"])
             return f"<div>{NOTE}<pre>{html.escape(source)}</pre></div>".replace("\n", "&#10;")
         cleaned, changes = self._cleaner.clean_changes(rendered)

@@ -140,7 +140,7 @@ def _kernel_child(request: dict) -> None:
         if pid == 0:
             _start_kernel(libc, request)
         status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    except BaseException as err:  # noqa: BLE001 - reported on the grader's log, then exit
+    except BaseException as err:  # any: reported on the grader's log, then exit
         print(f"warm kernel: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
     finally:
         os._exit(status if isinstance(status, int) and status >= 0 else 1)
@@ -176,7 +176,7 @@ def _start_kernel(libc, request: dict) -> None:
         status = 0
     except SystemExit as done:
         status = done.code if isinstance(done.code, int) else 0
-    except BaseException as err:  # noqa: BLE001
+    except BaseException as err:
         print(f"warm kernel: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
     finally:
         os._exit(status)
@@ -228,7 +228,7 @@ def serve(modules: list[str]) -> int:
         try:
             importlib.import_module(name)
             loaded.append(name)
-        except BaseException as err:  # noqa: BLE001 - the kernel imports it itself, or fails there
+        except BaseException as err:  # any: the kernel imports it itself, or fails there
             failed.append(f"{name} ({type(err).__name__})")
     _undo_import_setup()
     answers = sys.stdout
@@ -316,7 +316,7 @@ class Zygote:
             try:
                 self.proc.stdin.close()
                 self.proc.wait(timeout=10)
-            except Exception:  # noqa: BLE001
+            except Exception:  # any: then it is killed
                 self.proc.kill()
             self.proc = None
         import shutil

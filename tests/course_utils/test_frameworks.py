@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from course_utils import LivePlot, load_cifar10, seed_everything  # noqa: E402
-from course_utils.models import conv_weights, framework_of, predict_proba  # noqa: E402
-from course_utils.viz import (  # noqa: E402
+from course_utils import LivePlot, load_cifar10, seed_everything
+from course_utils.models import conv_weights, framework_of, predict_proba
+from course_utils.viz import (
     image_grid,
     per_class_accuracy,
     plot_confusion_matrix,

@@ -271,6 +271,14 @@ def test_frames_only_where_someone_watches(monkeypatch):
         LivePlot().expect(0)
 
 
+def test_budget_variable_says_what_it_takes(monkeypatch):
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "0.5")
+    assert LivePlot().budget == 0.5
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "a lot")
+    with pytest.raises(ValueError, match=r"COURSE_LIVE_BUDGET must be a fraction of wall time in \(0, 1\]"):
+        LivePlot()
+
+
 def _torch_live_figure():
     import torch
     from torch.utils.data import DataLoader, TensorDataset

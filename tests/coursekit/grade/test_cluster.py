@@ -5,7 +5,7 @@ its own, no course folder shared with the instructor's) grade 20 hand-ins of two
 (matmul_timing and param_study_pytorch); a scratch course grades the same hand-ins locally.
 Every score must be the same. One worker is killed (SIGKILL) after the first result: every
 hand-in is still graded exactly once. A worker without bubblewrap (its PATH has everything but
-``bwrap``) fails its canary and takes no hand-in.
+``bwrap``) fails its canary and takes no hand-in, and so does one that joins during the run.
 Then the scheduler is stopped mid-run, and ``--resume`` on a new cluster grades the rest, none twice.
 A hand-in whose grading loses its worker again and again (each worker running it is killed) is
 reported "not graded: killed its worker N times"; the other hand-ins are graded.
@@ -173,9 +173,9 @@ class Cluster:
                 self.kill(process, signal.SIGTERM if process is self.scheduler else signal.SIGKILL)
 
 
-def _without_bwrap(folder: Path) -> dict:
+def _without_bwrap(folder: Path, name: str = "") -> dict:
     """An environment whose PATH has every program of /usr/bin and /bin but bubblewrap."""
-    bin_ = folder / "bin-without-bwrap"
+    bin_ = folder / f"bin-without-bwrap{name}"
     bin_.mkdir()
     for source in (Path("/usr/bin"), Path("/bin"), Path(sys.executable).parent):
         for program in source.iterdir():
@@ -213,6 +213,8 @@ def local(make_course, tmp_path_factory):
     _handins(root, root / "handins", {**FIRST, **LATER})
     result = kit(root, "grade", *NAMES, "--no-canary", env=dict(os.environ, COURSE_DATA_DIR=DATA))
     assert set(_report(root)) == set(FIRST) | set(LATER), result.stdout[-3000:] + result.stderr[-3000:]
+    failed = sum(r["status"] != "graded" for r in _report(root).values())
+    assert f"grading: 20/20 hand-ins (100%), {failed} not graded, 0 s left" in result.stderr, result.stderr
     return root
 
 
@@ -245,17 +247,19 @@ def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local
         def kill_w1():
             cluster.kill(cluster.workers["w1"])
             killed.append(time.time())
+            cluster.worker("late-nobwrap", env=_without_bwrap(tmp_path, "late"))  # joins mid-run
 
         code, out, err, students = _grade_on(cluster, course, after_first=kill_w1)
     finally:
         cluster.close()
     assert killed, out[-3000:] + err[-3000:]
     assert code == (1 if any(r["status"] != "graded" for r in _report(local).values()) else 0), err[-3000:]
-    assert re.search(
-        r"worker \S+ \(nobwrap\) takes no hand-in: the kernel jail cannot be used on this worker: "
-        r"bubblewrap is missing",
-        out,
-    ), out[-3000:]
+    for name in ("nobwrap", "late-nobwrap"):  # at the start, and one that joined during the run
+        assert re.search(
+            rf"worker \S+ \({name}\) takes no hand-in: the kernel jail cannot be used on this worker: "
+            r"bubblewrap is missing",
+            out,
+        ), out[-3000:]
     assert re.search(r"worker \S+ \(w1\): canary passed", out) and re.search(
         r"worker \S+ \(w2\): canary passed", out
     )
@@ -265,10 +269,12 @@ def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local
     assert re.search(pinned, out), out[-3000:]
     assert sorted(students) == sorted(FIRST), out[-3000:] + err[-3000:]  # each hand-in once
     report = _report(course)
+    failed = sum(r["status"] != "graded" for r in report.values())
+    assert f"grading on the cluster: 11/11 hand-ins (100%), {failed} not graded, 0 s left" in err, err
     assert sorted(report) == sorted(FIRST) and _submissions(course) == sorted(
         s for s in FIRST if report[s]["status"] == "graded"
     )
-    assert not any("nobwrap" in r["notes"] for r in report.values())
+    assert not any("nobwrap" in r["notes"] for r in report.values())  # also not late-nobwrap
     assert {r["notes"].rsplit("graded on Dask worker ", 1)[-1] for r in report.values()} <= {"w1", "w2"}
     _same_scores(course, local, FIRST)
     for student in FIRST:

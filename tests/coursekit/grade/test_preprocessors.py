@@ -214,3 +214,21 @@ def test_cells_too_deep_to_parse_are_skipped_not_a_grader_failure():
     assert notebook_modules(cells) == ("numpy",)
     ok = "import time\n\ndef matmul(a, b):\n    return time.time()"
     assert checks.check_rules("matmul_timing", new_notebook(cells=[*cells[1:], new_code_cell(ok)])) == []
+
+
+def test_grading_limits_come_from_course_toml_or_stop_the_run(tmp_path):
+    """No course.toml (nbgrader on its own): None, Grading's defaults. One that does not load:
+    its error, never a silent fallback to default limits."""
+    import pytest
+
+    from coursekit.errors import CourseError
+    from tests.helpers import ROOT
+
+    guard = GuardedExecute()
+    guard._course_root = str(tmp_path)
+    assert guard._settings("matmul_timing") is None
+    (tmp_path / "course.toml").write_text((ROOT / "course.toml").read_text(encoding="utf-8"))
+    assert guard._settings("matmul_timing").cell_timeout_s > 0
+    (tmp_path / "course.toml").write_text("[grading]\ncell_timeout_s = 'long'\n")
+    with pytest.raises(CourseError, match="cell_timeout_s"):
+        guard._settings("matmul_timing")
