@@ -369,6 +369,38 @@ if keep.sum() >= 3:
 assert 1.5 <= k <= 4.5, f"exponent_a = {k:.2f} is far from 3: did you fit log(t) against log(N)?"
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "degree_trap_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
+# **Why not "the polynomial that fits best"? (no points; run it and read it)** A spreadsheet
+# offers to fit a polynomial through the timings, and a higher degree always fits better: the
+# error only falls as the degree rises, and with as many coefficients as points (degree =
+# points − 1) the curve passes through every point, noise included, with error 0. So a smaller
+# error never shows that a degree is right (the seed's warning: 誤差は必ず2次 > 3次になるが、
+# それは3次が正しいことにはならない). Two questions that do tell: which term of the polynomial
+# is largest at the largest $N$ (the seed put $N = 10$ into its fit and found the $N^2$ term
+# far above the others), and what the slope on log-log axes is (one number, the exponent). The
+# next cell asks both of your own timings. Terms of opposite signs that nearly cancel say the
+# polynomial follows the noise; then only the slope is worth reporting.
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "degree_trap", "locked": true, "solution": false, "task": false} deletable=false editable=false
+import warnings
+
+import numpy as np
+
+n_a = np.array([n for n, _ in timings_a], float)
+t_a = np.array([t for _, t in timings_a], float)
+x_a = n_a / n_a.max()  # the polynomial in N / N_max: the same curves, numerically safer
+for degree in range(1, len(n_a)):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # at high degrees numpy warns that the fit is ill-conditioned
+        coeffs = np.polyfit(x_a, t_a, degree)
+    rms = np.sqrt(np.mean((np.polyval(coeffs, x_a) - t_a) ** 2))
+    print(f"degree {degree:2d}: root-mean-square error {rms:.2e} s")
+if len(n_a) > 3:
+    c3, c2, c1, c0 = np.polyfit(x_a, t_a, 3)
+    print(f"the cubic's terms at N = {n_a.max():.0f}: N³ {c3:.3g} s, N² {c2:.3g} s, N {c1:.3g} s, "
+          f"constant {c0:.3g} s")
+print(f"slope on log-log axes: {np.polyfit(np.log(n_a), np.log(t_a), 1)[0]:.2f}")
+
 # %% [markdown] nbgrader={"schema_version": 3, "grade": false, "grade_id": "discuss_a_md", "locked": true, "solution": false, "task": false} deletable=false editable=false
 # **Discussion (2 points, graded by hand).** What do the graphs show? State the relation
 # between $N$ and the time ("the time is proportional to $N^{k}$"), support it with numbers
@@ -882,7 +914,8 @@ check_figure(fig)
 # **Discussion (2 points, graded by hand).** For each operation, state the relation between
 # $N$ and the time for each version, and explain it by counting operations (the product is a
 # triple loop, $N \cdot N \cdot N$; the convolution a quadruple loop, $N \cdot N \cdot 3 \cdot 3$,
-# so $O(N^2)$). Compare the versions with numbers from your table (speed-ups at a given
+# so $O(N^2)$: a time is $O(N^2)$ when, for every $N$ above some size, it stays below $M N^2$
+# for one constant $M$; $9N^2$ is $O(N^2)$, $N^3$ is not). Compare the versions with numbers from your table (speed-ups at a given
 # $N$), say what the log-log plot shows at small $N$ (overhead) and give a reason for the
 # differences you see (interpreter vs compiled code, threads: watch the CPU usage; on a busy
 # machine a multi-threaded library can even lose, try `torch.set_num_threads(1)`).

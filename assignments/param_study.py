@@ -638,24 +638,57 @@ print(f"recommended: {RECOMMENDED}; validation accuracy {final['val_accuracy']:.
 # download) with pandas (`pd.read_csv`, `pd.read_json` or `pd.json_normalize` for nested JSON
 # like the weather data of the slides), say where it comes from and what each row is, choose
 # the input columns and the class column, and repeat part of the study with `train_tabular`
-# (for example the nodes or the epochs). Put the file next to this notebook and **hand it in
-# with it**; the cell must not fail when the file is missing (grading runs without it). Write
-# your findings, with numbers, in the markdown cell below the code.
+# (for example the nodes or the epochs), choosing on the validation rows and measuring the test
+# rows once at the end (`split="test"`), as in Tasks 1-5. Put the file next to this notebook and
+# **hand it in with it**; the cell must not fail when the file is missing (grading runs without
+# it). Write your findings, with numbers, in the markdown cell below the code.
+#
+# **JSON** (JavaScript Object Notation, the slides' example: the weather forecast the Japan
+# Meteorological Agency publishes at `https://www.jma.go.jp/bosai/forecast/data/forecast/270000.json`)
+# is text of nested lists `[...]` and dictionaries `{"key": value}`. `json.load(file)` turns it
+# into the same Python lists and dicts; you index your way down, then build a table. The next
+# cell does it on a shortened copy of that forecast (no download: grading runs offline).
+
+# %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "json_demo", "locked": true, "solution": false, "task": false} deletable=false editable=false
+import io
+import json
+
+from IPython.display import display
+
+FORECAST = """[{"publishingOffice": "大阪管区気象台", "reportDatetime": "2023-05-01T11:00:00+09:00",
+  "timeSeries": [{"timeDefines": ["2023-05-01T11:00:00+09:00", "2023-05-02T00:00:00+09:00",
+                                  "2023-05-03T00:00:00+09:00"],
+                  "areas": [{"area": {"name": "大阪府", "code": "270000"},
+                             "weatherCodes": ["111", "100", "101"],
+                             "weathers": ["晴れ\u3000夕方\u3000から\u3000くもり", "晴れ",
+                                          "晴れ\u3000時々\u3000くもり"]}]}]}]"""
+# from a file: with open("270000.json", encoding="utf-8") as fp: data = json.load(fp)
+data = json.load(io.StringIO(FORECAST))
+series = data[0]["timeSeries"][0]
+osaka = series["areas"][0]
+print(osaka["area"]["name"], "-", osaka["weathers"][0])  # \u3000 in the file is a full-width space
+display(pd.DataFrame({"day": series["timeDefines"], "weather code": osaka["weatherCodes"],
+                      "weather": osaka["weathers"]}))
+print("pd.json_normalize flattens the nested keys into columns:",
+      list(pd.json_normalize(series["areas"]).columns))
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "own_helper", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["pytorch"]
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 
-def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epochs=50):
-    # An MLP on a table: returns (training time in s, test accuracy); 20 % of the rows are the test set.
+def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epochs=50, split="validation"):
+    # An MLP on a table: returns (training time in s, accuracy on the validation rows). The rows are
+    # split once (seed 0): 60 % training, 20 % validation, 20 % test; split="test" measures the
+    # test rows instead, once, for the configuration chosen on validation.
     x = torch.tensor(np.asarray(features, np.float32))
     x = (x - x.mean(0)) / (x.std(0) + 1e-8)
     codes, classes = pd.factorize(pd.Series(labels))
     y = torch.tensor(codes, dtype=torch.long)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
-    n_test = max(1, len(y) // 5)
-    test, train = order[:n_test], order[n_test:]
+    n_part = max(1, len(y) // 5)
+    held_out = order[:n_part] if split == "validation" else order[n_part:2 * n_part]
+    train = order[2 * n_part:]
     model = [nn.Linear(x.shape[1], nodes), ACTIVATIONS[activation]()]
     for _ in range(layers - 1):
         model += [nn.Linear(nodes, nodes), ACTIVATIONS[activation]()]
@@ -664,19 +697,22 @@ def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epoch
     t0 = time.perf_counter()
     fit(model, loader, epochs=epochs, live=False, verbose=False)
     seconds = time.perf_counter() - t0
-    _, accuracy = evaluate(model, DataLoader(TensorDataset(x[test], y[test]), batch_size=256))
+    _, accuracy = evaluate(model, DataLoader(TensorDataset(x[held_out], y[held_out]), batch_size=256))
     return seconds, accuracy
 
 
 # %% nbgrader={"schema_version": 3, "grade": false, "grade_id": "own_helper", "locked": true, "solution": false, "task": false} deletable=false editable=false tags=["keras"]
-def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epochs=50):
-    # An MLP on a table: returns (training time in s, test accuracy); 20 % of the rows are the test set.
+def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epochs=50, split="validation"):
+    # An MLP on a table: returns (training time in s, accuracy on the validation rows). The rows are
+    # split once (seed 0): 60 % training, 20 % validation, 20 % test; split="test" measures the
+    # test rows instead, once, for the configuration chosen on validation.
     x = np.asarray(features, np.float32)
     x = (x - x.mean(0)) / (x.std(0) + 1e-8)
     codes, classes = pd.factorize(pd.Series(labels))
     order = np.random.default_rng(0).permutation(len(codes))
-    n_test = max(1, len(codes) // 5)
-    test, train = order[:n_test], order[n_test:]
+    n_part = max(1, len(codes) // 5)
+    held_out = order[:n_part] if split == "validation" else order[n_part:2 * n_part]
+    train = order[2 * n_part:]
     model = keras.Sequential([keras.Input(shape=(x.shape[1],))]
                              + [keras.layers.Dense(nodes, activation=activation) for _ in range(layers)]
                              + [keras.layers.Dense(len(classes))])
@@ -685,7 +721,7 @@ def train_tabular(features, labels, nodes=32, layers=1, activation="relu", epoch
     t0 = time.perf_counter()
     model.fit(x[train], codes[train], epochs=epochs, batch_size=32, verbose=0)
     seconds = time.perf_counter() - t0
-    _, accuracy = model.evaluate(x[test], codes[test], verbose=0)
+    _, accuracy = model.evaluate(x[held_out], codes[held_out], verbose=0)
     return seconds, float(accuracy)
 
 
@@ -706,6 +742,9 @@ if OWN_DATA.exists():
         seconds, accuracy = train_tabular(features, table[label_column], nodes=nodes)
         rows.append({"nodes": nodes, "train_time_s": round(seconds, 2), "val_accuracy": round(accuracy, 3)})
     display(pd.DataFrame(rows))
+    chosen = max(rows, key=lambda row: row["val_accuracy"])["nodes"]  # chosen on validation
+    _, test_accuracy = train_tabular(features, table[label_column], nodes=chosen, split="test")
+    print(f"chosen: {chosen} nodes; its test accuracy, measured once: {test_accuracy:.3f}")
     ### END SOLUTION
 else:
     print(f"{OWN_DATA} not found: the bonus part is skipped.")

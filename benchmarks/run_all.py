@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from benchmarks._report import OUT, ROOT
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
 
 # name, script, arguments, arguments with --quick
 BENCHMARKS = [
@@ -29,6 +31,7 @@ BENCHMARKS = [
     ("autograde", "bench_autograde.py", ["--students", "20"], ["--students", "4"]),
     ("notebooks", "bench_notebooks.py", [], []),
     ("checklist", "bench_checklist.py", ["--students", "20"], ["--students", "4"]),
+    ("cluster", "bench_cluster.py", ["--handins", "40"], ["--handins", "4"]),
 ]
 TITLES = {
     "live_overhead": "Live-plot overhead (with / without, same run, interleaved)",
@@ -39,6 +42,7 @@ TITLES = {
     "autograde": "Autograding: seconds per submission, extrapolated to 200 students",
     "notebooks": "Fast-mode execution of every lecture notebook (COURSE_FAST=1)",
     "checklist": "The README's instructor checklist: each step's command, timed in a scratch copy",
+    "cluster": "Grading on a local Dask cluster against local grading (--jobs 2 / 2 workers)",
 }
 PACKAGES = [
     "torch",
@@ -103,6 +107,19 @@ def table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def sections(text: str) -> dict[str, str]:
+    """``{title: text}`` of the ``## `` sections of a RESULTS.md, in order."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    return {p.splitlines()[0][3:].strip(): p.rstrip() + "\n" for p in parts[1:]}
+
+
+def by_hand(section: str) -> str:
+    """The ``### `` subsections of a section (notes written by hand under a table this script
+    writes: a before/after, a second run), or ""."""
+    found = re.search(r"(?m)^### ", section)
+    return section[found.start() :] if found else ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None)
@@ -131,7 +148,8 @@ def main(argv=None) -> int:
         "# Benchmark results",
         "",
         f"Written by `make bench` (`benchmarks/run_all.py`) on "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. A benchmark this run did not "
+        "measure keeps its earlier section, and sections written by hand are kept as they were.",
         "",
         *([args.note, ""] if args.note else []),
         "## Machine",
@@ -139,29 +157,41 @@ def main(argv=None) -> int:
         *machine(),
         "",
     ]
+    results = RESULTS
+    # what an earlier RESULTS.md has that this script does not make is kept: sections and
+    # subsections written by hand (GPU runs, full-mode lessons, before/after notes)
+    before = sections(results.read_text(encoding="utf-8")) if results.exists() else {}
     for name, script, _, _ in BENCHMARKS:
         path = OUT / f"{name}.json"
+        if not path.exists() and TITLES[name] in before:  # not run here: the earlier figures stay
+            lines += [before[TITLES[name]]]
+            continue
         lines += [f"## {TITLES[name]}", "", f"`python -m benchmarks.{script.removesuffix('.py')}`", ""]
         if not path.exists():
-            lines += ["Not measured in this run.", ""]
-            continue
-        result = json.loads(path.read_text())
-        lines += table(result["rows"]) + [""]
-        for key, value in result.items():
-            if key != "rows":
-                lines.append(f"- {key.replace('_', ' ')}: {value}")
-        lines.append("")
+            lines += ["Not measured yet.", ""]
+        else:
+            result = json.loads(path.read_text())
+            lines += table(result["rows"]) + [""]
+            for key, value in result.items():
+                if key != "rows":
+                    lines.append(f"- {key.replace('_', ' ')}: {value}")
+            lines.append("")
+        if notes := by_hand(before.get(TITLES[name], "")):
+            lines += [notes]
     ci = ROOT / "_build" / "ci_seconds.txt"
-    lines += [
-        "## CI",
-        "",
-        f"Last `.ci/run` on this checkout: {ci.read_text().strip()} s (install + tests)."
-        if ci.exists()
-        else "No `.ci/run` duration recorded in this checkout (`_build/ci_seconds.txt`).",
-        "",
-    ]
-    (HERE / "RESULTS.md").write_text("\n".join(lines))
-    print(f"\nwrote {HERE / 'RESULTS.md'}")
+    if ci.exists():
+        lines += [
+            "## CI",
+            "",
+            f"Last `.ci/run` on this checkout: {ci.read_text().strip()} s (install + tests).",
+            "",
+        ]
+    else:
+        lines += [before.get("CI") or "## CI\n\nNo `.ci/run` duration recorded (`_build/ci_seconds.txt`).\n"]
+    kept = [text for title, text in before.items() if title not in {*TITLES.values(), "Machine", "CI"}]
+    lines += kept
+    results.write_text("\n".join(lines), encoding="utf-8")
+    print(f"\nwrote {results} (kept {len(kept)} section(s) written by hand)")
     failed = [n for n, (_, rc) in durations.items() if rc]
     if failed:
         print("failed:", ", ".join(failed))

@@ -22,9 +22,26 @@
 #
 # On Colab the first cell installs the course helpers (`course_utils`); on your own machine
 # they are already installed (`make setup`). Set `COURSE_FAST=1` to run everything in seconds.
+#
+# **If the framework's import kills the kernel with `OMP: Error #15: Initializing libiomp5md.dll,
+# but found libiomp5md.dll already initialized`** (seen on Windows with conda): two copies of
+# Intel's OpenMP runtime were loaded into one process, usually by packages from different
+# sources. The lasting fix is one source for numpy and the framework (all from conda-forge, or
+# all from pip in a fresh environment). The seed's quick workaround is the cell after the next:
+# set `KMP_DUPLICATE_LIB_OK` before the framework is imported, which lets both copies run (it
+# can be slower, and Intel warns it can give wrong results). Switch it on only if you see the
+# error, then restart the kernel and run from the top.
 
 # %%
 # {{install}}
+
+# %%
+import os
+
+OPENMP_WORKAROUND = False  # True only after the error above, then Kernel → Restart
+if OPENMP_WORKAROUND:
+    os.environ["KMP_DUPLICATE_LIB_OK"] = "TRUE"  # read when the framework loads OpenMP: set it before
+print("KMP_DUPLICATE_LIB_OK =", os.environ.get("KMP_DUPLICATE_LIB_OK", "(not set)"))
 
 # %% tags=["keras"]
 from course_utils import quiet_tensorflow
@@ -573,7 +590,7 @@ for name, losses in last.items():
 # almost the same level (mean 0.362 and 0.358); in Keras both runs had settled (0.0001) and the
 # scheduled one ended lower (0.126 against 0.171). So a schedule can calm the end of training, or
 # reach a lower loss, or neither: it is one more setting to choose, on validation data (lesson 7).
-# Fast mode runs 20 epochs only; its table says little.
+# Fast mode runs 8 epochs only; its table says little.
 #
 # ## Summary
 #

@@ -396,7 +396,7 @@ assert n_params == 3_222_954
 # ### Training, live
 #
 # Loss and accuracy on the training batches are drawn as training goes, the validation values
-# (`val_loss`, `val_accuracy`) after every epoch. Full mode: 10 epochs (a few minutes on a Colab GPU, much longer on a laptop CPU).
+# (`val_loss`, `val_accuracy`) after every epoch. Full mode: 10 epochs (the whole notebook took 468 s in Keras and 3,325 s in PyTorch on a busy 2-core CPU, the table at the top; the PyTorch notebook 56 s on an H200 GPU, benchmarks/RESULTS.md).
 
 # %% tags=["keras"]
 cnn.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -575,6 +575,48 @@ live.finish()
 #
 # The 16 learned 5×5 filters, then the outputs of the conv layer and of the pooling layer for the
 # first 9 test digits (one row per digit, one column per filter) — the report's two big pictures.
+#
+# First by hand, as the report did it: the filters are the conv layer's weights, and a feature
+# map is what a network *cut off after that layer* outputs. Keras builds a second model on the
+# same layers and weights, `keras.Model(inputs=cnn.inputs, outputs=cnn.get_layer(name).output)`;
+# PyTorch slices the `nn.Sequential` up to that layer (for a network that is not a `Sequential`,
+# a forward hook, `module.register_forward_hook`, catches a layer's output).
+
+# %% tags=["keras"]
+feature_model = keras.Model(inputs=cnn.inputs,
+                            outputs=[cnn.get_layer(CONV).output, cnn.get_layer(POOL).output])
+conv_maps, pool_maps = (keras.ops.convert_to_numpy(m) for m in feature_model(x_test[:9]))
+filters = cnn.get_layer("conv_filter").get_weights()[0]  # [kernel, bias][0]: (5, 5, 1, 16)
+first_filter = filters[:, :, 0, 0]
+
+# %% tags=["pytorch"]
+names = [name for name, _ in cnn.named_children()]
+cnn.eval()
+with torch.no_grad():
+    digits = torch.as_tensor(x_test[:9]).to(device)
+    conv_maps = cnn[: names.index(CONV) + 1](digits).cpu().numpy()  # the layers up to the conv's ReLU
+    pool_maps = cnn[: names.index(POOL) + 1](digits).cpu().numpy()  # ... up to the pooling
+filters = cnn.get_submodule("conv_filter").weight.detach().cpu().numpy()  # (16, 1, 5, 5)
+first_filter = filters[0, 0]
+
+# %%
+print("feature maps", conv_maps.shape, "after pooling", pool_maps.shape, f"({LAYOUT}); filters", filters.shape)
+channel = (lambda maps, k: maps[0, ..., k]) if LAYOUT == "NHWC" else (lambda maps, k: maps[0, k])
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
+axes[0].imshow(x_test[0].squeeze(), cmap="gray")
+axes[0].set_title("test digit 0")
+axes[1].imshow(first_filter, cmap="gray")
+axes[1].set_title("filter 0 (5×5)")
+axes[2].imshow(channel(conv_maps, 0), cmap="gray")
+axes[2].set_title("its feature map, 28×28")
+axes[3].imshow(channel(pool_maps, 0), cmap="gray")
+axes[3].set_title("pooled, 14×14")
+for ax in axes:
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# The helpers below do the same for all filters and digits at once.
 
 # %%
 plot_filters(cnn, "conv_filter", max_filters=16)

@@ -497,7 +497,8 @@ plt.show()
 # %% [markdown]
 # ## 4. Where the work runs: CPU or GPU
 #
-# The improved network took minutes per epoch on a laptop CPU. A GPU does the same arithmetic
+# The improved network is most of this notebook's time on a CPU (the whole notebook: 1,028 s in
+# Keras and 1,984 s in PyTorch on a busy 2-core CPU, the table at the top). A GPU does the same arithmetic
 # (thousands of multiply-adds per pixel) with thousands of cores at once. What a program must do
 # for it differs between the tracks:
 #
@@ -591,16 +592,68 @@ print(steps.round(2).to_string(index=False))
 # Read the table of your runtime. On a CPU, batch 128 processes many more images per second than
 # batch 4: one call does more work for the same overhead. On a GPU the difference is much larger:
 # with 4 images a step is mostly Python and launching GPU work, so the GPU waits; with 128 it is
-# busy. (Measured for this course: the PyTorch track of lessons 5–8 ran 12 to 85 times faster in
-# full mode on an H200 GPU than on a 2-core CPU.)
+# busy. Measured for this course in full mode, PyTorch track, whole notebooks (benchmarks/RESULTS.md):
+# this lesson took 129 s on an H200 GPU against 1,984 s on a busy 2-core CPU; lesson 7's small MLP
+# took 69 s against 122 s on the same CPU idle, 1.8 times faster only: small networks gain little.
+# The course's own checks run on CPUs only: the GPU and mixed-precision rows of the table above
+# have not been run by them, so on Colab with a GPU they are your measurement, not a number we
+# promise.
 #
 # **Feeding the device.** A GPU is only fast when the next batch is ready. The tutorial (seed
 # 000) loads with `DataLoader(..., num_workers=2)`: worker processes read, decode and augment the
 # next batches while the GPU trains (add `pin_memory=True` for faster copies to the GPU). The
 # `tf.data` counterpart is `dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
 # .batch(128).prefetch(tf.data.AUTOTUNE)`. Workers help when loading is slow (JPEG files,
-# transforms); for images already in memory, as here, they only add the cost of the processes.
-#
+# transforms); for images already in memory, as here, they mostly add the cost of the processes.
+# The next cell measures one pass over the training images (a random left-right flip per batch,
+# no training) both ways. (On Windows and macOS a worker process starts a fresh Python, so a
+# `Dataset` class written in the notebook cannot be found there: put it in a `.py` file.)
+
+# %% tags=["keras"]
+def flip(images, labels):
+    return tf.image.random_flip_left_right(images), labels
+
+
+def seconds_per_pass(parallel):
+    """One pass over the training images: batches of 128, flipped; in parallel and prefetched or not."""
+    data = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=0).batch(128)
+    if parallel:
+        data = data.map(flip, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    else:
+        data = data.map(flip)
+    started = time.perf_counter()
+    for _batch in data:  # each batch of (images, labels) made, flipped, and dropped
+        pass
+    return time.perf_counter() - started
+
+
+loading = {"one after the other": seconds_per_pass(False),
+           "map in parallel + prefetch": seconds_per_pass(True)}
+
+# %% tags=["pytorch"]
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def seconds_per_pass(workers):
+    """One pass over the training images: batches of 128 moved to `device` and flipped there."""
+    loader = DataLoader(TensorDataset(torch.as_tensor(x_train), torch.as_tensor(y_train)), batch_size=128,
+                        shuffle=True, num_workers=workers, pin_memory=device == "cuda")
+    started = time.perf_counter()
+    for images, labels in loader:
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        flip = torch.rand(len(images), device=device) < 0.5
+        images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+    return time.perf_counter() - started
+
+
+loading = {"0 workers (in this process)": seconds_per_pass(0),
+           "2 worker processes": seconds_per_pass(2)}
+
+# %%
+for how, seconds in loading.items():
+    print(f"{how:30s} {seconds:6.2f} s for {len(x_train):,} images")
+
+# %% [markdown]
 # **When the GPU's memory runs out** (`CUDA out of memory`, `ResourceExhaustedError: OOM`), as
 # the lecture notes warn (seed 003): use a smaller batch (the memory of the activations grows with
 # it), use mixed precision (half the bytes per activation), free what you no longer need (`del
@@ -609,6 +662,14 @@ print(steps.round(2).to_string(index=False))
 # is used. TensorFlow takes the whole GPU memory when it starts;
 # `tf.config.experimental.set_memory_growth(gpu, True)` makes it take only what it needs, which
 # matters when two notebooks share one GPU.
+#
+# **On your own Windows PC with an NVIDIA card** the seed's warning is the opposite one: when the
+# GPU's own memory is full, the driver may quietly borrow the PC's main memory ("shared GPU
+# memory"), and training does not stop but becomes dramatically slower. Check it in the Task
+# Manager (*Performance → GPU*: "dedicated GPU memory" has room, "shared GPU memory" stays near
+# 0), and in the NVIDIA Control Panel set *Manage 3D settings → CUDA – Sysmem Fallback Policy*
+# to *Prefer No Sysmem Fallback* (「システムメモリ フォールバックなしを優先」): then a too-large
+# batch ends with `CUDA out of memory` at once, which you can fix, instead of a slow run.
 
 # %% [markdown]
 # ## This run's numbers next to the sources'

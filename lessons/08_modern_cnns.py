@@ -140,8 +140,38 @@ print("torch.topk, then 'is the label among them':",
 # ## 2. GoogLeNet, VGG16, ResNet: what the lecture reports
 #
 # The lecture's slide *ImageNet認識の誤り率* ("error rates of ImageNet recognition") shows the
-# top-5 error of the ILSVRC winners from 2010 to 2015 falling year by year, and then three
-# networks. All numbers in this table are the lecture's (and its cited sources'), not ours:
+# top-5 error of the ILSVRC winners from 2010 to 2015 falling year by year (section 1: an answer
+# counts as right when the true class is among the five best). The slide's chart has no numbers in its text; the winners' top-5 errors published by the
+# challenge (Russakovsky et al., *ImageNet Large Scale Visual Recognition Challenge*, IJCV 2015)
+# and by the ResNet paper (He et al., 2015) are the sources' figures below, not ours:
+
+# %%
+ilsvrc = pd.DataFrame(
+    [(2010, "NEC-UIUC (features + linear classifiers)", 28.2, 0),
+     (2011, "XRCE (Fisher vectors)", 25.8, 0),
+     (2012, "AlexNet (SuperVision): the first CNN winner", 16.4, 8),
+     (2013, "ZFNet / Clarifai (a tuned AlexNet)", 11.7, 8),
+     (2014, "GoogLeNet (VGG16 second, 7.3 %)", 6.7, 22),
+     (2015, "ResNet", 3.57, 152)],
+    columns=["year", "winner", "top-5 error %", "weight layers (0: no CNN)"])
+print(ilsvrc.to_string(index=False))
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.bar(ilsvrc["year"], ilsvrc["top-5 error %"], color=["grey", "grey"] + ["tab:blue"] * 4)
+for year, error in zip(ilsvrc["year"], ilsvrc["top-5 error %"], strict=True):
+    ax.annotate(f"{error:g} %", (year, error), ha="center", va="bottom")
+ax.set_ylim(0, 32)
+ax.set_xlabel("ILSVRC year")
+ax.set_ylabel("top-5 error of the winner [%]")
+ax.set_title("ImageNet classification 2010-2015 (sources' figures; blue: CNNs)")
+plt.show()
+
+# %% [markdown]
+# From 2012 every winner is a CNN, and each is deeper than the last. **AlexNet** (2012; seed 000:
+# *2012 年 1 位*) is the ancestor: 5 convolutional layers, some followed by max pooling, then 3
+# fully connected layers with a softmax output, 8 layers in all; it trained on two GPUs and used
+# ReLU and dropout, both new at that scale. Its first-layer filters are the striped pictures of
+# section 4. Then three networks from the lecture. All numbers in this table are the lecture's
+# (and its cited sources'), not ours:
 #
 # | network | what the lecture says |
 # |---|---|

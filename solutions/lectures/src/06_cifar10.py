@@ -7,8 +7,8 @@
 # works for both. As in the lesson, every comparison uses the validation set (the last 1,000
 # training images); the test set is used once, in exercise 4, on the final network.
 #
-# **Fast mode** (`COURSE_FAST=1`) trains on 2,000 images (the improved network with its channel
-# widths divided by 4 and batch size 32) for one or two epochs: the printed accuracies are far below
+# **Fast mode** (`COURSE_FAST=1`) trains on 1,800 images (the improved network with its channel
+# widths divided by 2 and batch size 32) for one epoch: the printed accuracies are far below
 # the lesson's full-data numbers, and only the comparisons between variants mean something — and
 # even those are noisy. Run without `COURSE_FAST` for the real answers (this takes a long time on
 # a CPU; a GPU is picked automatically).
@@ -325,7 +325,7 @@ print(pd.DataFrame(improved_results).to_string(index=False))
 # different picture each time (flipped, shifted), which makes memorising much harder: the training
 # accuracy rises more slowly, the gap stays small, and the validation accuracy ends higher. The effect
 # needs several epochs to show: in full mode the gap without augmentation becomes large, in fast
-# mode (two short epochs on 2,000 images) both variants are still underfitting and the gap is small
+# mode (one short epoch on 1,800 images) both variants are still underfitting and the gap is small
 # and noisy — read the table with that in mind.
 
 # %% [markdown]
@@ -343,7 +343,7 @@ print(pd.DataFrame(improved_results).to_string(index=False))
 # to the learning rate); with batch norm one expects a lower loss and a higher validation accuracy after
 # the first epoch, and a gap that shrinks with longer training.
 #
-# The fast-mode table is too short and too noisy for that verdict (two short epochs on 1,800
+# The fast-mode table is too short and too noisy for that verdict (one short epoch on 1,800
 # images, 200 validation images), and the two tracks can disagree there: their starting weights and
 # random augmentations differ. Run full mode for the answer. (Batch norm also makes the validation
 # accuracy after epoch 1 jumpy, because the running statistics it uses in evaluation are still
