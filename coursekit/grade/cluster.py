@@ -708,12 +708,18 @@ def _finish(row: dict, rows: list[dict], failed: list[str], progress) -> None:
         failed.append(f"{row['student_id']} {row['assignment']}: not graded: {row['reason']}")
 
 
+def _workers_info(client) -> dict:
+    """The scheduler's ``{address: info}`` of every worker (not only the first few)."""
+    try:
+        return client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:  # a distributed without n_workers
+        return client.scheduler_info()["workers"]
+
+
 def _capable(client) -> int:
     """Workers that may take hand-ins now (their canary passed)."""
     try:
-        workers = client.scheduler_info(n_workers=-1)["workers"].values()
-    except TypeError:
-        workers = client.scheduler_info()["workers"].values()
+        workers = _workers_info(client).values()
     except Exception:
         return 0
     return sum(1 for w in workers if w.get("resources", {}).get(RESOURCE))
@@ -722,17 +728,13 @@ def _capable(client) -> int:
 def _report_workers(client, reported: set[str], new_only: bool = False) -> int:
     """Print each worker's canary (``new_only``: of the workers not in ``reported`` whose canary
     has ended, as workers join during a run); how many passed. ``reported`` gets those printed."""
-    try:
-        info = client.scheduler_info(n_workers=-1)["workers"]
-    except TypeError:
-        info = client.scheduler_info()["workers"]
     if new_only:
-        new = [address for address in info if address not in reported]
-        if not new:
-            return 0
+        # during the run: a scheduler lost meanwhile is said by the run's own check, not here
         try:
-            states = client.run(_worker_state, workers=new, on_error="return")
-        except Exception:  # any: a worker gone meanwhile is named at the next look
+            info = _workers_info(client)
+            new = [address for address in info if address not in reported]
+            states = client.run(_worker_state, workers=new, on_error="return") if new else {}
+        except Exception:  # any: the scheduler or a worker gone; the next look (or the run) says it
             return 0
         states = {
             address: state
@@ -740,6 +742,7 @@ def _report_workers(client, reported: set[str], new_only: bool = False) -> int:
             if isinstance(state, dict) and state.get("reason") != CANARY_RUNNING
         }
     else:
+        info = _workers_info(client)
         states = client.run(_worker_state)
     good = 0
     for address, state in sorted(states.items()):
