@@ -396,7 +396,7 @@ assert n_params == 3_222_954
 # ### Training, live
 #
 # Loss and accuracy on the training batches are drawn as training goes, the validation values
-# (`val_loss`, `val_accuracy`) after every epoch. Full mode: 10 epochs (the whole notebook took 468 s in Keras and 3,325 s in PyTorch on a busy 2-core CPU, the table at the top; the PyTorch notebook 56 s on an H200 GPU, benchmarks/RESULTS.md).
+# (`val_loss`, `val_accuracy`) after every epoch. Full mode: 10 epochs (the whole notebook took 468 s in Keras and 3,325 s in PyTorch on a busy 2-core CPU, the table at the top; the PyTorch notebook 56 s on an H200 GPU, measured for this course).
 
 # %% tags=["keras"]
 cnn.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -578,12 +578,13 @@ live.finish()
 #
 # First by hand, as the report did it: the filters are the conv layer's weights, and a feature
 # map is what a network *cut off after that layer* outputs. Keras builds a second model on the
-# same layers and weights, `keras.Model(inputs=cnn.inputs, outputs=cnn.get_layer(name).output)`;
+# same layers and weights, `keras.Model(inputs=cnn.inputs[0], outputs=cnn.get_layer(name).output)`;
 # PyTorch slices the `nn.Sequential` up to that layer (for a network that is not a `Sequential`,
 # a forward hook, `module.register_forward_hook`, catches a layer's output).
 
 # %% tags=["keras"]
-feature_model = keras.Model(inputs=cnn.inputs,
+# cnn.inputs is the list of the model's inputs; ours has one (the seed's `model.input`)
+feature_model = keras.Model(inputs=cnn.inputs[0],
                             outputs=[cnn.get_layer(CONV).output, cnn.get_layer(POOL).output])
 conv_maps, pool_maps = (keras.ops.convert_to_numpy(m) for m in feature_model(x_test[:9]))
 filters = cnn.get_layer("conv_filter").get_weights()[0]  # [kernel, bias][0]: (5, 5, 1, 16)

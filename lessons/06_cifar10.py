@@ -592,7 +592,7 @@ print(steps.round(2).to_string(index=False))
 # Read the table of your runtime. On a CPU, batch 128 processes many more images per second than
 # batch 4: one call does more work for the same overhead. On a GPU the difference is much larger:
 # with 4 images a step is mostly Python and launching GPU work, so the GPU waits; with 128 it is
-# busy. Measured for this course in full mode, PyTorch track, whole notebooks (benchmarks/RESULTS.md):
+# busy. Measured for this course in full mode, PyTorch track, whole notebooks:
 # this lesson took 129 s on an H200 GPU against 1,984 s on a busy 2-core CPU; lesson 7's small MLP
 # took 69 s against 122 s on the same CPU idle, 1.8 times faster only: small networks gain little.
 # The course's own checks run on CPUs only: the GPU and mixed-precision rows of the table above

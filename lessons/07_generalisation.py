@@ -768,7 +768,7 @@ for name, value in table.set_index("technique")["val acc %"].items():
         print(f"{name:20s} {value - base:+6.2f} points vs the baseline: {verdict} 2 standard deviations")
 
 # %% [markdown]
-# Measured in full mode on an idle 2-core CPU (2026-12-06, benchmarks/RESULTS.md): the baseline
+# Measured for this course in full mode on an idle 2-core CPU (2026-12-06): the baseline
 # reached 93.15 ± 0.15 % validation accuracy over the five seeds in Keras and 92.47 ± 0.11 % in
 # PyTorch.
 #
