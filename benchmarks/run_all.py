@@ -157,10 +157,9 @@ def main(argv=None) -> int:
         *machine(),
         "",
     ]
-    results = RESULTS
     # what an earlier RESULTS.md has that this script does not make is kept: sections and
     # subsections written by hand (GPU runs, full-mode lessons, before/after notes)
-    before = sections(results.read_text(encoding="utf-8")) if results.exists() else {}
+    before = sections(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     for name, script, _, _ in BENCHMARKS:
         path = OUT / f"{name}.json"
         if not path.exists() and TITLES[name] in before:  # not run here: the earlier figures stay
@@ -190,8 +189,8 @@ def main(argv=None) -> int:
         lines += [before.get("CI") or "## CI\n\nNo `.ci/run` duration recorded (`_build/ci_seconds.txt`).\n"]
     kept = [text for title, text in before.items() if title not in {*TITLES.values(), "Machine", "CI"}]
     lines += kept
-    results.write_text("\n".join(lines), encoding="utf-8")
-    print(f"\nwrote {results} (kept {len(kept)} section(s) written by hand)")
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"\nwrote {RESULTS} (kept {len(kept)} section(s) written by hand)")
     failed = [n for n, (_, rc) in durations.items() if rc]
     if failed:
         print("failed:", ", ".join(failed))
