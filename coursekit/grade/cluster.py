@@ -599,7 +599,12 @@ def _run(
     )
     client.register_plugin(plugin, name=PLUGIN)
     reported: set[str] = set()
-    good = _report_workers(client, reported)
+    good, running = _report_workers(client, _workers_info(client), reported)
+    waited = time.monotonic()
+    while not good and running and time.monotonic() - waited < NO_WORKER_WAIT_S:
+        time.sleep(1)  # a worker that joined after the plugin's setup: its canary is running
+        more, running = _report_workers(client, _workers_info(client), reported)
+        good += more
     if not good:
         return [
             "no Dask worker passed its canary (above): no hand-in was graded. Fix the workers "
@@ -673,12 +678,18 @@ def _run(
                 f"scheduler and workers again, then `coursekit grade {' '.join(names)} --resume "
                 f"--scheduler {scheduler}` grades only those."
             )
-        _report_workers(client, reported, new_only=True)  # a worker that joined since: its canary
-        capable = _capable(client)
+        # one look at the workers per pass: a worker that joined since has its canary said, and
+        # whether any may take hand-ins; a scheduler lost meanwhile is said by the check above
+        try:
+            info = _workers_info(client)
+            _report_workers(client, info, reported)
+        except Exception:  # any: the scheduler or a worker gone; the next pass (or the run) says it
+            info = {}
+        capable = sum(1 for w in info.values() if w.get("resources", {}).get(RESOURCE))
         alone_since = None if capable else (alone_since or time.monotonic())
         if alone_since and time.monotonic() - alone_since > NO_WORKER_WAIT_S:
             progress.close()
-            _report_workers(client, set())
+            _report_workers(client, info, set())
             raise SchedulerLost(
                 f"no Dask worker of {scheduler} that passed its canary for {NO_WORKER_WAIT_S:g} s "
                 f"({len(pending)} hand-in(s) left, not lost: the scheduler was not): start a "
@@ -716,38 +727,19 @@ def _workers_info(client) -> dict:
         return client.scheduler_info()["workers"]
 
 
-def _capable(client) -> int:
-    """Workers that may take hand-ins now (their canary passed)."""
-    try:
-        workers = _workers_info(client).values()
-    except Exception:
-        return 0
-    return sum(1 for w in workers if w.get("resources", {}).get(RESOURCE))
-
-
-def _report_workers(client, reported: set[str], new_only: bool = False) -> int:
-    """Print each worker's canary (``new_only``: of the workers not in ``reported`` whose canary
-    has ended, as workers join during a run); how many passed. ``reported`` gets those printed."""
-    if new_only:
-        # during the run: a scheduler lost meanwhile is said by the run's own check, not here
-        try:
-            info = _workers_info(client)
-            new = [address for address in info if address not in reported]
-            states = client.run(_worker_state, workers=new, on_error="return") if new else {}
-        except Exception:  # any: the scheduler or a worker gone; the next look (or the run) says it
-            return 0
-        states = {
-            address: state
-            for address, state in states.items()
-            if isinstance(state, dict) and state.get("reason") != CANARY_RUNNING
-        }
-    else:
-        info = _workers_info(client)
-        states = client.run(_worker_state)
-    good = 0
+def _report_workers(client, info: dict, reported: set[str]) -> tuple[int, int]:
+    """Print the canary of each worker in ``info`` (the scheduler's) not in ``reported`` whose
+    canary has ended, and add it there; (how many of those passed, how many still run theirs)."""
+    new = [address for address in info if address not in reported]
+    states = client.run(_worker_state, workers=new, on_error="return") if new else {}
+    good = running = 0
     for address, state in sorted(states.items()):
-        if state.get("reason") != CANARY_RUNNING:  # one that still runs it is named when it ends
-            reported.add(address)
+        if not isinstance(state, dict):  # the worker left meanwhile (on_error="return")
+            continue
+        if state.get("reason") == CANARY_RUNNING:  # named when it ends
+            running += 1
+            continue
+        reported.add(address)
         label = f"{address} ({info.get(address, {}).get('name', '?')})"
         if state.get("ok"):
             good += 1
@@ -759,4 +751,4 @@ def _report_workers(client, reported: set[str], new_only: bool = False) -> int:
             )
         else:
             print(f"worker {label} takes no hand-in: {state.get('reason')}", flush=True)
-    return good
+    return good, running

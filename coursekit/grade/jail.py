@@ -43,8 +43,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coursekit.grade import seccomp
+
+if TYPE_CHECKING:
+    from coursekit.config import Grading
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 GIB = 1024**3
@@ -93,16 +97,18 @@ CPU_WEIGHT_V1, CPU_WEIGHT_V2 = 262_144, 10_000  # cpu.shares and cpu.weight maxi
 
 @dataclass(frozen=True)
 class Limits:
-    """What one hand-in may use (course.toml ``[grading]``, per assignment ``[grading.<name>]``)."""
+    """What one hand-in may use (course.toml ``[grading]``, per assignment ``[grading.<name>]``).
 
-    memory_bytes: int = 4 * GIB
-    processes: int = 512
-    disk_bytes: int = 1 * GIB
-    network: bool = False
-    cpus: float = 1.0
+    No defaults here: they are :class:`coursekit.config.Grading`'s, read through :meth:`of`."""
+
+    memory_bytes: int
+    processes: int
+    disk_bytes: int
+    network: bool
+    cpus: float
 
     @classmethod
-    def of(cls, grading, cpus: float = 1.0) -> Limits:
+    def of(cls, grading: Grading, cpus: float = 1.0) -> Limits:
         """The limits of a :class:`coursekit.config.Grading` (course.toml), with ``cpus`` cores:
         the one place a course.toml limit becomes a jail limit."""
         return cls(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.config import Course
+from coursekit.config import Course, Grading
 from coursekit.doctor import isolation as doctor_isolation
 from coursekit.grade import jail
 from tests.helpers import ROOT
@@ -76,7 +76,7 @@ def test_an_unjailed_folder_holds_only_plain_data_files(tmp_path):
     (source / "work.ipynb").write_text("{}")
     (source / ".secret").write_text("no")
     (source / "link").symlink_to("/etc/passwd")
-    cage = jail.Jail(str(source), jail.Limits(), {"KERAS_BACKEND": "torch"}, jailed=False)
+    cage = jail.Jail(str(source), jail.Limits.of(Grading()), {"KERAS_BACKEND": "torch"}, jailed=False)
     try:
         kept = sorted(str(p.relative_to(cage.workdir)) for p in Path(cage.workdir).rglob("*"))
         assert kept == ["data", "data/x.csv"], kept
@@ -90,7 +90,9 @@ def test_an_unjailed_folder_holds_only_plain_data_files(tmp_path):
 
 @pytest.mark.skipif(not jail.isolation().jailed, reason="the jail needs root, bubblewrap and cgroups")
 def test_a_jail_is_one_description_entered_two_ways(tmp_path):
-    limits = jail.Limits(memory_bytes=jail.GIB, processes=64, disk_bytes=jail.GIB // 4, cpus=1.0)
+    limits = jail.Limits(
+        memory_bytes=jail.GIB, processes=64, disk_bytes=jail.GIB // 4, network=False, cpus=1.0
+    )
     cage = jail.Jail(None, limits, {"COURSE_X": "1"}, jailed=True)
     try:
         cold, held = cage.command(), cage.command(hold=True)
