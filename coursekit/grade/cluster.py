@@ -11,7 +11,9 @@ says what a worker does with a hand-in:
   solutions must get full marks in the same jail, with the same limits). Only a worker whose
   canary passed gets the resource :data:`RESOURCE`, which every grading task asks for, so a worker
   whose canary failed (no bubblewrap, no cgroups, course_utils not importable, other versions)
-  takes no hand-in; the run names it and why.
+  takes no hand-in; the run names it and why. Workers of one run on one machine, started with the
+  same environment, run the canary once: the first one runs it, the others wait for its answer
+  (:func:`_canary_once_per_machine`), so a machine of 8 workers grades the solutions once, not 8 times.
 * Each hand-in travels as data (its files as bytes) to :func:`grade_remote`, which writes them
   into a course folder of the worker thread and calls :func:`coursekit.grade.batch.grade_one`,
   the function local grading calls (repair, jail, limits, judge, warm kernels, CPU share per
@@ -27,11 +29,16 @@ says what a worker does with a hand-in:
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import io
+import json
 import logging
 import os
 import re
 import shutil
+import stat
+import sys
 import tarfile
 import tempfile
 import threading
@@ -43,7 +50,7 @@ from pathlib import Path, PurePosixPath
 
 from distributed import WorkerPlugin
 
-from coursekit.config import environment, export
+from coursekit.config import environment, export, inherited
 from coursekit.errors import CourseError
 
 PLUGIN = "coursekit-grading"
@@ -173,6 +180,7 @@ class GradingPlugin(WorkerPlugin):
             wanted,
         )
         self.state: dict = {"ok": False, "reason": "not set up"}
+        self.run = uuid.uuid4().hex  # the same on every worker of this grading run
 
     async def setup(self, worker) -> None:
         import asyncio
@@ -185,9 +193,10 @@ class GradingPlugin(WorkerPlugin):
         self.nthreads = worker.state.nthreads
         self.host_slots = await _slots_on_host(worker)
         self.folder: Path | None = None
+        self.canary_by = ""  # the worker on this machine whose canary run this one's answer is
         started = time.perf_counter()
         try:
-            problems = await asyncio.to_thread(self._prepare, worker.local_directory)
+            problems = await asyncio.to_thread(self._prepare, worker.local_directory, str(worker.name))
         except Exception as err:  # the run must hear why, not a traceback in the worker's log only
             problems = [f"{type(err).__name__}: {err}"]
         if problems:
@@ -199,10 +208,11 @@ class GradingPlugin(WorkerPlugin):
             "canary_s": round(time.perf_counter() - started, 1),
             "kernel_cores": self.kernel_cores() or os.cpu_count() or 1,
             "host_slots": self.host_slots,
+            "canary_by": self.canary_by,
         }
         await worker.set_resources(**{RESOURCE: self.nthreads})
 
-    def _prepare(self, local_directory: str) -> list[str]:
+    def _prepare(self, local_directory: str, worker_name: str) -> list[str]:
         """Unpack the course, release its assignments, run the canary; what went wrong."""
         from contextlib import redirect_stdout
 
@@ -257,8 +267,13 @@ class GradingPlugin(WorkerPlugin):
         if problems := [p for p in problems if p]:
             return problems
         self._due_dates(base)
-        with redirect_stdout(log):
-            problems = selfcheck(course, self.names, jobs=self.nthreads, released=True)
+
+        def canary() -> list[str]:
+            with redirect_stdout(log):
+                return selfcheck(course, self.names, jobs=self.nthreads, released=True)
+
+        same = [self.run, self.trusted, self.nthreads, here, isolation.why_not, sys.executable]
+        problems, self.canary_by = _canary_once_per_machine(same, worker_name, canary)
         return [f"canary: {p}" for p in problems]
 
     @staticmethod
@@ -320,6 +335,43 @@ class GradingPlugin(WorkerPlugin):
             process.close()
         if getattr(self, "folder", None):
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _canary_once_per_machine(same: list, worker: str, canary) -> tuple[list[str], str]:
+    """The canary's problems and the worker that ran it: ``canary()`` runs in the first worker of
+    this run on this machine whose ``same`` (run, versions, jail, Python) and whole environment
+    are this one's; the others wait for it (a file lock) and take its answer. A worker that dies
+    during the canary releases the lock, and the next one runs it again. The answers live in a
+    folder only root (the grader) can read: a hand-in's uid cannot reach it."""
+    # the environment but what Dask sets per process (__DASK_PARENT_PID)
+    env = sorted((k, v) for k, v in inherited().items() if not k.startswith("__DASK_"))
+    key = hashlib.sha256(json.dumps([same, env], default=str).encode()).hexdigest()
+    folder = Path(tempfile.gettempdir()) / "coursekit-canary"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        # not this user's private folder (a link, or made by another user of the machine): its
+        # answers cannot be trusted, and writing there could follow a planted link
+        return canary(), worker
+    for old in folder.iterdir():  # earlier runs' answers
+        try:
+            if time.time() - old.stat().st_mtime > 7 * 86400:
+                old.unlink()
+        except OSError:
+            pass
+    with os.fdopen(
+        os.open(folder / f"{key}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600), "w"
+    ) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        answer = folder / f"{key}.json"
+        if answer.exists():
+            found = json.loads(answer.read_text())
+            return found["problems"], found["worker"]
+        problems = canary()
+        written = answer.with_suffix(".tmp")
+        written.write_text(json.dumps({"problems": problems, "worker": worker}))
+        written.replace(answer)
+        return problems, worker
 
 
 async def _slots_on_host(worker) -> int:
@@ -743,10 +795,16 @@ def _report_workers(client, info: dict, reported: set[str]) -> tuple[int, int]:
         label = f"{address} ({info.get(address, {}).get('name', '?')})"
         if state.get("ok"):
             good += 1
+            by = state.get("canary_by")
+            shared = (
+                f"; the canary of worker {by} on this machine"
+                if by and by != info.get(address, {}).get("name")
+                else ""
+            )
             print(
                 f"worker {label}: canary passed in {state.get('canary_s', '?')} s; "
                 f"{state.get('kernel_cores', '?')} core(s) per kernel ({state.get('host_slots', '?')} "
-                f"grading thread(s) on its machine)",
+                f"grading thread(s) on its machine){shared}",
                 flush=True,
             )
         else:

@@ -5,7 +5,8 @@ its own, no course folder shared with the instructor's) grade 20 hand-ins of two
 (matmul_timing and param_study_pytorch); a scratch course grades the same hand-ins locally.
 Every score must be the same. One worker is killed (SIGKILL) after the first result: every
 hand-in is still graded exactly once. A worker without bubblewrap (its PATH has everything but
-``bwrap``) fails its canary and takes no hand-in, and so does one that joins during the run.
+``bwrap``) fails its canary and takes no hand-in, and so does one that joins during the run; the
+two workers with the same environment run one canary between them.
 Then the scheduler is stopped mid-run, and ``--resume`` on a new cluster grades the rest, none twice.
 A hand-in whose grading loses its worker again and again (each worker running it is killed) is
 reported "not graded: killed its worker N times"; the other hand-ins are graded.
@@ -263,6 +264,9 @@ def test_cluster_grades_as_local_once_each_despite_a_killed_worker(course, local
     assert re.search(r"worker \S+ \(w1\): canary passed", out) and re.search(
         r"worker \S+ \(w2\): canary passed", out
     )
+    # w1 and w2 share this machine and their environment: one of them ran the canary for both
+    shared = re.findall(r"\((w[12])\): canary passed .*; the canary of worker (w[12]) on this machine", out)
+    assert len(shared) == 1 and shared[0][0] != shared[0][1], out[-3000:]
     # three workers of one thread on this machine share its cores, as local grading's jobs do
     share = max(1, (os.cpu_count() or 1) // 3)
     pinned = rf"\(w1\): canary passed in \S+ s; {share} core\(s\) per kernel \(3 grading"
