@@ -71,6 +71,10 @@ $(STAMP): $(BOOT) requirements.txt pyproject.toml
 	# triton (pulled in by torch) crashes the process when TensorFlow was imported first;
 	# CPU training does not need it. See README, "Both frameworks in one kernel".
 	$(PIP) uninstall --quiet -y triton || true
+	# rfc3987-syntax (jsonschema's optional IRI format check, pulled in by jupyter-events) builds a
+	# parser when imported: 2.3 s in every process that imports nbformat (each coursekit command,
+	# nbgrader worker and alembic run). Nothing here checks IRIs; jsonschema skips that format then.
+	$(PIP) uninstall --quiet -y rfc3987-syntax || true
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 

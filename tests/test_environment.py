@@ -83,6 +83,21 @@ def test_tensorflow_then_torch_then_adam_in_one_process():
     assert result.stdout.strip().endswith("ok")
 
 
+def test_nbformat_imports_without_building_a_grammar_and_still_validates():
+    # make setup uninstalls rfc3987-syntax: its import builds a parser, 2.3 s in every process
+    # that imports nbformat (README, "Both frameworks in one kernel")
+    result = _python(
+        "import importlib.util, sys, nbformat\n"
+        "print(importlib.util.find_spec('rfc3987_syntax') is None, 'rfc3987_syntax' in sys.modules)\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['outputs'] = 'not a list'\n"
+        "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('refused')"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "False", "refused"], result.stdout
+
+
 def test_layout():
     for name in (
         "notebooks",

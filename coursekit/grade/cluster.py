@@ -353,9 +353,9 @@ def _canary_once_per_machine(same: list, worker: str, canary) -> tuple[list[str]
         # not this user's private folder (a link, or made by another user of the machine): its
         # answers cannot be trusted, and writing there could follow a planted link
         return canary(), worker
-    for old in folder.iterdir():  # earlier runs' answers
+    for old in folder.iterdir():  # answers of runs over a day old
         try:
-            if time.time() - old.stat().st_mtime > 7 * 86400:
+            if time.time() - old.stat().st_mtime > 86400:
                 old.unlink()
         except OSError:
             pass
