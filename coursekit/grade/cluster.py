@@ -792,15 +792,12 @@ def _report_workers(client, info: dict, reported: set[str]) -> tuple[int, int]:
             running += 1
             continue
         reported.add(address)
-        label = f"{address} ({info.get(address, {}).get('name', '?')})"
+        name = info.get(address, {}).get("name", "?")
+        label = f"{address} ({name})"
         if state.get("ok"):
             good += 1
             by = state.get("canary_by")
-            shared = (
-                f"; the canary of worker {by} on this machine"
-                if by and by != info.get(address, {}).get("name")
-                else ""
-            )
+            shared = f"; the canary of worker {by} on this machine" if by and by != name else ""
             print(
                 f"worker {label}: canary passed in {state.get('canary_s', '?')} s; "
                 f"{state.get('kernel_cores', '?')} core(s) per kernel ({state.get('host_slots', '?')} "
