@@ -37,6 +37,22 @@ def test_environment_yml_matches_requirements():
     assert not drift, f"requirements.txt and environment.yml disagree (name: (req, yml)): {drift}"
 
 
+def test_installed_versions_are_the_pins():
+    """What ``make setup`` installed is what requirements.txt pins (an upgrade by another package's
+    install, or a pin edited without ``make setup``, is caught here, not in a slower test)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    wrong = {}
+    for name, pin in _pins_from_requirements().items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed != pin:
+            wrong[name] = (pin, installed)
+    assert not wrong, f"pinned, installed (run `make setup`): {wrong}"
+
+
 def test_core_install_pulls_no_framework():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project, student = meta["project"], meta["tool"]["coursekit"]["student-package"]
