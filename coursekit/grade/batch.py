@@ -426,7 +426,7 @@ def grade(
     progress.close()
     if rows:
         print(f"report: {write_report(rows, root)}")
-    exporter = next(iter(workers.values()), None)
+    exporter = _exporter(workers)
     for worker in workers.values():
         if worker is not exporter:
             worker.close(wait=False)  # their teardown overlaps the export
@@ -434,6 +434,13 @@ def grade(
     for worker in workers.values():
         worker.close()
     return failed
+
+
+def _exporter(workers: dict) -> Worker | None:
+    """The worker to export grades.csv in: one whose process runs (nbgrader is loaded there). A
+    thread that met only hand-ins refused before autograde (not a notebook, a link) never started
+    its process, and starting one costs the start-up the export would save."""
+    return next((w for w in workers.values() if w.running()), None)
 
 
 def export_grades(root: Path, worker: Worker | None = None) -> list[str]:

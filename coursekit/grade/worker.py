@@ -75,6 +75,10 @@ class Worker:
                 text=True,
             )
 
+    def running(self) -> bool:
+        """Whether its process is up (started by an earlier request, not ended since)."""
+        return self.proc is not None and self.proc.poll() is None
+
     def autograde(self, name: str, student: str, status: Path, tries: int = 3) -> Autograded:
         return self._ask({"assignment": name, "student": student, "status": str(status)}, tries)
 
@@ -92,7 +96,7 @@ class Worker:
 
     def _ask(self, request: dict, tries: int) -> Autograded:
         for attempt in range(tries):
-            if self.proc is None or self.proc.poll() is not None:
+            if not self.running():
                 self._start()
             try:
                 self.proc.stdin.write(json.dumps(request) + "\n")
