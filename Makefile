@@ -72,8 +72,8 @@ $(STAMP): $(BOOT) requirements.txt pyproject.toml
 	# CPU training does not need it. See README, "Both frameworks in one kernel".
 	$(PIP) uninstall --quiet -y triton || true
 	# rfc3987-syntax (jsonschema's optional IRI format check, pulled in by jupyter-events) builds a
-	# parser when imported: 2.3 s in every process that imports nbformat (each coursekit command,
-	# nbgrader worker and alembic run). Nothing here checks IRIs; jsonschema skips that format then.
+	# parser when imported: `import nbformat` takes 3.0 s with it, 0.3 s without, in each coursekit
+	# command, nbgrader worker and alembic run. Nothing here checks IRIs; jsonschema skips that format.
 	$(PIP) uninstall --quiet -y rfc3987-syntax || true
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@

@@ -651,12 +651,13 @@ def _run(
     )
     client.register_plugin(plugin, name=PLUGIN)
     reported: set[str] = set()
-    good, running = _report_workers(client, _workers_info(client), reported)
-    waited = time.monotonic()
-    while not good and running and time.monotonic() - waited < NO_WORKER_WAIT_S:
-        time.sleep(1)  # a worker that joined after the plugin's setup: its canary is running
+    good, waited = 0, time.monotonic()
+    while True:  # until a worker passed, none is still in its canary, or the wait is over
         more, running = _report_workers(client, _workers_info(client), reported)
         good += more
+        if good or not running or time.monotonic() - waited >= NO_WORKER_WAIT_S:
+            break
+        time.sleep(1)  # a worker that joined after the plugin's setup: its canary is running
     if not good:
         return [
             "no Dask worker passed its canary (above): no hand-in was graded. Fix the workers "
