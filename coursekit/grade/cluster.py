@@ -12,8 +12,9 @@ says what a worker does with a hand-in:
   canary passed gets the resource :data:`RESOURCE`, which every grading task asks for, so a worker
   whose canary failed (no bubblewrap, no cgroups, course_utils not importable, other versions)
   takes no hand-in; the run names it and why. Workers of one run on one machine, started with the
-  same environment, run the canary once: the first one runs it, the others wait for its answer
-  (:func:`_canary_once_per_machine`), so a machine of 8 workers grades the solutions once, not 8 times.
+  same environment, run the canary once: the first one runs it, the others wait on a Dask lock
+  and take its answer from the scheduler (:func:`_canary_once_per_machine`), so a machine of 8
+  workers grades the solutions once, not 8 times.
 * Each hand-in travels as data (its files as bytes) to :func:`grade_remote`, which writes them
   into a course folder of the worker thread and calls :func:`coursekit.grade.batch.grade_one`,
   the function local grading calls (repair, jail, limits, judge, warm kernels, CPU share per
@@ -29,7 +30,6 @@ says what a worker does with a hand-in:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
@@ -37,7 +37,7 @@ import logging
 import os
 import re
 import shutil
-import stat
+import socket
 import sys
 import tarfile
 import tempfile
@@ -196,7 +196,10 @@ class GradingPlugin(WorkerPlugin):
         self.canary_by = ""  # the worker on this machine whose canary run this one's answer is
         started = time.perf_counter()
         try:
-            problems = await asyncio.to_thread(self._prepare, worker.local_directory, str(worker.name))
+            problems, canary = await asyncio.to_thread(self._prepare, worker.local_directory)
+            if canary is not None:
+                found, self.canary_by = await _canary_once_per_machine(worker, canary[0], canary[1])
+                problems = [f"canary: {p}" for p in found]
         except Exception as err:  # the run must hear why, not a traceback in the worker's log only
             problems = [f"{type(err).__name__}: {err}"]
         if problems:
@@ -212,8 +215,9 @@ class GradingPlugin(WorkerPlugin):
         }
         await worker.set_resources(**{RESOURCE: self.nthreads})
 
-    def _prepare(self, local_directory: str, worker_name: str) -> list[str]:
-        """Unpack the course, release its assignments, run the canary; what went wrong."""
+    def _prepare(self, local_directory: str) -> tuple[list[str], tuple | None]:
+        """Unpack the course and release its assignments: what went wrong, or else the canary to
+        run (what must be the same for two workers to share it, and the function running it)."""
         from contextlib import redirect_stdout
 
         from coursekit.config import Course
@@ -230,10 +234,10 @@ class GradingPlugin(WorkerPlugin):
             return [
                 f"it has {self.nthreads} threads and {cores} cores: kernels would share cores and grades "
                 f"would depend on load; start it with `--nthreads {cores}` or fewer"
-            ]
+            ], None
         isolation = jail.isolation()
         if not isolation.jailed and not self.trusted:
-            return [f"the kernel jail cannot be used on this worker: {isolation.why_not}"]
+            return [f"the kernel jail cannot be used on this worker: {isolation.why_not}"], None
         here = versions()
         other = [
             f"{p} {here.get(p, 'missing')} (instructor: {v})"
@@ -244,7 +248,7 @@ class GradingPlugin(WorkerPlugin):
             return [
                 f"other versions than the instructor's machine: {', '.join(other)}; install the course's "
                 f"requirements.txt on the worker"
-            ]
+            ], None
         self.folder = Path(tempfile.mkdtemp(prefix="coursekit-grading-", dir=local_directory))
         os.chmod(self.folder, 0o755)
         base = self.folder / "course"
@@ -262,10 +266,10 @@ class GradingPlugin(WorkerPlugin):
         if failed:
             return [
                 f"coursekit release failed on this worker ({', '.join(failed)}): {log.getvalue()[-1500:]}"
-            ]
+            ], None
         problems = [self._same_release(shipped, base, n) for n in self.names]
         if problems := [p for p in problems if p]:
-            return problems
+            return problems, None
         self._due_dates(base)
 
         def canary() -> list[str]:
@@ -273,8 +277,7 @@ class GradingPlugin(WorkerPlugin):
                 return selfcheck(course, self.names, jobs=self.nthreads, released=True)
 
         same = [self.run, self.trusted, self.nthreads, here, isolation.why_not, sys.executable]
-        problems, self.canary_by = _canary_once_per_machine(same, worker_name, canary)
-        return [f"canary: {p}" for p in problems]
+        return [], (same, canary)
 
     @staticmethod
     def _same_release(shipped: Path, base: Path, name: str) -> str | None:
@@ -337,41 +340,44 @@ class GradingPlugin(WorkerPlugin):
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _canary_once_per_machine(same: list, worker: str, canary) -> tuple[list[str], str]:
-    """The canary's problems and the worker that ran it: ``canary()`` runs in the first worker of
-    this run on this machine whose ``same`` (run, versions, jail, Python) and whole environment
-    are this one's; the others wait for it (a file lock) and take its answer. A worker that dies
-    during the canary releases the lock, and the next one runs it again. The answers live in a
-    folder only root (the grader) can read: a hand-in's uid cannot reach it."""
-    # the environment but what Dask sets per process (__DASK_PARENT_PID)
+def _canary_key(worker, same: list) -> str:
+    """Two workers share a canary when this is the same: ``same``, their machine (its name and the
+    address its workers listen on) and their whole environment but what Dask sets per process
+    (``__DASK_PARENT_PID``)."""
     env = sorted((k, v) for k, v in inherited().items() if not k.startswith("__DASK_"))
-    key = hashlib.sha256(json.dumps([same, env], default=str).encode()).hexdigest()
-    folder = Path(tempfile.gettempdir()) / "coursekit-canary"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    found = folder.lstat()
-    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
-        # not this user's private folder (a link, or made by another user of the machine): its
-        # answers cannot be trusted, and writing there could follow a planted link
-        return canary(), worker
-    for old in folder.iterdir():  # answers of runs over a day old
-        try:
-            if time.time() - old.stat().st_mtime > 86400:
-                old.unlink()
-        except OSError:
-            pass
-    with os.fdopen(
-        os.open(folder / f"{key}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600), "w"
-    ) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        answer = folder / f"{key}.json"
-        if answer.exists():
-            found = json.loads(answer.read_text())
-            return found["problems"], found["worker"]
-        problems = canary()
-        written = answer.with_suffix(".tmp")
-        written.write_text(json.dumps({"problems": problems, "worker": worker}))
-        written.replace(answer)
-        return problems, worker
+    machine = [socket.gethostname(), worker.ip]
+    return hashlib.sha256(json.dumps([same, machine, env], default=str).encode()).hexdigest()
+
+
+async def _canary_once_per_machine(worker, same: list, canary) -> tuple[list[str], str]:
+    """The canary's problems and the worker that ran it: ``canary()`` runs (in a thread) in the first
+    worker of this run on this machine whose ``same`` (run, versions, jail, Python) and whole
+    environment are this one's; the others wait on a Dask :class:`distributed.Lock` and take its
+    answer from the scheduler's metadata. A worker that dies during its canary loses the lock's
+    lease (``distributed.scheduler.locks.lease-timeout``), and the next one runs it again.
+    Hand-ins cannot reach the scheduler: their kernels have no network."""
+    import asyncio
+
+    from distributed import Lock
+
+    key = _canary_key(worker, same)
+    where = ["coursekit-canary", str(same[0]), key]  # under the run's id: forgotten with the run
+    lock = Lock(f"coursekit-canary-{key}", scheduler_rpc=worker.scheduler, loop=worker.loop)
+    await lock.acquire()
+    try:
+        found = await worker.scheduler.get_metadata(keys=where, default=None)
+        if found:  # the scheduler's messages carry a list as a tuple
+            return list(found["problems"]), found["worker"]
+        problems = await asyncio.to_thread(canary)
+        await worker.scheduler.set_metadata(
+            keys=where, value={"problems": problems, "worker": str(worker.name)}
+        )
+        return problems, str(worker.name)
+    finally:
+        await lock.release()
+        # not lock.close(): that deletes the lock on the scheduler, under the workers waiting on it
+        if (refresh := getattr(lock, "refresh_callback", None)) is not None:  # none: no lease timeout
+            refresh.stop()
 
 
 async def _slots_on_host(worker) -> int:
@@ -608,6 +614,7 @@ def grade_on_cluster(names: list[str], root: Path, scheduler: str, resume: bool 
         if client.status == "running":  # the workers forget this run (a later worker runs no stale canary)
             try:
                 client.unregister_worker_plugin(PLUGIN)
+                client.set_metadata(["coursekit-canary"], {})  # and the scheduler its canary answers
             except Exception:
                 pass
         logging.getLogger("distributed").setLevel(logging.CRITICAL)  # no reconnect tracebacks at the end

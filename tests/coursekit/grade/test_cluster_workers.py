@@ -1,10 +1,17 @@
-"""How a Dask grading run names its workers' canaries (coursekit.grade.cluster), without a cluster:
-the scheduler's answers come from a stand-in client. The real cluster: test_cluster.py."""
+"""How a Dask grading run names its workers' canaries and shares one canary per machine
+(coursekit.grade.cluster): the naming with a stand-in client, the sharing on a real Dask scheduler
+in this process with stand-in workers. The whole cluster: test_cluster.py."""
 
 from __future__ import annotations
 
-import stat
+import asyncio
+import threading
 import time
+from types import SimpleNamespace
+
+import dask
+from distributed import Lock, Scheduler
+from distributed.core import rpc
 
 from coursekit.grade import cluster
 
@@ -57,83 +64,98 @@ def test_a_worker_still_in_its_canary_is_named_once_when_it_ends(capsys):
     assert capsys.readouterr().out == "" and len(client.asked) == asked  # nobody left to ask
 
 
-def test_the_canary_runs_once_per_run_machine_and_environment(tmp_path, monkeypatch):
-    """Workers of one run on one machine with the same environment share one canary run; another
-    run, other versions or another environment run their own; a canary that dies is run again."""
-    import threading
+SAME = ["run-1", False, 1, {"torch": "2.14.1"}, None, "/venv/bin/python"]
 
-    monkeypatch.setattr(cluster.tempfile, "tempdir", str(tmp_path))
+
+def _on_a_scheduler(test) -> None:
+    """``await test(worker)`` with a real Dask scheduler; ``worker(name, ip)`` is a stand-in of a
+    Dask worker (its name, address, scheduler connection and event loop)."""
+    from tornado.ioloop import IOLoop
+
+    async def main():
+        async with Scheduler(dashboard_address=":0", host="127.0.0.1") as scheduler:
+            connections = []
+
+            def worker(name: str, ip: str = "10.0.0.1"):
+                connections.append(rpc(scheduler.address))
+                return SimpleNamespace(name=name, ip=ip, scheduler=connections[-1], loop=IOLoop.current())
+
+            try:
+                await test(worker)
+            finally:
+                for connection in connections:
+                    await connection.close_rpc()
+
+    asyncio.run(main())
+
+
+def _canary(problems: list[str], runs: list[str]):
+    def run():
+        runs.append(threading.current_thread().name)
+        time.sleep(0.3)  # the others wait on the lock meanwhile
+        return problems
+
+    return run
+
+
+def test_the_canary_runs_once_per_run_machine_and_environment(monkeypatch):
+    """Workers of one run on one machine with the same environment share one canary run; another
+    run, other versions, another machine or another environment run their own."""
     runs: list[str] = []
 
-    def canary(problems):
-        def run():
-            runs.append(threading.current_thread().name)
-            time.sleep(0.3)  # the others wait on the lock meanwhile
-            return problems
-
-        return run
-
-    same = ["run-1", False, 1, {"torch": "2.14.1"}, None, "/venv/bin/python"]
-    answers = {}
-
-    def worker(name: str, pid: str) -> None:
+    async def test(worker):
+        once = cluster._canary_once_per_machine
+        together = await asyncio.gather(
+            *(once(worker(w), SAME, _canary([], runs)) for w in ("w1", "w2", "w3"))
+        )
+        assert len(runs) == 1 and len({by for _, by in together}) == 1, (runs, together)
+        assert all(problems == [] for problems, _ in together)
         # as Dask's workers: the same environment but for the variable Dask sets per process
-        monkeypatch.setenv("__DASK_PARENT_PID", pid)
-        answers[name] = cluster._canary_once_per_machine(same, name, canary([]))
+        monkeypatch.setenv("__DASK_PARENT_PID", "4242")
+        assert await once(worker("w4"), SAME, _canary([], runs)) == together[0]
+        assert len(runs) == 1
+        # another run (its answer too), other versions, another machine, another environment
+        lost = ["fc_vs_conv: lost 2 of 20 points"]
+        assert await once(worker("w5"), ["run-2", *SAME[1:]], _canary(lost, runs)) == (lost, "w5")
+        assert await once(worker("w6"), [*SAME[:3], {"torch": "2.13.0"}, *SAME[4:]], _canary([], runs)) == (
+            [],
+            "w6",
+        )
+        assert await once(worker("w7", ip="10.0.0.2"), SAME, _canary([], runs)) == ([], "w7")
+        monkeypatch.setenv("PATH", "/bin-without-bwrap")
+        assert await once(worker("w8"), SAME, _canary([], runs)) == ([], "w8")
+        assert len(runs) == 5
 
-    threads = [
-        threading.Thread(target=worker, args=(w, str(100 + i)), name=w)
-        for i, w in enumerate(("w1", "w2", "w3"))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(runs) == 1 and answers == {w: ([], runs[0]) for w in ("w1", "w2", "w3")}, (runs, answers)
-    assert stat.S_IMODE((tmp_path / "coursekit-canary").stat().st_mode) == 0o700  # the grader's only
+    _on_a_scheduler(test)
 
-    # another run, other versions, another environment: a canary of their own, with its answer
-    failing = canary(["fc_vs_conv: lost 2 of 20 points"])
-    assert cluster._canary_once_per_machine(["run-2", *same[1:]], "w4", failing) == (
-        ["fc_vs_conv: lost 2 of 20 points"],
-        "w4",
-    )
-    other = [*same[:3], {"torch": "2.13.0"}, *same[4:]]
-    assert cluster._canary_once_per_machine(other, "w5", canary([])) == ([], "w5")
-    monkeypatch.setenv("PATH", "/bin-without-bwrap")
-    assert cluster._canary_once_per_machine(same, "w6", canary([])) == ([], "w6")
-    assert len(runs) == 4
 
-    # a worker killed during its canary leaves no answer: the next one runs it
+def test_a_canary_that_fails_or_whose_worker_dies_is_run_again(monkeypatch):
+    """A canary that raises leaves no answer; a worker killed during its canary (its lease is no
+    longer refreshed) loses the lock after the lease timeout, and the next worker runs the canary."""
+    runs: list[str] = []
+
     def dies():
         raise SystemExit("killed")
 
-    try:
-        cluster._canary_once_per_machine(["run-3", *same[1:]], "w7", dies)
-    except SystemExit:
-        pass
-    assert cluster._canary_once_per_machine(["run-3", *same[1:]], "w8", canary([])) == ([], "w8")
+    async def test(worker):
+        once = cluster._canary_once_per_machine
+        try:
+            await once(worker("w1"), SAME, dies)
+        except SystemExit:
+            pass
+        assert await once(worker("w2"), SAME, _canary([], runs)) == ([], "w2")
+        # a worker that holds the lock of run-2's canary and is then killed (SIGKILL: no release)
+        other = ["run-2", *SAME[1:]]
+        with dask.config.set({"distributed.scheduler.locks.lease-timeout": "1s"}):
+            key = cluster._canary_key(worker("w3"), other)
+            dead = Lock(
+                f"coursekit-canary-{key}", scheduler_rpc=worker("w3").scheduler, loop=worker("w3").loop
+            )
+            await dead.acquire()
+            dead.refresh_callback.stop()
+            started = time.monotonic()
+            assert await once(worker("w4"), other, _canary([], runs)) == ([], "w4")
+        assert 0.5 < time.monotonic() - started < 30, "the lock was taken before the lease ran out, or never"
 
-
-def test_a_canary_folder_others_can_write_is_never_trusted(tmp_path, monkeypatch):
-    """A /tmp/coursekit-canary made by another user (here: open to all) is neither read nor
-    written: every worker runs its own canary, and a planted answer changes nothing."""
-    monkeypatch.setattr(cluster.tempfile, "tempdir", str(tmp_path))
-    folder = tmp_path / "coursekit-canary"
-    folder.mkdir()
-    folder.chmod(0o777)
-    planted = folder / "planted.json"
-    planted.write_text('{"problems": [], "worker": "evil"}')
-    runs = []
-
-    def canary():
-        runs.append(1)
-        return ["matmul_timing: lost 3 of 21 points"]
-
-    same = ["run-1", False, 1, {}, None, "/venv/bin/python"]
-    for worker in ("w1", "w2"):
-        assert cluster._canary_once_per_machine(same, worker, canary) == (
-            ["matmul_timing: lost 3 of 21 points"],
-            worker,
-        )
-    assert len(runs) == 2 and sorted(p.name for p in folder.iterdir()) == ["planted.json"]
+    with dask.config.set({"distributed.scheduler.locks.lease-validation-interval": "200ms"}):
+        _on_a_scheduler(test)
